@@ -1,0 +1,428 @@
+//! msgpack wire forms (SPEC §2, docs/WIRE.md): transactions, block records, genesis records.
+//!
+//! Reading uses `rmp`'s low-level decoder straight over the byte slice: no intermediate value tree,
+//! no allocation for fixed-size fields, which keeps replay fast. Errors name the field.
+
+use crate::state::{AccountId, Hash, RULESET};
+use crate::tx::{Call, ParamValue, Tx};
+use rmp::decode::{self as d, NumValueReadError};
+use std::collections::BTreeMap;
+
+pub const RECORD_VERSION: u64 = 1;
+
+type R<T> = std::result::Result<T, String>;
+
+/// A cursor over the input bytes.
+struct Rd<'a> {
+    buf: &'a [u8],
+    whole: &'a [u8],
+}
+
+impl<'a> Rd<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Rd { buf: b, whole: b }
+    }
+    fn pos(&self) -> usize {
+        self.whole.len() - self.buf.len()
+    }
+    fn peek(&self) -> Option<u8> {
+        self.buf.first().copied()
+    }
+    fn array(&mut self, what: &str) -> R<u32> {
+        d::read_array_len(&mut self.buf).map_err(|_| format!("{what}: expected an array"))
+    }
+    fn uint<T: num_traits::FromPrimitive>(&mut self, what: &str, ty: &str) -> R<T> {
+        d::read_int::<T, _>(&mut self.buf).map_err(|e| match e {
+            NumValueReadError::OutOfRange => format!("{what}: integer out of range for {ty}"),
+            _ => format!("{what}: expected an unsigned integer ({ty})"),
+        })
+    }
+    fn u64(&mut self, what: &str) -> R<u64> {
+        self.uint::<u64>(what, "u64")
+    }
+    fn u32(&mut self, what: &str) -> R<u32> {
+        self.uint::<u32>(what, "u32")
+    }
+    fn u16(&mut self, what: &str) -> R<u16> {
+        self.uint::<u16>(what, "u16")
+    }
+    fn u8(&mut self, what: &str) -> R<u8> {
+        self.uint::<u8>(what, "u8")
+    }
+    fn bool(&mut self, what: &str) -> R<bool> {
+        d::read_bool(&mut self.buf).map_err(|_| format!("{what}: expected a bool"))
+    }
+    fn bin(&mut self, what: &str) -> R<&'a [u8]> {
+        let n = d::read_bin_len(&mut self.buf).map_err(|_| format!("{what}: expected bytes (bin)"))?
+            as usize;
+        if self.buf.len() < n {
+            return Err(format!("{what}: truncated"));
+        }
+        let (h, t) = self.buf.split_at(n);
+        self.buf = t;
+        Ok(h)
+    }
+    fn str(&mut self, what: &str) -> R<&'a str> {
+        let n = d::read_str_len(&mut self.buf).map_err(|_| format!("{what}: expected a string"))?
+            as usize;
+        if self.buf.len() < n {
+            return Err(format!("{what}: truncated"));
+        }
+        let (h, t) = self.buf.split_at(n);
+        self.buf = t;
+        std::str::from_utf8(h).map_err(|_| format!("{what}: not valid UTF-8"))
+    }
+    fn fixed<const N: usize>(&mut self, what: &str) -> R<[u8; N]> {
+        let b = self.bin(what)?;
+        b.try_into()
+            .map_err(|_| format!("{what}: expected {N} bytes, got {}", b.len()))
+    }
+    fn acct(&mut self, what: &str) -> R<AccountId> {
+        self.fixed::<32>(what)
+    }
+    fn u16_array(&mut self, what: &str) -> R<Vec<u16>> {
+        let n = self.array(what)?;
+        (0..n).map(|_| self.u16(what)).collect()
+    }
+    fn nil(&mut self) -> bool {
+        if self.peek() == Some(0xc0) {
+            self.buf = &self.buf[1..];
+            true
+        } else {
+            false
+        }
+    }
+    fn param_value(&mut self, what: &str) -> R<ParamValue> {
+        match self.peek() {
+            Some(0xc2) | Some(0xc3) => Ok(ParamValue::Bool(self.bool(what)?)),
+            _ => Ok(ParamValue::Int(self.u64(what)?)),
+        }
+    }
+}
+
+/// (class name, number of arguments after `origin`) per kind.
+fn kind_shape(kind: u8) -> Option<(&'static str, u32)> {
+    Some(match kind {
+        1 => ("Transfer", 2),
+        2 => ("AddStake", 2),
+        3 => ("RemoveStake", 2),
+        4 => ("BecomeDelegate", 1),
+        5 => ("RegisterNetwork", 0),
+        6 => ("DissolveNetwork", 1),
+        7 => ("BurnedRegister", 2),
+        8 => ("Register", 6),
+        9 => ("SudoRegister", 5),
+        10 => ("RootRegister", 1),
+        11 => ("SetWeights", 4),
+        12 => ("ServeAxon", 8),
+        13 => ("ServePrometheus", 5),
+        14 => ("SudoSetHyperparameter", 3),
+        15 => ("SudoSetKey", 1),
+        16 => ("SudoTriumvirateAddMember", 1),
+        17 => ("SudoTriumvirateRemoveMember", 1),
+        18 => ("SudoTriumvirateSwapMember", 2),
+        19 => ("SudoSenateAddMember", 1),
+        20 => ("SudoSenateRemoveMember", 1),
+        21 => ("SudoDisapproveProposal", 1),
+        22 => ("Propose", 2),
+        23 => ("Vote", 4),
+        24 => ("Close", 2),
+        25 => ("SwapHotkey", 2),
+        26 => ("Faucet", 3),
+        _ => return None,
+    })
+}
+
+fn ip(rd: &mut Rd, what: &str) -> R<u128> {
+    Ok(u128::from_be_bytes(rd.fixed::<16>(what)?))
+}
+
+fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
+    let len = rd.array("transaction")?;
+    if len == 0 {
+        return Err("transaction: empty array".into());
+    }
+    let kind = rd.u8("transaction.kind")?;
+    let (name, nargs) =
+        kind_shape(kind).ok_or_else(|| format!("transaction.kind: unknown kind {kind}"))?;
+    if len != nargs + 2 {
+        return Err(format!(
+            "{name}: expected {} fields after kind, got {}",
+            nargs + 1,
+            len - 1
+        ));
+    }
+    let f = |field: &str| format!("{name}.{field}");
+    let origin = rd.acct(&f("origin"))?;
+    let call = match kind {
+        1 => Call::Transfer { dest: rd.acct(&f("dest"))?, amount: rd.u64(&f("amount"))? },
+        2 => Call::AddStake { hotkey: rd.acct(&f("hotkey"))?, amount: rd.u64(&f("amount"))? },
+        3 => Call::RemoveStake { hotkey: rd.acct(&f("hotkey"))?, amount: rd.u64(&f("amount"))? },
+        4 => Call::BecomeDelegate { hotkey: rd.acct(&f("hotkey"))? },
+        5 => Call::RegisterNetwork,
+        6 => Call::DissolveNetwork { netuid: rd.u16(&f("netuid"))? },
+        7 => Call::BurnedRegister { netuid: rd.u16(&f("netuid"))?, hotkey: rd.acct(&f("hotkey"))? },
+        8 => Call::Register {
+            netuid: rd.u16(&f("netuid"))?,
+            block_number: rd.u64(&f("block_number"))?,
+            nonce: rd.u64(&f("nonce"))?,
+            work: rd.bin(&f("work"))?.to_vec(),
+            hotkey: rd.acct(&f("hotkey"))?,
+            coldkey: rd.acct(&f("coldkey"))?,
+        },
+        9 => Call::SudoRegister {
+            netuid: rd.u16(&f("netuid"))?,
+            hotkey: rd.acct(&f("hotkey"))?,
+            coldkey: rd.acct(&f("coldkey"))?,
+            stake: rd.u64(&f("stake"))?,
+            balance: rd.u64(&f("balance"))?,
+        },
+        10 => Call::RootRegister { hotkey: rd.acct(&f("hotkey"))? },
+        11 => Call::SetWeights {
+            netuid: rd.u16(&f("netuid"))?,
+            uids: rd.u16_array(&f("uids"))?,
+            values: rd.u16_array(&f("values"))?,
+            version_key: rd.u64(&f("version_key"))?,
+        },
+        12 => Call::ServeAxon {
+            netuid: rd.u16(&f("netuid"))?,
+            version: rd.u32(&f("version"))?,
+            ip: ip(rd, &f("ip"))?,
+            port: rd.u16(&f("port"))?,
+            ip_type: rd.u8(&f("ip_type"))?,
+            protocol: rd.u8(&f("protocol"))?,
+            placeholder1: rd.u8(&f("placeholder1"))?,
+            placeholder2: rd.u8(&f("placeholder2"))?,
+        },
+        13 => Call::ServePrometheus {
+            netuid: rd.u16(&f("netuid"))?,
+            version: rd.u32(&f("version"))?,
+            ip: ip(rd, &f("ip"))?,
+            port: rd.u16(&f("port"))?,
+            ip_type: rd.u8(&f("ip_type"))?,
+        },
+        14 => Call::SudoSetHyperparameter {
+            netuid: if rd.nil() { None } else { Some(rd.u16(&f("netuid"))?) },
+            name: rd.str(&f("name"))?.to_string(),
+            value: rd.param_value(&f("value"))?,
+        },
+        15 => Call::SudoSetKey { new: rd.acct(&f("new"))? },
+        16 => Call::SudoTriumvirateAddMember { member: rd.acct(&f("member"))? },
+        17 => Call::SudoTriumvirateRemoveMember { member: rd.acct(&f("member"))? },
+        18 => Call::SudoTriumvirateSwapMember { old: rd.acct(&f("old"))?, new: rd.acct(&f("new"))? },
+        19 => Call::SudoSenateAddMember { hotkey: rd.acct(&f("hotkey"))? },
+        20 => Call::SudoSenateRemoveMember { hotkey: rd.acct(&f("hotkey"))? },
+        21 => Call::SudoDisapproveProposal { hash: rd.fixed::<32>(&f("hash"))? },
+        22 => {
+            if depth > 0 {
+                return Err("Propose.transaction: a proposal cannot nest another Propose".into());
+            }
+            let start = rd.pos();
+            let inner = read_tx(rd, depth + 1).map_err(|e| format!("Propose.transaction: {e}"))?;
+            let bytes = rd.whole[start..rd.pos()].to_vec();
+            Call::Propose { tx: bytes, call: Box::new(inner), duration: rd.u64(&f("duration"))? }
+        }
+        23 => Call::Vote {
+            hotkey: rd.acct(&f("hotkey"))?,
+            hash: rd.fixed::<32>(&f("hash"))?,
+            index: rd.u32(&f("index"))?,
+            approve: rd.bool(&f("approve"))?,
+        },
+        24 => Call::Close { hash: rd.fixed::<32>(&f("hash"))?, index: rd.u32(&f("index"))? },
+        25 => Call::SwapHotkey { hotkey: rd.acct(&f("hotkey"))?, new_hotkey: rd.acct(&f("new_hotkey"))? },
+        26 => Call::Faucet {
+            block_number: rd.u64(&f("block_number"))?,
+            nonce: rd.u64(&f("nonce"))?,
+            work: rd.bin(&f("work"))?.to_vec(),
+        },
+        _ => unreachable!("kind_shape covers every kind"),
+    };
+    Ok(Tx { origin, call })
+}
+
+/// Decodes one transaction that must span all of `bytes`.
+pub fn decode_tx(bytes: &[u8]) -> R<Tx> {
+    let mut rd = Rd::new(bytes);
+    let tx = read_tx(&mut rd, 0)?;
+    if !rd.buf.is_empty() {
+        return Err(format!("transaction: {} trailing bytes", rd.buf.len()));
+    }
+    Ok(tx)
+}
+
+/// A decoded block record: its transactions with their byte spans in the record.
+pub struct BlockRecord {
+    pub number: u64,
+    pub parent_hash: Hash,
+    pub txs: Vec<Tx>,
+}
+
+pub fn decode_block(bytes: &[u8]) -> R<BlockRecord> {
+    let mut rd = Rd::new(bytes);
+    if rd.array("block record")? != 4 {
+        return Err("block record: expected [version, number, parent_hash, txs]".into());
+    }
+    let version = rd.u64("block record version")?;
+    if version != RECORD_VERSION {
+        return Err(format!(
+            "unknown block record version {version} (this engine reads version {RECORD_VERSION})"
+        ));
+    }
+    let number = rd.u64("block number")?;
+    let parent_hash = rd.fixed::<32>("parent_hash")?;
+    let n = rd.array("txs")?;
+    let mut txs = Vec::with_capacity(n.min(1 << 16) as usize);
+    for i in 0..n {
+        txs.push(read_tx(&mut rd, 0).map_err(|e| format!("transaction {i}: {e}"))?);
+    }
+    if !rd.buf.is_empty() {
+        return Err(format!("{} trailing bytes after the record", rd.buf.len()));
+    }
+    Ok(BlockRecord {
+        number,
+        parent_hash,
+        txs,
+    })
+}
+
+/// Writes `[1, number, parent_hash, [tx…]]` around already-encoded transactions.
+pub fn encode_block(number: u64, parent_hash: &Hash, txs: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + txs.iter().map(|t| t.len()).sum::<usize>());
+    // Writing into a Vec cannot fail.
+    rmp::encode::write_array_len(&mut out, 4).expect("vec write");
+    rmp::encode::write_uint(&mut out, RECORD_VERSION).expect("vec write");
+    rmp::encode::write_uint(&mut out, number).expect("vec write");
+    rmp::encode::write_bin(&mut out, parent_hash).expect("vec write");
+    rmp::encode::write_array_len(&mut out, txs.len() as u32).expect("vec write");
+    for t in txs {
+        out.extend_from_slice(t);
+    }
+    out
+}
+
+/// The decoded genesis record (SPEC §2).
+#[derive(Clone, Debug, Default)]
+pub struct Genesis {
+    pub balances: Vec<(AccountId, u64)>,
+    pub sudo: AccountId,
+    pub triumvirate: Vec<AccountId>,
+    pub params: BTreeMap<String, ParamValue>,
+}
+
+pub fn decode_genesis(bytes: &[u8]) -> R<Genesis> {
+    let mut rd = Rd::new(bytes);
+    let n = d::read_map_len(&mut rd.buf).map_err(|_| "genesis: expected a map".to_string())?;
+    let mut g = Genesis::default();
+    let mut seen = Vec::new();
+    for _ in 0..n {
+        let key = rd.str("genesis key")?;
+        if seen.contains(&key) {
+            return Err(format!("genesis: duplicate key {key:?}"));
+        }
+        seen.push(key);
+        match key {
+            "balances" => {
+                let m = rd.array("genesis.balances")?;
+                for _ in 0..m {
+                    if rd.array("genesis.balances entry")? != 2 {
+                        return Err("genesis.balances: each entry is [account, rao]".into());
+                    }
+                    let a = rd.acct("genesis.balances account")?;
+                    let v = rd.u64("genesis.balances amount")?;
+                    g.balances.push((a, v));
+                }
+            }
+            "sudo" => g.sudo = rd.acct("genesis.sudo")?,
+            "triumvirate" => {
+                let m = rd.array("genesis.triumvirate")?;
+                for _ in 0..m {
+                    g.triumvirate.push(rd.acct("genesis.triumvirate member")?);
+                }
+            }
+            "params" => {
+                let m = d::read_map_len(&mut rd.buf)
+                    .map_err(|_| "genesis.params: expected a map".to_string())?;
+                for _ in 0..m {
+                    let k = rd.str("genesis.params name")?.to_string();
+                    let v = rd.param_value(&format!("genesis.params.{k}"))?;
+                    g.params.insert(k, v);
+                }
+            }
+            "ruleset" => {
+                let r = rd.str("genesis.ruleset")?;
+                if r != RULESET {
+                    return Err(format!(
+                        "genesis.ruleset is {r:?}; this engine implements {RULESET:?}"
+                    ));
+                }
+            }
+            other => return Err(format!("genesis: unknown key {other:?}")),
+        }
+    }
+    if !seen.contains(&"sudo") {
+        return Err("genesis: missing key \"sudo\"".into());
+    }
+    if !rd.buf.is_empty() {
+        return Err("genesis: trailing bytes".into());
+    }
+    Ok(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx_bytes(v: rmpv::Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, &v).unwrap();
+        out
+    }
+
+    fn acct(b: u8) -> rmpv::Value {
+        rmpv::Value::Binary(vec![b; 32])
+    }
+
+    #[test]
+    fn transfer_round_trips_through_a_block() {
+        use rmpv::Value as V;
+        let t = tx_bytes(V::Array(vec![V::from(1), acct(1), acct(2), V::from(5u64)]));
+        let rec = encode_block(7, &[9; 32], &[t.clone(), t]);
+        let b = decode_block(&rec).unwrap();
+        assert_eq!(b.number, 7);
+        assert_eq!(b.parent_hash, [9; 32]);
+        assert_eq!(b.txs.len(), 2);
+        assert_eq!(
+            b.txs[0].call,
+            Call::Transfer {
+                dest: [2; 32],
+                amount: 5
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        use rmpv::Value as V;
+        let t = tx_bytes(V::Array(vec![V::from(1), acct(1), acct(2), V::from(-1)]));
+        assert!(decode_tx(&t).unwrap_err().contains("Transfer.amount"));
+        let t = tx_bytes(V::Array(vec![V::from(99), acct(1)]));
+        assert!(decode_tx(&t).unwrap_err().contains("unknown kind"));
+        let t = tx_bytes(V::Array(vec![V::from(1), V::Binary(vec![1; 31]), acct(2), V::from(1)]));
+        assert!(decode_tx(&t).unwrap_err().contains("Transfer.origin"));
+    }
+
+    #[test]
+    fn propose_keeps_the_exact_inner_bytes() {
+        use rmpv::Value as V;
+        let inner = V::Array(vec![V::from(15), acct(0), acct(3)]);
+        let inner_bytes = tx_bytes(inner.clone());
+        let t = tx_bytes(V::Array(vec![V::from(22), acct(1), inner, V::from(3600)]));
+        match decode_tx(&t).unwrap().call {
+            Call::Propose { tx, duration, .. } => {
+                assert_eq!(tx, inner_bytes);
+                assert_eq!(duration, 3600);
+            }
+            c => panic!("{c:?}"),
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Block emission with the issuance-based halving (RULES.md §1.1) and the per-block step (§3):
+//! A1 registration-cost adjustment, A2 root epoch, A3 drain, A4 generate.
+
+use crate::error::{ChainError, Result};
+use crate::events::{Event, Events};
+use crate::fixedpoint::{i96_to_u64, I96F32};
+use crate::registration;
+use crate::root::{self, RootAbort};
+use crate::staking;
+use crate::state::{AccountId, EmissionTuple, State, ROOT_NETUID, S_MAX};
+use crate::yuma::{self, BondsRow, EpochInput};
+
+/// `emission(I)` of RULES.md §1.1, computed in I96F32 exactly as the reference does.
+pub fn block_emission(total_issuance: u64) -> u64 {
+    if total_issuance >= S_MAX {
+        return 0;
+    }
+    let q = I96F32::from_num(total_issuance) / I96F32::from_num(S_MAX);
+    let d = I96F32::from_num(1) - q;
+    let r = I96F32::from_num(1) / d;
+    // Integer part of log2(r) as the reference computes it: halve, adding the dropped bit back.
+    let mut x = r.to_bits();
+    let mut h = 0u32;
+    while x >= 2 << 32 {
+        x = (x >> 1) + (x & 1);
+        h += 1;
+    }
+    let unit = I96F32::from_num(1) / I96F32::from_num(1u128 << h.min(96));
+    i96_to_u64(unit * I96F32::from_num(1_000_000_000u64))
+}
+
+/// `blocks_until_next_epoch(u, T, b)` (RULES.md §3).
+pub fn blocks_until_next_epoch(netuid: u16, tempo: u16, block: u64) -> u64 {
+    if tempo == 0 {
+        return 1000;
+    }
+    let t = tempo as u64;
+    t - ((block + netuid as u64 + 1) % (t + 1))
+}
+
+pub fn epoch_due(netuid: u16, tempo: u16, block: u64) -> bool {
+    tempo != 0 && blocks_until_next_epoch(netuid, tempo, block) == 0
+}
+
+/// Runs the block step of block `state.block` (RULES.md §3).
+pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
+    registration::adjust_all(state, ev);
+    let root_tempo = state.subnet(ROOT_NETUID).map(|s| s.params.tempo).unwrap_or(0);
+    if state.subnet_exists(ROOT_NETUID) && epoch_due(ROOT_NETUID, root_tempo, state.block) {
+        root_epoch(state, ev);
+    }
+    drain(state, ev)?;
+    generate(state, ev)
+}
+
+/// A2: the root epoch (RULES.md §5.1) sets every subnet's `EmissionValues`.
+fn root_epoch(state: &mut State, ev: &mut Events) {
+    let Some(root) = state.subnet(ROOT_NETUID) else {
+        return;
+    };
+    let abort = |ev: &mut Events, a: RootAbort| {
+        ev.emit(|| Event::new("RootEpochAborted").str("reason", a.reason()));
+    };
+    if root.n == 0 {
+        return abort(ev, RootAbort::NoValidators);
+    }
+    let netuids = state.netuids();
+    if netuids.is_empty() || state.total_networks == 0 {
+        return abort(ev, RootAbort::NoNetworks);
+    }
+    state.block_emission = block_emission(state.total_issuance);
+    let root = &state.subnets[&ROOT_NETUID];
+    let stake: Vec<u64> = root.keys.iter().map(|h| state.total_hotkey_stake(h)).collect();
+    let weights: Vec<Vec<(usize, u16)>> = (0..root.n as usize)
+        .map(|i| {
+            root.weights
+                .get(i)
+                .map(|row| {
+                    row.iter()
+                        .filter_map(|(netuid, w)| {
+                            netuids.binary_search(netuid).ok().map(|k| (k, *w))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let (kappa, rho) = (root.params.kappa, root.params.rho);
+    match root::root_epoch_values(&stake, &weights, netuids.len(), kappa, rho, state.block_emission) {
+        Ok(values) => {
+            for (netuid, v) in netuids.iter().zip(values) {
+                state.subnet_storage_mut(*netuid).emission_values = v;
+            }
+            let be = state.block_emission;
+            ev.emit(|| Event::new("EmissionValuesSet").u("block_emission", be));
+        }
+        Err(a) => abort(ev, a),
+    }
+}
+
+/// A3: credit the tuples loaded by last block's epochs (RULES.md §6.2).
+fn drain(state: &mut State, ev: &mut Events) -> Result<()> {
+    for netuid in state.netuids() {
+        let Some(tuples) = state.subnet_storage_mut(netuid).loaded_emission.take() else {
+            continue;
+        };
+        let mut total = 0u64;
+        for (hotkey, server, validator) in &tuples {
+            staking::credit_emission(state, netuid, hotkey, *server, *validator, ev)?;
+            total += server + validator;
+        }
+        state.total_issuance = state
+            .total_issuance
+            .checked_add(total)
+            .ok_or_else(|| ChainError::Fatal("total issuance overflow in drain".into()))?;
+        ev.emit(|| Event::new("EmissionDrained").u("netuid", netuid).u("total", total));
+    }
+    Ok(())
+}
+
+/// A4: owner cut, pending emission and the subnet epochs that are due.
+fn generate(state: &mut State, ev: &mut Events) -> Result<()> {
+    let cut_u16 = state.globals.subnet_owner_cut;
+    let b = state.block;
+    for netuid in state.netuids() {
+        if netuid == ROOT_NETUID {
+            continue;
+        }
+        let sub = state.subnet_storage_mut(netuid);
+        let e = I96F32::from_num(sub.emission_values);
+        let owner = sub.owner;
+        let cut = match owner {
+            Some(_) => (e * I96F32::from_num(cut_u16)) / I96F32::from_num(65535u32),
+            None => I96F32::ZERO,
+        };
+        sub.pending_emission = sub
+            .pending_emission
+            .checked_add(i96_to_u64(e - cut))
+            .ok_or_else(|| ChainError::Fatal("pending emission overflow".into()))?;
+        let tempo = sub.params.tempo;
+        if let Some(o) = owner {
+            let paid = i96_to_u64(cut);
+            if paid > 0 {
+                crate::balances::credit(state, &o, paid)?;
+                state.total_issuance += paid;
+                ev.emit(|| {
+                    Event::new("OwnerCutPaid")
+                        .u("netuid", netuid)
+                        .acct("coldkey", &o)
+                        .u("amount", paid)
+                });
+            }
+        }
+        if !epoch_due(netuid, tempo, b) {
+            state.subnet_storage_mut(netuid).blocks_since_last_step += 1;
+            continue;
+        }
+        let pending = std::mem::take(&mut state.subnet_storage_mut(netuid).pending_emission);
+        let tuples = subnet_epoch(state, netuid, pending)?;
+        ev.emit(|| Event::new("EpochRun").u("netuid", netuid).u("rao_emission", pending));
+        let paid: u128 = tuples.iter().map(|(_, s, v)| *s as u128 + *v as u128).sum();
+        if paid > pending as u128 {
+            continue; // safety check of RULES.md §3 A4.3, never triggered by §4
+        }
+        let sub = state.subnet_storage_mut(netuid);
+        let mut loaded = tuples;
+        if let Some(prev) = sub.loaded_emission.take() {
+            loaded.extend(prev);
+        }
+        sub.loaded_emission = Some(loaded);
+        sub.blocks_since_last_step = 0;
+        sub.last_mechanism_step_block = b;
+    }
+    Ok(())
+}
+
+/// The block-step wrapper of the subnet epoch (RULES.md §4.4): read inputs, write outputs.
+pub fn subnet_epoch(state: &mut State, netuid: u16, rao_emission: u64) -> Result<Vec<EmissionTuple>> {
+    let sub = &state.subnets[&netuid];
+    let n = sub.n as usize;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let stake: Vec<u64> = sub.keys.iter().map(|h| state.total_hotkey_stake(h)).collect();
+    let out = yuma::epoch(&EpochInput {
+        block: state.block,
+        stake: &stake,
+        weights: &sub.weights,
+        bonds: &sub.bonds,
+        last_update: &sub.last_update,
+        block_at_registration: &sub.block_at_registration[..n],
+        validator_permit: &sub.validator_permit,
+        kappa: sub.params.kappa,
+        bonds_moving_average: sub.params.bonds_moving_average,
+        max_allowed_validators: sub.params.max_allowed_validators,
+        activity_cutoff: sub.params.activity_cutoff,
+        rao_emission,
+    })?;
+    let keys: Vec<AccountId> = sub.keys.clone();
+    let sub = state.subnet_storage_mut(netuid);
+    for (i, row) in out.bonds.into_iter().enumerate() {
+        match row {
+            BondsRow::Replace(r) => sub.bonds[i] = r,
+            BondsRow::Clear => sub.bonds[i].clear(),
+            BondsRow::Unchanged => {}
+        }
+    }
+    sub.active = out.active;
+    sub.emission = out.emission;
+    sub.rank = out.rank;
+    sub.trust = out.trust;
+    sub.consensus = out.consensus;
+    sub.incentive = out.incentive;
+    sub.dividends = out.dividends;
+    sub.validator_trust = out.validator_trust;
+    sub.pruning_scores = out.pruning_scores;
+    sub.validator_permit = out.validator_permit;
+    Ok(keys
+        .into_iter()
+        .zip(out.server.into_iter().zip(out.validator))
+        .map(|(h, (s, v))| (h, s, v))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halving_vectors() {
+        assert_eq!(block_emission(0), 1_000_000_000);
+        assert_eq!(block_emission(10_500_000_000_000_000), 500_000_000);
+        assert_eq!(block_emission(15_800_000_000_000_000), 250_000_000);
+        assert_eq!(block_emission(21_000_000_000_000_000), 0);
+        assert_eq!(block_emission(u64::MAX), 0);
+    }
+
+    #[test]
+    fn halving_thresholds_exact() {
+        let table: &[(u64, u64)] = &[
+            (0, 1_000_000_000),
+            (10_500_000_000_000_000, 500_000_000),
+            (15_750_000_000_000_000, 250_000_000),
+            (18_375_000_000_000_000, 125_000_000),
+            (19_687_500_000_000_000, 62_500_000),
+            (20_343_750_000_000_000, 31_250_000),
+            (20_671_875_000_000_000, 15_625_000),
+            (20_835_937_500_000_000, 7_812_500),
+            (20_917_968_750_000_000, 3_906_250),
+            (20_958_984_375_000_000, 1_953_125),
+            (20_979_492_187_500_000, 976_562),
+            (20_999_999_960_884_452, 1),
+            (20_999_999_980_442_226, 0),
+        ];
+        for w in table.windows(2) {
+            let (from, e) = w[0];
+            assert_eq!(block_emission(from), e, "at {from}");
+            let (next, e2) = w[1];
+            if e2 != e && next > 0 {
+                // the value just below the next threshold is still the previous emission
+                // unless the table skips levels (h = 10 → 29)
+                if e / 2 == e2 || (e == 1_000_000_000 && e2 == 500_000_000) {
+                    assert_eq!(block_emission(next - 1), e, "below {next}");
+                }
+            }
+            assert_eq!(block_emission(next), e2, "at {next}");
+        }
+    }
+
+    #[test]
+    fn epoch_schedule() {
+        assert_eq!(blocks_until_next_epoch(0, 0, 0), 1000);
+        assert_eq!(blocks_until_next_epoch(0, 1, 0), 0);
+        assert_eq!(blocks_until_next_epoch(1, 1, 0), 1);
+        assert_eq!(blocks_until_next_epoch(0, 1, 1), 1);
+        assert_eq!(blocks_until_next_epoch(1, 1, 1), 0);
+        assert_eq!(blocks_until_next_epoch(0, 1, 2), 0);
+        assert_eq!(blocks_until_next_epoch(1, 10, 0), 8);
+        assert_eq!(blocks_until_next_epoch(1, 10, 8), 0);
+        assert!(epoch_due(0, 100, 99) && epoch_due(0, 100, 200) && epoch_due(1, 360, 358));
+    }
+}

@@ -1,0 +1,245 @@
+//! Stake, delegation and the payout of emission through a hotkey (RULES.md §6.3, §7).
+//!
+//! Invariants kept by `increase_stake` / `decrease_stake` (the only writers of stake):
+//! `TotalStake = Σ Stake`, `TotalHotkeyStake[h] = Σ_c Stake[h][c]`,
+//! `TotalColdkeyStake[c] = Σ_h Stake[h][c]`.
+
+use crate::balances;
+use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::events::{Event, Events};
+use crate::fixedpoint::{i64f64_to_u64, I64F64};
+use crate::state::{AccountId, State};
+
+fn overflow() -> ChainError {
+    ChainError::Rule(RuleError::ArithmeticOverflow)
+}
+
+/// "Add x to (c, h)" of RULES.md §6.3 (checked).
+pub fn increase_stake(state: &mut State, coldkey: &AccountId, hotkey: &AccountId, x: u64) -> Result<()> {
+    let total = state.total_stake.checked_add(x).ok_or_else(overflow)?;
+    let th = state.total_hotkey_stake(hotkey).checked_add(x).ok_or_else(overflow)?;
+    let tc = state.total_coldkey_stake(coldkey).checked_add(x).ok_or_else(overflow)?;
+    let cur = state.stake_of(hotkey, coldkey);
+    let new = cur.checked_add(x).ok_or_else(overflow)?;
+    state.total_stake = total;
+    state.total_hotkey_stake.insert(*hotkey, th);
+    state.total_coldkey_stake.insert(*coldkey, tc);
+    state.stake.entry(*hotkey).or_default().insert(*coldkey, new);
+    Ok(())
+}
+
+/// Subtract x from (c, h) and the three totals; the caller checked `Stake[h][c] ≥ x`.
+/// Entries that reach 0 stay (an explicit 0 stake is what create-account writes).
+pub fn decrease_stake(state: &mut State, coldkey: &AccountId, hotkey: &AccountId, x: u64) {
+    let cur = state.stake_of(hotkey, coldkey);
+    debug_assert!(cur >= x);
+    state.total_stake -= x;
+    *state.total_hotkey_stake.entry(*hotkey).or_default() -= x;
+    *state.total_coldkey_stake.entry(*coldkey).or_default() -= x;
+    state.stake.entry(*hotkey).or_default().insert(*coldkey, cur - x);
+}
+
+/// Per-coldkey rate limit shared by add/remove stake and become_delegate (RULES.md §7).
+pub fn rate_limit_exceeded(state: &State, coldkey: &AccountId) -> bool {
+    let limit = state.globals.tx_rate_limit;
+    let last = state.last_tx_block.get(coldkey).copied().unwrap_or(0);
+    limit != 0 && last != 0 && state.block.saturating_sub(last) <= limit
+}
+
+/// hotkey is a delegate or owned by `c`.
+fn may_stake(state: &State, c: &AccountId, hotkey: &AccountId) -> Result<()> {
+    let owner = state.owner.get(hotkey).ok_or(ChainError::Rule(RuleError::NotRegistered))?;
+    ensure(
+        state.is_delegate(hotkey) || owner == c,
+        RuleError::NonAssociatedColdKey,
+    )
+}
+
+/// `add_stake(hotkey, amount)` — RULES.md §7.1.
+pub fn add_stake(state: &mut State, c: &AccountId, hotkey: &AccountId, amount: u64, ev: &mut Events) -> Result<()> {
+    let free = state.free(c);
+    ensure(free >= amount, RuleError::NotEnoughBalanceToStake)?;
+    may_stake(state, c, hotkey)?;
+    ensure(!rate_limit_exceeded(state, c), RuleError::TxRateLimitExceeded)?;
+    balances::check_ed_after_debit(free, amount)?;
+    increase_stake(state, c, hotkey, amount)?;
+    balances::debit(state, c, amount);
+    state.last_tx_block.insert(*c, state.block);
+    ev.emit(|| Event::new("StakeAdded").acct("hotkey", hotkey).u("amount", amount));
+    Ok(())
+}
+
+/// `remove_stake(hotkey, amount)` — RULES.md §7.2.
+pub fn remove_stake(state: &mut State, c: &AccountId, hotkey: &AccountId, amount: u64, ev: &mut Events) -> Result<()> {
+    may_stake(state, c, hotkey)?;
+    ensure(amount > 0, RuleError::NotEnoughStaketoWithdraw)?;
+    ensure(state.stake_of(hotkey, c) >= amount, RuleError::NotEnoughStaketoWithdraw)?;
+    ensure(!rate_limit_exceeded(state, c), RuleError::TxRateLimitExceeded)?;
+    // Stake is part of issuance (≤ S_MAX), so the credit cannot overflow.
+    state.free(c).checked_add(amount).ok_or_else(overflow)?;
+    decrease_stake(state, c, hotkey, amount);
+    balances::credit(state, c, amount)?;
+    state.last_tx_block.insert(*c, state.block);
+    ev.emit(|| Event::new("StakeRemoved").acct("hotkey", hotkey).u("amount", amount));
+    Ok(())
+}
+
+/// `become_delegate(hotkey)` — RULES.md §7.3.
+pub fn become_delegate(state: &mut State, c: &AccountId, hotkey: &AccountId, ev: &mut Events) -> Result<()> {
+    let owner = state.owner.get(hotkey).ok_or(ChainError::Rule(RuleError::NotRegistered))?;
+    ensure(owner == c, RuleError::NonAssociatedColdKey)?;
+    ensure(!state.is_delegate(hotkey), RuleError::AlreadyDelegate)?;
+    ensure(!rate_limit_exceeded(state, c), RuleError::TxRateLimitExceeded)?;
+    let take = state.globals.default_take;
+    state.delegates.insert(*hotkey, take);
+    state.last_tx_block.insert(*c, state.block);
+    ev.emit(|| {
+        Event::new("DelegateAdded")
+            .acct("coldkey", c)
+            .acct("hotkey", hotkey)
+            .u("take", take)
+    });
+    Ok(())
+}
+
+/// `credit(hotkey, server, validator)` — RULES.md §6.3: pay an emission tuple as stake through the
+/// hotkey to its nominators (delegate take, pro-rata shares, remainder to the owner).
+/// Returns nothing; emits `EmissionCredited` for each non-zero stake addition.
+pub fn credit_emission(
+    state: &mut State,
+    netuid: u16,
+    hotkey: &AccountId,
+    server: u64,
+    validator: u64,
+    ev: &mut Events,
+) -> Result<()> {
+    // A hotkey always has an owner once it was registered; tuples name registered hotkeys.
+    let owner = *state
+        .owner
+        .get(hotkey)
+        .ok_or_else(|| ChainError::Fatal("emission tuple names a hotkey without owner".into()))?;
+    let mut add = |state: &mut State, c: &AccountId, x: u64| -> Result<()> {
+        if x == 0 {
+            return Ok(());
+        }
+        increase_stake(state, c, hotkey, x)?;
+        ev.emit(|| {
+            Event::new("EmissionCredited")
+                .u("netuid", netuid)
+                .acct("hotkey", hotkey)
+                .acct("coldkey", c)
+                .u("amount", x)
+        });
+        Ok(())
+    };
+    let Some(&take_u16) = state.delegates.get(hotkey) else {
+        let total = server.checked_add(validator).ok_or_else(overflow)?;
+        return add(state, &owner, total);
+    };
+    let tot = state.total_hotkey_stake(hotkey);
+    let take_ratio = I64F64::from_num(take_u16) / I64F64::from_num(65535u32);
+    let take = i64f64_to_u64(take_ratio * I64F64::from_num(validator));
+    let rest = validator - take;
+    let nominators: Vec<(AccountId, u64)> = state
+        .stake
+        .get(hotkey)
+        .map(|m| m.iter().map(|(c, s)| (*c, *s)).collect())
+        .unwrap_or_default();
+    let mut paid = 0u64;
+    for (c, stake_c) in nominators {
+        let share = if tot == 0 {
+            0
+        } else {
+            let frac = I64F64::from_num(stake_c) / I64F64::from_num(tot);
+            i64f64_to_u64(I64F64::from_num(rest) * frac)
+        };
+        paid += share;
+        add(state, &c, share)?;
+    }
+    add(state, &owner, take + (rest - paid))?;
+    add(state, &owner, server)
+}
+
+/// Return every stake of a deregistered hotkey to its coldkeys (RULES.md §7.4).
+pub fn unstake_all(state: &mut State, hotkey: &AccountId, ev: &mut Events) -> Result<()> {
+    let entries: Vec<(AccountId, u64)> = state
+        .stake
+        .get(hotkey)
+        .map(|m| m.iter().map(|(c, s)| (*c, *s)).collect())
+        .unwrap_or_default();
+    for (c, x) in entries {
+        decrease_stake(state, &c, hotkey, x);
+        balances::credit(state, &c, x)?;
+        if x > 0 {
+            ev.emit(|| {
+                Event::new("StakeReturned")
+                    .acct("hotkey", hotkey)
+                    .acct("coldkey", &c)
+                    .u("amount", x)
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(b: u8) -> AccountId {
+        [b; 32]
+    }
+
+    fn delegate_state(take: u16, stakes: &[(u8, u8, u64)]) -> State {
+        let mut s = State::default();
+        for (c, h, x) in stakes {
+            s.owner.entry(k(*h)).or_insert(k(*h - 10));
+            s.delegates.insert(k(*h), take);
+            increase_stake(&mut s, &k(*c), &k(*h), *x).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn worked_example_601_899() {
+        // h0 = 10 owned by c0 = 0; c1 = 1
+        let mut s = delegate_state(10, &[(0, 10, 200), (1, 10, 300), (0, 11, 200), (1, 11, 200)]);
+        s.owner.insert(k(11), k(1));
+        let mut ev = Events::disabled();
+        credit_emission(&mut s, 1, &k(10), 0, 1000, &mut ev).unwrap();
+        credit_emission(&mut s, 1, &k(11), 0, 1000, &mut ev).unwrap();
+        assert_eq!(s.stake_of(&k(10), &k(0)), 601);
+        assert_eq!(s.stake_of(&k(10), &k(1)), 899);
+        assert_eq!(s.stake_of(&k(11), &k(0)), 700);
+        assert_eq!(s.stake_of(&k(11), &k(1)), 700);
+        assert_eq!(s.total_stake, 2900);
+    }
+
+    #[test]
+    fn derived_take_11796() {
+        let mut s = delegate_state(11796, &[(0, 10, 200), (1, 10, 300)]);
+        let mut ev = Events::disabled();
+        credit_emission(&mut s, 1, &k(10), 0, 1000, &mut ev).unwrap();
+        assert_eq!(s.stake_of(&k(10), &k(0)), 708);
+        assert_eq!(s.stake_of(&k(10), &k(1)), 792);
+    }
+
+    #[test]
+    fn non_delegate_gets_all() {
+        let mut s = State::default();
+        s.owner.insert(k(5), k(1));
+        increase_stake(&mut s, &k(1), &k(5), 100).unwrap();
+        credit_emission(&mut s, 1, &k(5), 0, 100, &mut Events::disabled()).unwrap();
+        assert_eq!(s.stake_of(&k(5), &k(1)), 200);
+    }
+
+    #[test]
+    fn rate_limit_boundary() {
+        let mut s = State::default();
+        s.last_tx_block.insert(k(1), 5);
+        s.block = 1005;
+        assert!(rate_limit_exceeded(&s, &k(1)));
+        s.block = 1006;
+        assert!(!rate_limit_exceeded(&s, &k(1)));
+    }
+}
