@@ -145,7 +145,9 @@ class AccountId:
         try:
             b = bytes.fromhex(t)
         except ValueError:
-            raise InvalidTransaction(f"{text!r} is not a hex public key") from None
+            b = b""
+        if len(b) != _KEY_LEN:
+            raise InvalidTransaction(f"{text!r} is not a hex public key (64 hex digits)")
         return cls(b)
 
     @property

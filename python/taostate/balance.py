@@ -91,7 +91,7 @@ class Balance:
             raise ValueError(f"{amount!r} is not a finite TAO amount")
         # Exact integer arithmetic on the digits: Decimal ops would round at the
         # context precision (28 digits).
-        sign, digits, exponent = d.as_tuple()
+        negative, digits, exponent = d.as_tuple()
         assert isinstance(exponent, int)
         n = int("".join(map(str, digits)) or "0")
         e = exponent + 9
@@ -105,7 +105,7 @@ class Balance:
                 raise ValueError(
                     f"{amount!r} TAO is not a whole number of rao (at most 9 decimals)"
                 )
-        return cls(-rao if sign else rao)
+        return cls(-rao if negative else rao)
 
     @property
     def rao(self) -> int:

@@ -1,0 +1,35 @@
+"""taostate: an event-sourced state engine for a Bittensor-style chain (ruleset finney-2023).
+
+Amounts are int rao everywhere (1 TAO = 10**9 rao). See README.md for a walk-through.
+"""
+
+from __future__ import annotations
+
+from . import errors, rules, tx, yuma
+from .accounts import AccountId, account
+from .balance import RAO_PER_TAO, TAO, Balance
+from .chain import Chain, Genesis, Receipt, View
+from .errors import InvalidTransaction, LogError, ReplayDivergence, TaoStateError, TxRejected
+from .queries import Metagraph
+
+__all__ = [
+    "RAO_PER_TAO",
+    "TAO",
+    "AccountId",
+    "Balance",
+    "Chain",
+    "Genesis",
+    "InvalidTransaction",
+    "LogError",
+    "Metagraph",
+    "Receipt",
+    "ReplayDivergence",
+    "TaoStateError",
+    "TxRejected",
+    "View",
+    "account",
+    "errors",
+    "rules",
+    "tx",
+    "yuma",
+]

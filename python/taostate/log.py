@@ -1,0 +1,812 @@
+"""The LMDB event log (SPEC §2): the only module that touches LMDB.
+
+An environment is a directory holding three named databases:
+
+========== ====================== =============================================
+``meta``   ascii names            ``format`` → msgpack ``{"format": "taostate",
+                                  "version": 1, "ruleset": …}``; ``genesis`` →
+                                  the genesis record; ``lmdb`` → the LMDB engine
+                                  and data format the log was created with
+``blocks`` block number, u64 BE   the block record
+``snapshots`` block number, u64 BE msgpack ``[version, block, root, state]``
+========== ====================== =============================================
+
+Rules kept here:
+
+* One LMDB environment handle per process and path: every :class:`BlockLog`
+  on the same directory shares it (two handles on one environment in one
+  process would corrupt LMDB's lock table).
+* One writer per log: a second writable open raises :class:`LogLocked`, in this
+  process (a registry of open paths) and in others (an exclusive ``flock`` on
+  ``taostate.lock`` in the directory, released by the kernel if the process
+  dies). Read-only opens take no lock and see each commit as it lands.
+* A committed write transaction is durable (LMDB's default sync settings);
+  appending many blocks is one transaction (``putmulti(append=True)``); a crash
+  at any moment leaves the log at its last commit, and stale reader slots of
+  dead processes are cleared at open.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import struct
+import threading
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Any, Final
+
+import lmdb
+import msgpack  # type: ignore[import-untyped]
+
+from .errors import (
+    ChainExists,
+    ChainNotFound,
+    InvalidGenesis,
+    LogCorrupted,
+    LogError,
+    LogFormatError,
+    LogLocked,
+)
+
+__all__ = [
+    "BlockLog",
+    "DEFAULT_MAP_SIZE",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "LOCK_FILE",
+    "SUPPORTED_RULESETS",
+]
+
+FORMAT_NAME: Final = "taostate"
+FORMAT_VERSION: Final = 1
+SUPPORTED_RULESETS: Final = frozenset({"finney-2023"})
+DEFAULT_MAP_SIZE: Final = 1 << 40  # 1 TiB of address space; the file stays sparse
+LOCK_FILE: Final = "taostate.lock"
+_U64_MAX: Final = (1 << 64) - 1
+_KEY: Final = struct.Struct(">Q")
+_LMDB_FILES: Final = frozenset({"data.mdb", "lock.mdb", LOCK_FILE})
+
+# SPEC §2 asks for lib_version=0 (LMDB 0.9 data format). py-lmdb ≥ 2.0 bundles
+# both engines and takes `lib_version=`; older releases only have 0.9 and no
+# such argument, in which case the engine version (lmdb.version()) is still
+# recorded in meta/lmdb.
+try:
+    lmdb.version(lib_version=0)
+    _CREATE_KW: dict[str, Any] = {"lib_version": 0}
+except (TypeError, lmdb.Error):  # pragma: no cover - depends on the py-lmdb build
+    _CREATE_KW = {}
+
+
+def _key(n: int) -> bytes:
+    return _KEY.pack(n)
+
+
+def _unkey(k: bytes, path: str) -> int:
+    if len(k) != 8:
+        raise LogCorrupted(f"{path}: a key of {len(k)} bytes in the log (keys are u64 big-endian)")
+    n: int = _KEY.unpack(k)[0]
+    return n
+
+
+def _lmdb_error(path: str, e: lmdb.Error, doing: str) -> LogError:
+    """A taostate error for an LMDB failure."""
+    if isinstance(e, (lmdb.CorruptedError, lmdb.PanicError, lmdb.PageNotFoundError)):
+        return LogCorrupted(
+            f"{path}: LMDB reports corruption while {doing} ({e}); "
+            f"restore the directory from a backup or rebuild it from its source"
+        )
+    if isinstance(e, (lmdb.InvalidError, lmdb.VersionMismatchError, lmdb.IncompatibleError)):
+        return LogFormatError(f"{path}: not an LMDB environment this taostate can read ({e})")
+    if isinstance(e, lmdb.MapFullError):
+        return LogError(
+            f"{path}: the log outgrew its map size while {doing}; reopen it with a larger map_size"
+        )
+    if isinstance(e, lmdb.MemoryError):
+        return LogError(
+            f"{path}: cannot map the log into memory while {doing} ({e}); "
+            f"pass a smaller map_size or raise the address-space limit (ulimit -v)"
+        )
+    return LogError(f"{path}: LMDB error while {doing}: {e}")
+
+
+# --------------------------------------------------------------------------- #
+# Process-wide registry: one environment per directory, one writer per log.
+
+
+class _Shared:
+    """One open LMDB environment, shared by every BlockLog on its directory."""
+
+    __slots__ = (
+        "path", "env", "meta", "blocks", "snapshots", "writable", "writer",
+        "lock_fd", "refs", "pid", "format", "genesis",
+    )
+
+    def __init__(
+        self, path: str, env: lmdb.Environment, writable: bool,
+        meta: Any, blocks: Any, snapshots: Any, fmt: dict[str, Any], genesis: bytes,
+    ) -> None:
+        self.path = path
+        self.env = env
+        self.meta = meta
+        self.blocks = blocks
+        self.snapshots = snapshots
+        self.writable = writable
+        self.writer = False
+        self.lock_fd: int | None = None
+        self.refs = 0
+        self.pid = os.getpid()
+        self.format = fmt
+        self.genesis = genesis
+
+
+_REGISTRY: dict[str, _Shared] = {}
+_REGISTRY_LOCK = threading.RLock()
+
+
+def _after_fork_in_child() -> None:
+    # The child must not use or release the parent's environments or locks:
+    # forget them (closing our copy of a flock fd leaves the parent's lock held).
+    for sh in _REGISTRY.values():
+        if sh.lock_fd is not None:
+            try:
+                os.close(sh.lock_fd)
+            except OSError:
+                pass
+            sh.lock_fd = None
+    _REGISTRY.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _take_writer_lock(path: str) -> int:
+    """Exclusive non-blocking flock on ``path/taostate.lock``; its fd."""
+    lock_path = os.path.join(path, LOCK_FILE)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise LogError(f"{path}: cannot open the writer lock {lock_path}: {e}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        os.close(fd)
+        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise LogLocked(
+                f"{path} is open for writing by another process; close it there, "
+                f"or open this one with readonly=True"
+            ) from None
+        raise LogError(f"{path}: cannot lock {lock_path}: {e}") from None
+    return fd
+
+
+def _release_writer_lock(fd: int | None) -> None:
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def _decode_format(path: str, raw: bytes | None) -> dict[str, Any]:
+    if raw is None:
+        raise ChainNotFound(
+            f"{path} holds an LMDB environment but no taostate log (its creation may "
+            f"have been interrupted); create the chain again there"
+        )
+    try:
+        fmt = msgpack.unpackb(raw, raw=False, strict_map_key=True)
+    except Exception as e:  # noqa: BLE001 - msgpack raises several types
+        raise LogFormatError(f"{path}: meta/format is not msgpack ({e})") from None
+    if not isinstance(fmt, dict):
+        raise LogFormatError(f"{path}: meta/format is a {type(fmt).__name__}, expected a map")
+    if fmt.get("format") != FORMAT_NAME:
+        raise LogFormatError(
+            f"{path}: meta/format says format={fmt.get('format')!r}, expected {FORMAT_NAME!r}; "
+            f"this is not a taostate log"
+        )
+    version = fmt.get("version")
+    if version != FORMAT_VERSION:
+        raise LogFormatError(
+            f"{path}: log format version {version!r}, this taostate reads version "
+            f"{FORMAT_VERSION}; use a taostate release that matches the log"
+        )
+    ruleset = fmt.get("ruleset")
+    if ruleset not in SUPPORTED_RULESETS:
+        raise LogFormatError(
+            f"{path}: the log follows ruleset {ruleset!r}, this taostate implements "
+            f"{', '.join(sorted(SUPPORTED_RULESETS))}"
+        )
+    return fmt
+
+
+def _check_genesis(genesis: bytes, ruleset: str) -> None:
+    try:
+        g = msgpack.unpackb(genesis, raw=False, strict_map_key=False)
+    except Exception as e:  # noqa: BLE001
+        raise InvalidGenesis(f"genesis: not a msgpack record ({e})", field="genesis") from None
+    if not isinstance(g, dict):
+        raise InvalidGenesis(
+            f"genesis: expected a msgpack map, got {type(g).__name__}", field="genesis"
+        )
+    if "ruleset" in g and g["ruleset"] != ruleset:
+        raise InvalidGenesis(
+            f"genesis.ruleset: the record says {g['ruleset']!r} but the log is created "
+            f"for {ruleset!r}",
+            field="genesis.ruleset",
+        )
+
+
+def _open_env(path: str, *, readonly: bool, create: bool, map_size: int) -> lmdb.Environment:
+    kw: dict[str, Any] = dict(
+        map_size=map_size, subdir=True, readonly=readonly, max_dbs=3, create=create,
+        lock=True, sync=True, metasync=True, writemap=False,
+    )
+    if create:
+        kw.update(_CREATE_KW)  # existing logs: the data file selects its engine
+    try:
+        return lmdb.open(path, **kw)
+    except lmdb.Error as e:
+        if "already open in this process" in str(e):
+            raise LogLocked(
+                f"{path} is already open in this process under another path; "
+                f"use the same BlockLog/Chain"
+            ) from None
+        raise _lmdb_error(path, e, "opening") from None
+
+
+# --------------------------------------------------------------------------- #
+
+
+class BlockLog:
+    """An append-only log of block records in an LMDB directory.
+
+    Make one with :meth:`create` or :meth:`open`; close it (or use ``with``).
+    Block numbers start at 1; block 0 is the genesis record.
+    """
+
+    __slots__ = ("_sh", "_readonly", "_writer", "_closed", "_pid", "__weakref__")
+
+    _sh: _Shared
+    _readonly: bool
+    _writer: bool
+    _closed: bool
+    _pid: int
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("use BlockLog.create(path, genesis) or BlockLog.open(path)")
+
+    @classmethod
+    def _attach(cls, sh: _Shared, readonly: bool, writer: bool) -> BlockLog:
+        self = object.__new__(cls)
+        self._sh = sh
+        self._readonly = readonly
+        self._writer = writer
+        self._closed = False
+        self._pid = os.getpid()
+        sh.refs += 1
+        return self
+
+    # -- opening ---------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        genesis_bytes: bytes,
+        ruleset: str = "finney-2023",
+        *,
+        map_size: int = DEFAULT_MAP_SIZE,
+    ) -> BlockLog:
+        """Create a new log at ``path`` (a new or empty directory) holding the
+        genesis record, and open it for writing. Raises ChainExists if a log
+        is already there."""
+        if ruleset not in SUPPORTED_RULESETS:
+            raise LogFormatError(
+                f"ruleset {ruleset!r} is not implemented by this taostate "
+                f"(supported: {', '.join(sorted(SUPPORTED_RULESETS))})"
+            )
+        if not isinstance(genesis_bytes, (bytes, bytearray, memoryview)):
+            raise InvalidGenesis(
+                f"genesis: expected the genesis record bytes, got {type(genesis_bytes).__name__}",
+                field="genesis",
+            )
+        genesis = bytes(genesis_bytes)
+        _check_genesis(genesis, ruleset)
+        real = os.path.realpath(os.fspath(path))
+        with _REGISTRY_LOCK:
+            if real in _REGISTRY:
+                raise ChainExists(f"{real}: a chain is stored (and open) there; open it instead")
+            if os.path.exists(real) and not os.path.isdir(real):
+                raise LogError(f"{real} is a file; a log is a directory: choose another path")
+            try:
+                os.makedirs(real, exist_ok=True)
+            except OSError as e:
+                raise LogError(f"{real}: cannot create the directory: {e}") from None
+            fd = _take_writer_lock(real)
+            try:
+                sh = cls._create_locked(real, genesis, ruleset, map_size)
+            except BaseException:
+                _release_writer_lock(fd)
+                raise
+            sh.lock_fd = fd
+            sh.writer = True
+            _REGISTRY[real] = sh
+            return cls._attach(sh, readonly=False, writer=True)
+
+    @classmethod
+    def _create_locked(cls, real: str, genesis: bytes, ruleset: str, map_size: int) -> _Shared:
+        others = sorted(set(os.listdir(real)) - _LMDB_FILES)
+        if others:
+            raise LogError(
+                f"{real} is not empty and holds no taostate log (found {', '.join(others[:5])}); "
+                f"create the chain in a new or empty directory"
+            )
+        had_data = os.path.exists(os.path.join(real, "data.mdb"))
+        try:
+            env = _open_env(real, readonly=False, create=True, map_size=map_size)
+        except LogFormatError:
+            raise ChainExists(f"{real} already holds an LMDB environment that is not a taostate log; "
+                              f"choose another path") from None
+        try:
+            env.reader_check()
+            fmt = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "ruleset": ruleset}
+            major, minor, patch = env.lib_version()
+            engine = {
+                "lib_version": major,
+                "version": f"{major}.{minor}.{patch}",
+                "data_format": 1 if major == 0 else 3,
+                "py_lmdb": lmdb.__version__,
+            }
+            with env.begin(write=True) as txn:
+                meta = env.open_db(b"meta", txn=txn)
+                blocks = env.open_db(b"blocks", txn=txn)
+                snapshots = env.open_db(b"snapshots", txn=txn)
+                if txn.get(b"format", db=meta) is not None or (had_data and txn.stat(blocks)["entries"]):
+                    raise ChainExists(f"{real}: a chain is stored there already; open it instead")
+                txn.put(b"format", msgpack.packb(fmt, use_bin_type=True), db=meta)
+                txn.put(b"lmdb", msgpack.packb(engine, use_bin_type=True), db=meta)
+                txn.put(b"genesis", genesis, db=meta)
+        except lmdb.Error as e:
+            env.close()
+            raise _lmdb_error(real, e, "creating the log") from None
+        except BaseException:
+            env.close()
+            raise
+        return _Shared(real, env, True, meta, blocks, snapshots, fmt, genesis)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        readonly: bool = False,
+        *,
+        ruleset: str | None = None,
+        map_size: int = DEFAULT_MAP_SIZE,
+    ) -> BlockLog:
+        """Open the log at ``path``. ChainNotFound if there is none;
+        LogFormatError if its format, version or ruleset (``ruleset``, when
+        given) differ; LogLocked if opened for writing elsewhere."""
+        real = os.path.realpath(os.fspath(path))
+        with _REGISTRY_LOCK:
+            sh = _REGISTRY.get(real)
+            if sh is not None and sh.pid == os.getpid():
+                cls._check_ruleset(sh, ruleset)
+                if readonly:
+                    return cls._attach(sh, readonly=True, writer=False)
+                if sh.writer:
+                    raise LogLocked(
+                        f"{real} is already open for writing in this process; use that "
+                        f"handle, close it first, or open with readonly=True"
+                    )
+                if not sh.writable:
+                    raise LogLocked(
+                        f"{real} is open read-only in this process; close those handles "
+                        f"before opening it for writing"
+                    )
+                sh.lock_fd = _take_writer_lock(real)
+                sh.writer = True
+                return cls._attach(sh, readonly=False, writer=True)
+            if not os.path.isfile(os.path.join(real, "data.mdb")):
+                raise ChainNotFound(
+                    f"no chain at {real}; create one with Chain.create (or BlockLog.create)"
+                )
+            fd = None if readonly else _take_writer_lock(real)
+            try:
+                sh = cls._open_fresh(real, readonly, map_size)
+                cls._check_ruleset(sh, ruleset)
+            except BaseException:
+                if fd is not None:
+                    _release_writer_lock(fd)
+                raise
+            sh.lock_fd = fd
+            sh.writer = fd is not None
+            _REGISTRY[real] = sh
+            return cls._attach(sh, readonly=readonly, writer=not readonly)
+
+    @staticmethod
+    def _check_ruleset(sh: _Shared, ruleset: str | None) -> None:
+        if ruleset is not None and sh.format.get("ruleset") != ruleset:
+            raise LogFormatError(
+                f"{sh.path}: the log follows ruleset {sh.format.get('ruleset')!r}, "
+                f"not {ruleset!r}"
+            )
+
+    @classmethod
+    def _open_fresh(cls, real: str, readonly: bool, map_size: int) -> _Shared:
+        env = _open_env(real, readonly=readonly, create=False, map_size=map_size)
+        try:
+            env.reader_check()  # free slots of readers that died
+            try:
+                meta = env.open_db(b"meta", create=False)
+                blocks = env.open_db(b"blocks", create=False)
+                snapshots = env.open_db(b"snapshots", create=False)
+            except lmdb.NotFoundError:
+                raise ChainNotFound(
+                    f"{real} holds an LMDB environment but no taostate log (missing named "
+                    f"databases); create the chain in another directory"
+                ) from None
+            with env.begin() as txn:
+                fmt = _decode_format(real, txn.get(b"format", db=meta))
+                genesis = txn.get(b"genesis", db=meta)
+            if genesis is None:
+                raise LogCorrupted(f"{real}: the genesis record is missing from meta", block=0)
+        except lmdb.Error as e:
+            env.close()
+            raise _lmdb_error(real, e, "opening") from None
+        except BaseException:
+            env.close()
+            raise
+        return _Shared(real, env, not readonly, meta, blocks, snapshots, fmt, genesis)
+
+    # -- closing ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Release this handle (idempotent). The environment closes with its
+        last handle; a writer releases the writer lock."""
+        with _REGISTRY_LOCK:
+            if self._closed:
+                return
+            self._closed = True
+            sh = self._sh
+            if self._pid != os.getpid():
+                return  # a fork child's copy: the parent owns the env and the lock
+            if self._writer:
+                sh.writer = False
+                fd, sh.lock_fd = sh.lock_fd, None
+                _release_writer_lock(fd)
+            sh.refs -= 1
+            if sh.refs <= 0:
+                if _REGISTRY.get(sh.path) is sh:
+                    del _REGISTRY[sh.path]
+                sh.env.close()
+
+    def __enter__(self) -> BlockLog:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not getattr(self, "_closed", True):
+                self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return f"BlockLog({self._sh.path!r}, closed)"
+        mode = "read-only" if self._readonly else "writer"
+        return f"BlockLog({self._sh.path!r}, {mode}, head={self.head()})"
+
+    # -- properties ------------------------------------------------------
+
+    def _live(self) -> _Shared:
+        if self._closed:
+            raise LogError(f"{self._sh.path}: this BlockLog is closed; open the log again")
+        if self._pid != os.getpid():
+            raise LogError(
+                f"{self._sh.path}: this BlockLog was opened in process {self._pid}; "
+                f"open the log again in this process"
+            )
+        return self._sh
+
+    def _write(self) -> _Shared:
+        sh = self._live()
+        if self._readonly:
+            raise LogError(f"{sh.path} is open read-only; open it with readonly=False to write")
+        return sh
+
+    def check_writable(self) -> None:
+        """Raise LogError unless this handle is open and may write."""
+        self._write()
+
+    @property
+    def path(self) -> str:
+        """The log directory (absolute, symlinks resolved)."""
+        return self._sh.path
+
+    @property
+    def readonly(self) -> bool:
+        return self._readonly
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def ruleset(self) -> str:
+        """The ruleset recorded at creation."""
+        r: str = self._sh.format["ruleset"]
+        return r
+
+    @property
+    def format(self) -> dict[str, Any]:
+        """The decoded ``meta/format`` record."""
+        return dict(self._sh.format)
+
+    def lmdb_info(self) -> dict[str, Any]:
+        """The engine the environment runs on and the one recorded at creation."""
+        sh = self._live()
+        with sh.env.begin() as txn:
+            raw = txn.get(b"lmdb", db=sh.meta)
+        recorded = msgpack.unpackb(raw, raw=False) if raw is not None else None
+        return {"engine": ".".join(map(str, sh.env.lib_version())), "created_with": recorded}
+
+    # -- meta ------------------------------------------------------------
+
+    def get_meta(self, name: str) -> bytes | None:
+        """The value stored under ``name`` in ``meta`` (None if absent)."""
+        sh = self._live()
+        key = _meta_key(name)
+        try:
+            with sh.env.begin(db=sh.meta) as txn:
+                return txn.get(key)
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"reading meta/{name}") from None
+
+    def put_meta(self, name: str, value: bytes) -> None:
+        """Store ``value`` under ``name`` in ``meta`` (for settings such as a
+        snapshot interval). ``format``, ``genesis`` and ``lmdb`` are reserved."""
+        sh = self._write()
+        key = _meta_key(name)
+        if name in _RESERVED_META:
+            raise LogError(f"meta/{name} is written only at creation and never changes")
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"meta values are bytes, got {type(value).__name__}")
+        try:
+            with sh.env.begin(write=True, db=sh.meta) as txn:
+                txn.put(key, value)
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"writing meta/{name}") from None
+
+    # -- reading ---------------------------------------------------------
+
+    def genesis(self) -> bytes:
+        """The genesis record bytes (block 0)."""
+        return self._live().genesis
+
+    def head(self) -> int:
+        """The number of the last block in the log (0 if none)."""
+        sh = self._live()
+        try:
+            with sh.env.begin(db=sh.blocks) as txn:
+                cur = txn.cursor()
+                return _unkey(cur.key(), sh.path) if cur.last() else 0
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, "reading the head") from None
+
+    def get(self, block: int) -> bytes:
+        """The record of ``block`` (1 ≤ block ≤ head)."""
+        sh = self._live()
+        n = _block_number(block, "block")
+        if n == 0:
+            raise LogError("block 0 is the genesis; read it with genesis()")
+        try:
+            with sh.env.begin(db=sh.blocks) as txn:
+                data = txn.get(_key(n))
+                if data is not None:
+                    return data
+                cur = txn.cursor()
+                head = _unkey(cur.key(), sh.path) if cur.last() else 0
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"reading block {n}") from None
+        if n <= head:
+            raise LogCorrupted(f"{sh.path}: block {n} is missing (head is {head})", block=n)
+        raise LogError(f"{sh.path}: block {n} is not in the log yet (head is {head})")
+
+    def iter_blocks(self, start: int = 1, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """Yield ``(number, record)`` for ``start ≤ number < stop`` in order
+        (``stop=None``: to the head as of the first item), from one consistent
+        read transaction. A gap raises LogCorrupted naming the missing block."""
+        sh = self._live()
+        first = _block_number(start, "start")
+        if first == 0:
+            raise LogError("blocks start at 1 (block 0 is the genesis record)")
+        end = None if stop is None else _block_number(stop, "stop")
+        return self._iter(sh, first, end)
+
+    @staticmethod
+    def _iter(sh: _Shared, first: int, end: int | None) -> Iterator[tuple[int, bytes]]:
+        if end is not None and end <= first:
+            return
+        expected = first
+        try:
+            with sh.env.begin(db=sh.blocks) as txn:
+                cur = txn.cursor()
+                if not cur.set_range(_key(first)):
+                    return
+                for k, v in cur:
+                    n = _unkey(k, sh.path)
+                    if end is not None and n >= end:
+                        return
+                    if n != expected:
+                        raise LogCorrupted(
+                            f"{sh.path}: block {expected} is missing (the next stored block is {n})",
+                            block=expected,
+                        )
+                    yield n, v
+                    expected += 1
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"reading block {expected}") from None
+
+    # -- writing ---------------------------------------------------------
+
+    def append(
+        self,
+        records: Iterable[tuple[int, bytes]],
+        snapshots: Iterable[tuple[int, bytes]] = (),
+    ) -> int:
+        """Append ``(number, record)`` pairs numbered head+1, head+2, … in ONE
+        write transaction, with ``snapshots`` ``(block, record)`` of blocks up
+        to the new head in the same transaction; returns the new head. Anything
+        else (a gap, a duplicate, a non-bytes record, a snapshot past the new
+        head) raises LogError and writes nothing."""
+        sh = self._write()
+        items, numbers = _pairs(records, "append")
+        snaps, snap_numbers = _pairs(snapshots, "append snapshots")
+        if not items:
+            if snaps:
+                raise LogError("append: snapshots without blocks; use put_snapshot")
+            return self.head()
+        for a, b in zip(numbers, numbers[1:]):
+            if b != a + 1:
+                raise LogError(f"append: block numbers must be consecutive; {b} follows {a}")
+        try:
+            with sh.env.begin(write=True, db=sh.blocks) as txn:
+                cur = txn.cursor()
+                head = _unkey(cur.key(), sh.path) if cur.last() else 0
+                if numbers[0] != head + 1:
+                    raise LogError(
+                        f"{sh.path}: append must start at block {head + 1} (the head is {head}), "
+                        f"got {numbers[0]}; nothing was written"
+                    )
+                _, added = cur.putmulti(items, append=True)
+                if added != len(items):  # pragma: no cover - guarded above
+                    raise LogError(f"{sh.path}: append wrote {added} of {len(items)} blocks; rolled back")
+                for n, (k, v) in zip(snap_numbers, snaps):
+                    if n > numbers[-1]:
+                        raise LogError(
+                            f"{sh.path}: cannot snapshot block {n}, the log would end at "
+                            f"block {numbers[-1]}; nothing was written"
+                        )
+                    txn.put(k, v, db=sh.snapshots)
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"appending blocks {numbers[0]}..{numbers[-1]}") from None
+        return numbers[-1]
+
+    # -- snapshots -------------------------------------------------------
+
+    def put_snapshot(self, block: int, data: bytes) -> None:
+        """Store the snapshot record of ``block`` (0 ≤ block ≤ head), replacing
+        any snapshot of that block."""
+        sh = self._write()
+        n = _block_number(block, "block")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise LogError(f"put_snapshot: data is {type(data).__name__}, expected bytes")
+        try:
+            with sh.env.begin(write=True) as txn:
+                cur = txn.cursor(db=sh.blocks)
+                head = _unkey(cur.key(), sh.path) if cur.last() else 0
+                if n > head:
+                    raise LogError(
+                        f"{sh.path}: cannot snapshot block {n}, the log ends at block {head}"
+                    )
+                txn.put(_key(n), data, db=sh.snapshots)
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"writing the snapshot of block {n}") from None
+
+    def latest_snapshot(self, at_most: int | None = None) -> tuple[int, bytes] | None:
+        """The snapshot with the highest block ≤ ``at_most`` (any block if
+        None), as ``(block, record)``, or None."""
+        sh = self._live()
+        if at_most is not None:
+            if isinstance(at_most, bool) or not isinstance(at_most, int):
+                raise TypeError(f"at_most must be an int block number, got {type(at_most).__name__}")
+            if at_most < 0:
+                return None
+        try:
+            with sh.env.begin(db=sh.snapshots) as txn:
+                cur = txn.cursor()
+                if at_most is None or at_most >= _U64_MAX:
+                    found = cur.last()
+                elif cur.set_range(_key(at_most + 1)):
+                    found = cur.prev()
+                else:
+                    found = cur.last()
+                if not found:
+                    return None
+                return _unkey(cur.key(), sh.path), cur.value()
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, "reading snapshots") from None
+
+    def get_snapshot(self, block: int) -> bytes:
+        """The snapshot record of ``block``; LogError if there is none."""
+        sh = self._live()
+        n = _block_number(block, "block")
+        try:
+            with sh.env.begin(db=sh.snapshots) as txn:
+                data = txn.get(_key(n))
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"reading the snapshot of block {n}") from None
+        if data is None:
+            raise LogError(f"{sh.path}: no snapshot of block {n} (see snapshots())")
+        return data
+
+    def snapshots(self) -> list[int]:
+        """Block numbers that have a snapshot, ascending."""
+        sh = self._live()
+        try:
+            with sh.env.begin(db=sh.snapshots) as txn:
+                return [_unkey(k, sh.path) for k in txn.cursor().iternext(keys=True, values=False)]
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, "listing snapshots") from None
+
+    def drop_snapshot(self, block: int) -> bool:
+        """Delete the snapshot of ``block`` (e.g. one of an old version);
+        True if there was one. Snapshots are a cache: the blocks stay."""
+        sh = self._write()
+        n = _block_number(block, "block")
+        try:
+            with sh.env.begin(write=True, db=sh.snapshots) as txn:
+                return bool(txn.delete(_key(n)))
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"dropping the snapshot of block {n}") from None
+
+
+def _block_number(x: object, what: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise TypeError(f"{what} must be an int block number, got {type(x).__name__}")
+    if not 0 <= x <= _U64_MAX:
+        raise LogError(f"{what} {x} is not a block number (0 ≤ n < 2**64)")
+    return int(x)
+
+
+_RESERVED_META: Final = frozenset({"format", "genesis", "lmdb"})
+
+
+def _meta_key(name: str) -> bytes:
+    if not isinstance(name, str) or not name or not name.isascii():
+        raise TypeError(f"meta names are non-empty ascii str, got {name!r}")
+    return name.encode("ascii")
+
+
+def _pairs(pairs: Iterable[tuple[int, bytes]], what: str) -> tuple[list[tuple[bytes, bytes]], list[int]]:
+    """Validated ``[(key, value)]`` and block numbers of ``(number, bytes)`` pairs."""
+    items: list[tuple[bytes, bytes]] = []
+    numbers: list[int] = []
+    for i, pair in enumerate(pairs):
+        try:
+            n, data = pair
+        except (TypeError, ValueError):
+            raise LogError(f"{what}: item {i} is not a (number, bytes) pair") from None
+        num = _block_number(n, f"{what} item {i} number")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise LogError(f"{what}: block {num}: record is {type(data).__name__}, expected bytes")
+        numbers.append(num)
+        items.append((_key(num), data if type(data) is bytes else bytes(data)))
+    return items, numbers

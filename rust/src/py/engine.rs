@@ -1,0 +1,367 @@
+//! `taostate._core.Engine`: the live engine and its queries, for `taostate.Chain` and views.
+
+use super::convert::{account, bytes, events};
+use super::errors::IntoPy;
+use crate::engine::Engine;
+use crate::state::{AccountId, Subnet};
+use numpy::{IntoPyArray, PyArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+#[pyclass(name = "Engine", module = "taostate._core")]
+pub struct PyEngine {
+    inner: Engine,
+}
+
+fn acct_list<'py>(py: Python<'py>, it: impl IntoIterator<Item = AccountId>) -> PyResult<Bound<'py, PyList>> {
+    let l = PyList::empty(py);
+    for a in it {
+        l.append(bytes(py, &a))?;
+    }
+    Ok(l)
+}
+
+fn subnet_info<'py>(py: Python<'py>, netuid: u16, s: &Subnet) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let p = &s.params;
+    d.set_item("netuid", netuid)?;
+    d.set_item("owner", s.owner.map(|o| bytes(py, &o)))?;
+    d.set_item("locked", s.locked)?;
+    d.set_item("n", s.n)?;
+    d.set_item("emission_value", s.emission_values)?;
+    d.set_item("pending_emission", s.pending_emission)?;
+    d.set_item("registered_at", s.registered_at)?;
+    d.set_item("blocks_since_last_step", s.blocks_since_last_step)?;
+    d.set_item("last_mechanism_step_block", s.last_mechanism_step_block)?;
+    d.set_item("last_adjustment_block", s.last_adjustment_block)?;
+    d.set_item("registrations_this_block", s.registrations_this_block)?;
+    d.set_item("registrations_this_interval", s.registrations_this_interval)?;
+    d.set_item("pow_registrations_this_interval", s.pow_registrations_this_interval)?;
+    d.set_item("burn_registrations_this_interval", s.burn_registrations_this_interval)?;
+    d.set_item("modality", s.modality)?;
+    d.set_item("tempo", p.tempo)?;
+    d.set_item("kappa", p.kappa)?;
+    d.set_item("rho", p.rho)?;
+    d.set_item("bonds_moving_average", p.bonds_moving_average)?;
+    d.set_item("max_allowed_uids", p.max_allowed_uids)?;
+    d.set_item("max_allowed_validators", p.max_allowed_validators)?;
+    d.set_item("min_allowed_weights", p.min_allowed_weights)?;
+    d.set_item("max_weights_limit", p.max_weights_limit)?;
+    d.set_item("activity_cutoff", p.activity_cutoff)?;
+    d.set_item("immunity_period", p.immunity_period)?;
+    d.set_item("weights_set_rate_limit", p.weights_set_rate_limit)?;
+    d.set_item("weights_version_key", p.weights_version_key)?;
+    d.set_item("serving_rate_limit", p.serving_rate_limit)?;
+    d.set_item("max_registrations_per_block", p.max_registrations_per_block)?;
+    d.set_item("target_registrations_per_interval", p.target_registrations_per_interval)?;
+    d.set_item("adjustment_interval", p.adjustment_interval)?;
+    d.set_item("adjustment_alpha", p.adjustment_alpha)?;
+    d.set_item("burn", p.burn)?;
+    d.set_item("min_burn", p.min_burn)?;
+    d.set_item("max_burn", p.max_burn)?;
+    d.set_item("difficulty", p.difficulty)?;
+    d.set_item("min_difficulty", p.min_difficulty)?;
+    d.set_item("max_difficulty", p.max_difficulty)?;
+    d.set_item("network_registration_allowed", p.network_registration_allowed)?;
+    d.set_item("network_pow_registration_allowed", p.network_pow_registration_allowed)?;
+    d.set_item("validator_prune_len", p.validator_prune_len)?;
+    d.set_item("scaling_law_power", p.scaling_law_power)?;
+    d.set_item("rao_recycled_for_registration", p.rao_recycled_for_registration)?;
+    Ok(d)
+}
+
+/// Dense n×n u16 matrix from sparse rows (entries beyond n ignored).
+fn dense(rows: &[Vec<(u16, u16)>], n: usize) -> Vec<u16> {
+    let mut m = vec![0u16; n * n];
+    for (i, row) in rows.iter().enumerate().take(n) {
+        for &(j, v) in row {
+            if (j as usize) < n {
+                m[i * n + j as usize] = v;
+            }
+        }
+    }
+    m
+}
+
+impl PyEngine {
+    fn subnet(&self, netuid: u16) -> PyResult<&Subnet> {
+        self.inner.state.subnet(netuid).ok_or_else(|| {
+            super::errors::to_py(crate::ChainError::Rule(crate::RuleError::NetworkDoesNotExist))
+        })
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    #[staticmethod]
+    fn from_genesis(genesis: &[u8]) -> PyResult<Self> {
+        Ok(PyEngine { inner: Engine::from_genesis(genesis).py_err()? })
+    }
+
+    #[staticmethod]
+    fn restore(py: Python<'_>, snapshot: Vec<u8>) -> PyResult<Self> {
+        let inner = py.detach(|| Engine::restore(&snapshot)).py_err()?;
+        Ok(PyEngine { inner })
+    }
+
+    #[getter]
+    fn head(&self) -> u64 {
+        self.inner.head()
+    }
+
+    #[getter]
+    fn head_hash<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        bytes(py, &self.inner.head_hash())
+    }
+
+    #[getter]
+    fn block(&self) -> u64 {
+        self.inner.state.block.max(self.inner.head())
+    }
+
+    #[getter]
+    fn is_open(&self) -> bool {
+        self.inner.is_open()
+    }
+
+    #[getter]
+    fn pending_len(&self) -> usize {
+        self.inner.pending_len()
+    }
+
+    fn pending_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        events(py, self.inner.pending_events())
+    }
+
+    fn open_block<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let was_open = self.inner.is_open();
+        self.inner.open_block().py_err()?;
+        let ev = if was_open { &[][..] } else { self.inner.pending_events() };
+        events(py, ev)
+    }
+
+    fn submit<'py>(&mut self, py: Python<'py>, tx: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let ev = self.inner.submit(tx).py_err()?;
+        events(py, &ev)
+    }
+
+    fn seal<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let rec = self.inner.seal().py_err()?;
+        Ok(bytes(py, &rec))
+    }
+
+    /// Replays committed records in order with the GIL released.
+    fn apply_records(&mut self, py: Python<'_>, records: Vec<Vec<u8>>) -> PyResult<()> {
+        let inner = &mut self.inner;
+        py.detach(|| inner.apply_records(records.iter().map(|r| r.as_slice())))
+            .py_err()
+    }
+
+    /// Replays one record and returns its events.
+    fn apply_record_events<'py>(&mut self, py: Python<'py>, record: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let ev = self.inner.apply_record(record, true).py_err()?;
+        events(py, &ev)
+    }
+
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let inner = &self.inner;
+        let b = py.detach(|| inner.snapshot()).py_err()?;
+        Ok(bytes(py, &b))
+    }
+
+    fn state_root<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let inner = &self.inner;
+        let h = py.detach(|| inner.state_root());
+        bytes(py, &h)
+    }
+
+    fn check_invariants(&self) -> Option<String> {
+        self.inner.check_invariants().err()
+    }
+
+    // ---- queries ----
+    #[getter]
+    fn total_issuance(&self) -> u64 {
+        self.inner.state.total_issuance
+    }
+    #[getter]
+    fn block_emission(&self) -> u64 {
+        self.inner.state.block_emission
+    }
+    #[getter]
+    fn total_stake(&self) -> u64 {
+        self.inner.state.total_stake
+    }
+    #[getter]
+    fn total_balance(&self) -> u64 {
+        self.inner.state.total_balance()
+    }
+    #[getter]
+    fn total_locked(&self) -> u64 {
+        self.inner.state.total_locked()
+    }
+    #[getter]
+    fn sudo_key<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        bytes(py, &self.inner.state.sudo_key)
+    }
+
+    fn balance(&self, coldkey: &[u8]) -> PyResult<u64> {
+        Ok(self.inner.state.free(&account(coldkey, "coldkey")?))
+    }
+
+    #[pyo3(signature = (hotkey, coldkey=None))]
+    fn stake(&self, hotkey: &[u8], coldkey: Option<&[u8]>) -> PyResult<u64> {
+        let h = account(hotkey, "hotkey")?;
+        Ok(match coldkey {
+            Some(c) => self.inner.state.stake_of(&h, &account(c, "coldkey")?),
+            None => self.inner.state.total_hotkey_stake(&h),
+        })
+    }
+
+    fn coldkey_stake(&self, coldkey: &[u8]) -> PyResult<u64> {
+        Ok(self.inner.state.total_coldkey_stake(&account(coldkey, "coldkey")?))
+    }
+
+    fn owner<'py>(&self, py: Python<'py>, hotkey: &[u8]) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let h = account(hotkey, "hotkey")?;
+        Ok(self.inner.state.owner.get(&h).map(|o| bytes(py, o)))
+    }
+
+    fn delegates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let l = PyList::empty(py);
+        for (h, t) in &self.inner.state.delegates {
+            l.append((bytes(py, h), *t))?;
+        }
+        Ok(l)
+    }
+
+    /// Every account with a balance, a stake or a hotkey, ascending.
+    fn accounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let s = &self.inner.state;
+        let mut all: std::collections::BTreeSet<AccountId> = s.free.keys().copied().collect();
+        for (h, m) in &s.stake {
+            all.insert(*h);
+            all.extend(m.iter().filter(|(_, x)| **x > 0).map(|(c, _)| *c));
+        }
+        for (h, c) in &s.owner {
+            all.insert(*h);
+            all.insert(*c);
+        }
+        acct_list(py, all)
+    }
+
+    fn subnets(&self) -> Vec<u16> {
+        self.inner.state.netuids()
+    }
+
+    fn subnet_info<'py>(&self, py: Python<'py>, netuid: u16) -> PyResult<Bound<'py, PyDict>> {
+        subnet_info(py, netuid, self.subnet(netuid)?)
+    }
+
+    fn lock_cost(&self) -> u64 {
+        crate::subnets::network_lock_cost(&self.inner.state)
+    }
+
+    fn uid(&self, netuid: u16, hotkey: &[u8]) -> PyResult<Option<u16>> {
+        let h = account(hotkey, "hotkey")?;
+        Ok(self.inner.state.subnet(netuid).and_then(|s| s.uids.get(&h).copied()))
+    }
+
+    fn neuron_hotkey<'py>(&self, py: Python<'py>, netuid: u16, uid: u16) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let s = self.subnet(netuid)?;
+        Ok(s.keys.get(uid as usize).map(|h| bytes(py, h)))
+    }
+
+    /// Every per-uid field of a subnet, as numpy arrays (weights/bonds dense n×n).
+    fn metagraph<'py>(&self, py: Python<'py>, netuid: u16) -> PyResult<Bound<'py, PyDict>> {
+        let st = &self.inner.state;
+        let s = self.subnet(netuid)?;
+        let n = s.n as usize;
+        let d = PyDict::new(py);
+        d.set_item("netuid", netuid)?;
+        d.set_item("block", st.block.max(st.head))?;
+        d.set_item("n", n)?;
+        d.set_item("hotkeys", acct_list(py, s.keys.iter().copied())?)?;
+        let coldkeys: Vec<AccountId> = s
+            .keys
+            .iter()
+            .map(|h| st.owner.get(h).copied().unwrap_or([0; 32]))
+            .collect();
+        d.set_item("coldkeys", acct_list(py, coldkeys)?)?;
+        let stake: Vec<u64> = s.keys.iter().map(|h| st.total_hotkey_stake(h)).collect();
+        d.set_item("stake", stake.into_pyarray(py))?;
+        d.set_item("ranks", s.rank.clone().into_pyarray(py))?;
+        d.set_item("trust", s.trust.clone().into_pyarray(py))?;
+        d.set_item("consensus", s.consensus.clone().into_pyarray(py))?;
+        d.set_item("incentive", s.incentive.clone().into_pyarray(py))?;
+        d.set_item("dividends", s.dividends.clone().into_pyarray(py))?;
+        d.set_item("validator_trust", s.validator_trust.clone().into_pyarray(py))?;
+        d.set_item("emission", s.emission.clone().into_pyarray(py))?;
+        d.set_item("active", s.active.clone().into_pyarray(py))?;
+        d.set_item("validator_permit", s.validator_permit.clone().into_pyarray(py))?;
+        d.set_item("last_update", s.last_update.clone().into_pyarray(py))?;
+        let bar: Vec<u64> = s.block_at_registration.iter().take(n).copied().collect();
+        d.set_item("block_at_registration", bar.into_pyarray(py))?;
+        d.set_item("pruning_scores", s.pruning_scores.clone().into_pyarray(py))?;
+        let w = dense(&s.weights, n).into_pyarray(py).reshape([n, n])?;
+        d.set_item("weights", w)?;
+        let b = dense(&s.bonds, n).into_pyarray(py).reshape([n, n])?;
+        d.set_item("bonds", b)?;
+        Ok(d)
+    }
+
+    fn axon<'py>(&self, py: Python<'py>, netuid: u16, hotkey: &[u8]) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let h = account(hotkey, "hotkey")?;
+        let Some(a) = self.inner.state.axons.get(&(netuid, h)) else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("block", a.block)?;
+        d.set_item("version", a.version)?;
+        d.set_item("ip", a.ip)?;
+        d.set_item("port", a.port)?;
+        d.set_item("ip_type", a.ip_type)?;
+        d.set_item("protocol", a.protocol)?;
+        d.set_item("placeholder1", a.placeholder1)?;
+        d.set_item("placeholder2", a.placeholder2)?;
+        Ok(Some(d))
+    }
+
+    fn senate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        acct_list(py, self.inner.state.senate.iter().copied())
+    }
+
+    fn triumvirate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        acct_list(py, self.inner.state.triumvirate.iter().copied())
+    }
+
+    fn proposals<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let l = PyList::empty(py);
+        for p in &self.inner.state.proposals {
+            let d = PyDict::new(py);
+            d.set_item("hash", bytes(py, &p.hash))?;
+            d.set_item("index", p.index)?;
+            d.set_item("proposer", bytes(py, &p.proposer))?;
+            d.set_item("tx", bytes(py, &p.tx))?;
+            d.set_item("threshold", p.threshold)?;
+            d.set_item("ayes", acct_list(py, p.ayes.iter().copied())?)?;
+            d.set_item("nays", acct_list(py, p.nays.iter().copied())?)?;
+            d.set_item("end", p.end)?;
+            l.append(d)?;
+        }
+        Ok(l)
+    }
+
+    /// Solves the POW of `netuid` for `hotkey` against the last sealed block (GIL released).
+    fn create_pow<'py>(&self, py: Python<'py>, netuid: u16, hotkey: &[u8]) -> PyResult<(u64, u64, Bound<'py, PyBytes>)> {
+        let h = account(hotkey, "hotkey")?;
+        let difficulty = self.subnet(netuid)?.params.difficulty;
+        let block_number = self.inner.head();
+        let block_hash = self.inner.head_hash();
+        let found = py.detach(|| crate::pow::create_pow(&block_hash, &h, difficulty, 0, u64::MAX));
+        let (nonce, work) = found.ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err("no nonce satisfies the difficulty")
+        })?;
+        Ok((block_number, nonce, bytes(py, &work)))
+    }
+}
