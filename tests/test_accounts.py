@@ -96,7 +96,7 @@ def test_account_id_value_semantics() -> None:
     assert bytes(a) == ALICE_KEY == a.public_key
     assert len({a, AccountId(ALICE_KEY), ZERO_ACCOUNT}) == 2
     with pytest.raises(AttributeError):
-        a._key = b"x"  # type: ignore[misc]
+        a._key = b"x"
     with pytest.raises(AttributeError):
         a.foo = 1  # type: ignore[attr-defined]
     assert pickle.loads(pickle.dumps(a)) == a

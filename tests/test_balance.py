@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -69,7 +70,7 @@ def test_arithmetic() -> None:
     with pytest.raises(TypeError):
         _ = a / 2  # type: ignore[operator]
     with pytest.raises(TypeError):
-        _ = a + True  # type: ignore[operator]
+        _ = a + True
 
 
 @given(rao, rao)
@@ -103,12 +104,14 @@ def test_from_tao() -> None:
     assert Balance.from_tao("18446744073.709551615").rao == 2**64 - 1
     big = "123456789012345678901234567890.123456789"
     assert Balance.from_tao(big).rao == int(big.replace(".", ""))  # beyond Decimal's 28 digits
-    for bad in ["1.0000000001", "1e-10", "abc", "", "nan", "inf", float("inf"), "1e100"]:
+    bads: list[str | float] = ["1.0000000001", "1e-10", "abc", "", "nan", "inf", float("inf"), "1e100"]
+    for bad in bads:
         with pytest.raises(ValueError):
             Balance.from_tao(bad)
+    wrong: Any
     for wrong in [True, None, [1]]:
         with pytest.raises(TypeError):
-            Balance.from_tao(wrong)  # type: ignore[arg-type]
+            Balance.from_tao(wrong)
 
 
 def test_construction_and_immutability() -> None:
@@ -120,6 +123,6 @@ def test_construction_and_immutability() -> None:
         Balance("5")  # type: ignore[arg-type]
     b = Balance(5)
     with pytest.raises(AttributeError):
-        b._rao = 6  # type: ignore[misc]
+        b._rao = 6
     assert pickle.loads(pickle.dumps(b)) == b
     assert Balance(Balance(5)) == b

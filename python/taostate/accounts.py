@@ -8,7 +8,7 @@ Bittensor uses network prefix 42 ("5…" addresses).
 from __future__ import annotations
 
 import hashlib
-from typing import Final, Union
+from typing import TYPE_CHECKING, Final, Union
 
 import base58
 
@@ -220,11 +220,13 @@ class AccountId:
             return self._key >= other._key
         return NotImplemented
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("AccountId is immutable")
+    if not TYPE_CHECKING:  # hidden from type checkers, which then flag assignments
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("AccountId is immutable")
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError("AccountId is immutable")
+
+        def __delattr__(self, name: str) -> None:
+            raise AttributeError("AccountId is immutable")
 
     def __reduce__(self) -> tuple[type[AccountId], tuple[bytes]]:
         return (AccountId, (self._key,))

@@ -9,7 +9,7 @@ its value, and can be passed wherever an amount is expected (``__index__``).
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Final, SupportsIndex, Union, overload
+from typing import TYPE_CHECKING, Final, SupportsIndex, Union, overload
 
 __all__ = ["Balance", "RAO_PER_TAO", "TAO"]
 
@@ -234,11 +234,13 @@ class Balance:
 
     # -- immutability -----------------------------------------------------
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Balance is immutable")
+    if not TYPE_CHECKING:  # hidden from type checkers, which then flag assignments
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("Balance is immutable")
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError("Balance is immutable")
+
+        def __delattr__(self, name: str) -> None:
+            raise AttributeError("Balance is immutable")
 
     def __reduce__(self) -> tuple[type[Balance], tuple[int]]:
         return (Balance, (self._rao,))

@@ -67,6 +67,7 @@ LOCK_FILE: Final = "taostate.lock"
 _U64_MAX: Final = (1 << 64) - 1
 _KEY: Final = struct.Struct(">Q")
 _LMDB_FILES: Final = frozenset({"data.mdb", "lock.mdb", LOCK_FILE})
+_DB_NAMES: Final = frozenset({b"meta", b"blocks", b"snapshots"})
 
 # SPEC §2 asks for lib_version=0 (LMDB 0.9 data format). py-lmdb ≥ 2.0 bundles
 # both engines and takes `lib_version=`; older releases only have 0.9 and no
@@ -181,6 +182,14 @@ def _take_writer_lock(path: str) -> int:
     return fd
 
 
+def _clear_stale_readers(sh: _Shared) -> None:
+    """Free reader slots of dead processes (they would pin old pages forever)."""
+    try:
+        sh.env.reader_check()
+    except lmdb.Error as e:
+        raise _lmdb_error(sh.path, e, "clearing stale readers") from None
+
+
 def _release_writer_lock(fd: int | None) -> None:
     if fd is not None:
         try:
@@ -221,6 +230,15 @@ def _decode_format(path: str, raw: bytes | None) -> dict[str, Any]:
     return fmt
 
 
+def _check_only_lmdb_files(real: str) -> None:
+    others = sorted(set(os.listdir(real)) - _LMDB_FILES)
+    if others:
+        raise LogError(
+            f"{real} is not empty and holds no taostate log (found {', '.join(others[:5])}); "
+            f"create the chain in a new or empty directory"
+        )
+
+
 def _check_genesis(genesis: bytes, ruleset: str) -> None:
     try:
         g = msgpack.unpackb(genesis, raw=False, strict_map_key=False)
@@ -250,8 +268,9 @@ def _open_env(path: str, *, readonly: bool, create: bool, map_size: int) -> lmdb
     except lmdb.Error as e:
         if "already open in this process" in str(e):
             raise LogLocked(
-                f"{path} is already open in this process under another path; "
-                f"use the same BlockLog/Chain"
+                f"{path} is already open in this process, through another path or "
+                f"inherited across fork() (py-lmdb refuses a second handle); use the "
+                f"open BlockLog/Chain, or start child processes with the 'spawn' method"
             ) from None
         raise _lmdb_error(path, e, "opening") from None
 
@@ -320,6 +339,8 @@ class BlockLog:
                 raise ChainExists(f"{real}: a chain is stored (and open) there; open it instead")
             if os.path.exists(real) and not os.path.isdir(real):
                 raise LogError(f"{real} is a file; a log is a directory: choose another path")
+            if os.path.isdir(real):
+                _check_only_lmdb_files(real)  # before anything is written there
             try:
                 os.makedirs(real, exist_ok=True)
             except OSError as e:
@@ -337,20 +358,20 @@ class BlockLog:
 
     @classmethod
     def _create_locked(cls, real: str, genesis: bytes, ruleset: str, map_size: int) -> _Shared:
-        others = sorted(set(os.listdir(real)) - _LMDB_FILES)
-        if others:
-            raise LogError(
-                f"{real} is not empty and holds no taostate log (found {', '.join(others[:5])}); "
-                f"create the chain in a new or empty directory"
-            )
-        had_data = os.path.exists(os.path.join(real, "data.mdb"))
+        _check_only_lmdb_files(real)
+        foreign = LogError(
+            f"{real} holds an LMDB environment that is not a taostate log; choose another path"
+        )
         try:
             env = _open_env(real, readonly=False, create=True, map_size=map_size)
         except LogFormatError:
-            raise ChainExists(f"{real} already holds an LMDB environment that is not a taostate log; "
-                              f"choose another path") from None
+            raise foreign from None
         try:
             env.reader_check()
+            with env.begin() as txn:  # the main DB may only name our databases
+                names = {k for k in txn.cursor().iternext(keys=True, values=False)}
+            if not names <= _DB_NAMES:
+                raise foreign
             fmt = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "ruleset": ruleset}
             major, minor, patch = env.lib_version()
             engine = {
@@ -363,8 +384,12 @@ class BlockLog:
                 meta = env.open_db(b"meta", txn=txn)
                 blocks = env.open_db(b"blocks", txn=txn)
                 snapshots = env.open_db(b"snapshots", txn=txn)
-                if txn.get(b"format", db=meta) is not None or (had_data and txn.stat(blocks)["entries"]):
+                if txn.get(b"format", db=meta) is not None:
                     raise ChainExists(f"{real}: a chain is stored there already; open it instead")
+                # an interrupted create wrote nothing (format, lmdb and genesis
+                # are one transaction), so blocks must be empty here
+                if txn.stat(blocks)["entries"] or txn.stat(snapshots)["entries"]:
+                    raise foreign
                 txn.put(b"format", msgpack.packb(fmt, use_bin_type=True), db=meta)
                 txn.put(b"lmdb", msgpack.packb(engine, use_bin_type=True), db=meta)
                 txn.put(b"genesis", genesis, db=meta)
@@ -393,6 +418,7 @@ class BlockLog:
             sh = _REGISTRY.get(real)
             if sh is not None and sh.pid == os.getpid():
                 cls._check_ruleset(sh, ruleset)
+                _clear_stale_readers(sh)
                 if readonly:
                     return cls._attach(sh, readonly=True, writer=False)
                 if sh.writer:
@@ -415,10 +441,14 @@ class BlockLog:
             fd = None if readonly else _take_writer_lock(real)
             try:
                 sh = cls._open_fresh(real, readonly, map_size)
+            except BaseException:
+                _release_writer_lock(fd)
+                raise
+            try:
                 cls._check_ruleset(sh, ruleset)
             except BaseException:
-                if fd is not None:
-                    _release_writer_lock(fd)
+                sh.env.close()
+                _release_writer_lock(fd)
                 raise
             sh.lock_fd = fd
             sh.writer = fd is not None
@@ -646,7 +676,8 @@ class BlockLog:
                         return
                     if n != expected:
                         raise LogCorrupted(
-                            f"{sh.path}: block {expected} is missing (the next stored block is {n})",
+                            f"{sh.path}: block {expected} is missing "
+                            f"(the next stored block is {n})",
                             block=expected,
                         )
                     yield n, v
@@ -687,7 +718,9 @@ class BlockLog:
                     )
                 _, added = cur.putmulti(items, append=True)
                 if added != len(items):  # pragma: no cover - guarded above
-                    raise LogError(f"{sh.path}: append wrote {added} of {len(items)} blocks; rolled back")
+                    raise LogError(
+                        f"{sh.path}: append wrote {added} of {len(items)} blocks; rolled back"
+                    )
                 for n, (k, v) in zip(snap_numbers, snaps):
                     if n > numbers[-1]:
                         raise LogError(
@@ -726,7 +759,9 @@ class BlockLog:
         sh = self._live()
         if at_most is not None:
             if isinstance(at_most, bool) or not isinstance(at_most, int):
-                raise TypeError(f"at_most must be an int block number, got {type(at_most).__name__}")
+                raise TypeError(
+                    f"at_most must be an int block number, got {type(at_most).__name__}"
+                )
             if at_most < 0:
                 return None
         try:
@@ -795,7 +830,9 @@ def _meta_key(name: str) -> bytes:
     return name.encode("ascii")
 
 
-def _pairs(pairs: Iterable[tuple[int, bytes]], what: str) -> tuple[list[tuple[bytes, bytes]], list[int]]:
+def _pairs(
+    pairs: Iterable[tuple[int, bytes]], what: str
+) -> tuple[list[tuple[bytes, bytes]], list[int]]:
     """Validated ``[(key, value)]`` and block numbers of ``(number, bytes)`` pairs."""
     items: list[tuple[bytes, bytes]] = []
     numbers: list[int] = []

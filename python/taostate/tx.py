@@ -18,13 +18,22 @@ import dataclasses
 import hashlib
 import ipaddress
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, TypeVar, dataclass_transform
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    SupportsIndex,
+    TypeVar,
+    Union,
+    dataclass_transform,
+)
 
 import msgpack  # type: ignore[import-untyped]
 
-from .accounts import AccountId, to_account
+from .accounts import AccountId, AccountLike, to_account
 from .errors import InvalidTransaction
 
 __all__ = [
@@ -64,9 +73,16 @@ __all__ = [
     "Faucet",
 ]
 
-MAX_NESTING: Final = 8
-"""How many ``Propose`` layers may wrap a transaction (a proposal of a
-proposal is legal on the wire, though the rules refuse it). Bounds recursion."""
+BytesLike = Union[bytes, bytearray, memoryview]
+"""``work``: any bytes-like value (stored as bytes)."""
+HashLike = Union[bytes, bytearray, memoryview, str]
+"""A 32-byte hash: bytes, or 64 hex digits with or without ``0x``."""
+IpLike = Union[SupportsIndex, ipaddress.IPv4Address, ipaddress.IPv6Address, str]
+"""An ip: an int in [0, 2**128), an ``ipaddress`` object or an address str."""
+
+MAX_NESTING: Final = 1
+"""How many ``Propose`` layers may wrap a transaction: a proposal cannot nest
+another Propose (the core's decoder refuses it too)."""
 
 
 def _short(x: object) -> str:
@@ -304,7 +320,9 @@ class _Ip(_Codec):
                     f"{where}: {_short(x)} is not an ip address; {self._explain}", field=where
                 ) from None
         if isinstance(x, bool) or _is_np_bool(x):
-            raise InvalidTransaction(f"{where}: expected int, got bool; {self._explain}", field=where)
+            raise InvalidTransaction(
+                f"{where}: expected int, got bool; {self._explain}", field=where
+            )
         try:
             v = operator.index(x)
         except TypeError:
@@ -349,14 +367,18 @@ class _U16List(_Codec):
             )
         tolist = getattr(x, "tolist", None)  # numpy arrays: one C call instead of scalars
         items = tolist() if callable(tolist) and not isinstance(x, (list, tuple)) else x
-        if not isinstance(items, (list, tuple)):
-            items = list(items)
+        try:
+            out = tuple(items)
+        except TypeError:  # e.g. a 0-d numpy array
+            raise InvalidTransaction(
+                f"{where}: expected a sequence of u16 ints, got {_what(x)}", field=where
+            ) from None
+        if not out or (
+            set(map(type, out)) == {int} and min(out) >= 0 and max(out) <= 0xFFFF
+        ):
+            return out  # the common case, without a Python-level loop per element
         check = self._elem.check
-        out = tuple(
-            v if type(v) is int and 0 <= v <= 0xFFFF else check(v, f"{where}[{i}]")
-            for i, v in enumerate(items)
-        )
-        return out
+        return tuple(check(v, f"{where}[{i}]") for i, v in enumerate(out))
 
     def encode(self, x: tuple[int, ...]) -> list[int]:
         return list(x)
@@ -385,7 +407,7 @@ class _Nested(_Codec):
             )
         if _nesting(x) >= MAX_NESTING:
             raise InvalidTransaction(
-                f"{where}: transactions nest at most {MAX_NESTING} deep", field=where
+                f"{where}: a proposal cannot nest another Propose", field=where
             )
         return x
 
@@ -397,7 +419,7 @@ class _Nested(_Codec):
             raise self._bad_wire(w, where)
         if depth + 1 > MAX_NESTING:
             raise InvalidTransaction(
-                f"{where}: transactions nest at most {MAX_NESTING} deep", field=where
+                f"{where}: a proposal cannot nest another Propose", field=where
             )
         return _from_wire(w, depth + 1, where)
 
@@ -512,6 +534,14 @@ class Transfer(Tx):
     dest: AccountId
     amount: int
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            dest: AccountLike,
+            amount: SupportsIndex,
+        ) -> None: ...
+
 
 @_kind(2, "add_stake", hotkey=_ACCT, amount=_AMOUNT)
 class AddStake(Tx):
@@ -519,6 +549,14 @@ class AddStake(Tx):
 
     hotkey: AccountId
     amount: int
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            hotkey: AccountLike,
+            amount: SupportsIndex,
+        ) -> None: ...
 
 
 @_kind(3, "remove_stake", hotkey=_ACCT, amount=_AMOUNT)
@@ -528,6 +566,14 @@ class RemoveStake(Tx):
     hotkey: AccountId
     amount: int
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            hotkey: AccountLike,
+            amount: SupportsIndex,
+        ) -> None: ...
+
 
 @_kind(4, "become_delegate", hotkey=_ACCT)
 class BecomeDelegate(Tx):
@@ -535,10 +581,16 @@ class BecomeDelegate(Tx):
 
     hotkey: AccountId
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
+
 
 @_kind(5, "register_network")
 class RegisterNetwork(Tx):
     """Lock the lock cost and create a subnet owned by ``origin`` (§9.2)."""
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike) -> None: ...
 
 
 @_kind(6, "dissolve_network", netuid=_U16)
@@ -547,6 +599,9 @@ class DissolveNetwork(Tx):
 
     netuid: int
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, netuid: SupportsIndex) -> None: ...
+
 
 @_kind(7, "burned_register", netuid=_U16, hotkey=_ACCT)
 class BurnedRegister(Tx):
@@ -554,6 +609,14 @@ class BurnedRegister(Tx):
 
     netuid: int
     hotkey: AccountId
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            netuid: SupportsIndex,
+            hotkey: AccountLike,
+        ) -> None: ...
 
 
 @_kind(
@@ -571,6 +634,18 @@ class Register(Tx):
     hotkey: AccountId
     coldkey: AccountId
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            netuid: SupportsIndex,
+            block_number: SupportsIndex,
+            nonce: SupportsIndex,
+            work: BytesLike,
+            hotkey: AccountLike,
+            coldkey: AccountLike,
+        ) -> None: ...
+
 
 @_kind(9, "sudo_register", netuid=_U16, hotkey=_ACCT, coldkey=_ACCT, stake=_AMOUNT, balance=_AMOUNT)
 class SudoRegister(Tx):
@@ -582,12 +657,26 @@ class SudoRegister(Tx):
     stake: int
     balance: int
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            netuid: SupportsIndex,
+            hotkey: AccountLike,
+            coldkey: AccountLike,
+            stake: SupportsIndex,
+            balance: SupportsIndex,
+        ) -> None: ...
+
 
 @_kind(10, "root_register", hotkey=_ACCT)
 class RootRegister(Tx):
     """Register ``hotkey`` on the root network (§8.6)."""
 
     hotkey: AccountId
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
 
 
 @_kind(11, "set_weights", netuid=_U16, uids=_U16S, values=_U16S, version_key=_U64)
@@ -596,9 +685,19 @@ class SetWeights(Tx):
     ``values`` are parallel u16 sequences (stored as tuples)."""
 
     netuid: int
-    uids: Sequence[int]
-    values: Sequence[int]
+    uids: tuple[int, ...]
+    values: tuple[int, ...]
     version_key: int = 0
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            netuid: SupportsIndex,
+            uids: Iterable[SupportsIndex],
+            values: Iterable[SupportsIndex],
+            version_key: SupportsIndex = 0,
+        ) -> None: ...
 
 
 @_kind(
@@ -618,6 +717,20 @@ class ServeAxon(Tx):
     placeholder1: int = 0
     placeholder2: int = 0
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            netuid: SupportsIndex,
+            version: SupportsIndex,
+            ip: IpLike,
+            port: SupportsIndex,
+            ip_type: SupportsIndex,
+            protocol: SupportsIndex,
+            placeholder1: SupportsIndex = 0,
+            placeholder2: SupportsIndex = 0,
+        ) -> None: ...
+
 
 @_kind(13, "serve_prometheus", netuid=_U16, version=_U32, ip=_IP, port=_U16, ip_type=_U8)
 class ServePrometheus(Tx):
@@ -628,6 +741,17 @@ class ServePrometheus(Tx):
     ip: int
     port: int
     ip_type: int
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            netuid: SupportsIndex,
+            version: SupportsIndex,
+            ip: IpLike,
+            port: SupportsIndex,
+            ip_type: SupportsIndex,
+        ) -> None: ...
 
 
 @_kind(14, "sudo_set_hyperparameter", netuid=_OPT_U16, name=_STR, value=_VALUE)
@@ -640,12 +764,37 @@ class SudoSetHyperparameter(Tx):
     name: str
     value: bool | int
 
+    # True and 1 are different transactions (different bytes, different proposal
+    # hashes), although Python's True == 1.
+    def _key(self) -> tuple[Any, ...]:
+        return (self.origin, self.netuid, self.name, type(self.value) is bool, self.value)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not SudoSetHyperparameter:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            netuid: SupportsIndex | None,
+            name: str,
+            value: bool | SupportsIndex,
+        ) -> None: ...
+
 
 @_kind(15, "sudo_set_key", new=_ACCT)
 class SudoSetKey(Tx):
     """Hand the sudo key to ``new`` (§13.3)."""
 
     new: AccountId
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, new: AccountLike) -> None: ...
 
 
 @_kind(16, "sudo_triumvirate_add_member", member=_ACCT)
@@ -654,12 +803,18 @@ class SudoTriumvirateAddMember(Tx):
 
     member: AccountId
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, member: AccountLike) -> None: ...
+
 
 @_kind(17, "sudo_triumvirate_remove_member", member=_ACCT)
 class SudoTriumvirateRemoveMember(Tx):
     """Sudo: remove ``member`` from the triumvirate (§12)."""
 
     member: AccountId
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, member: AccountLike) -> None: ...
 
 
 @_kind(18, "sudo_triumvirate_swap_member", old=_ACCT, new=_ACCT)
@@ -669,12 +824,18 @@ class SudoTriumvirateSwapMember(Tx):
     old: AccountId
     new: AccountId
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, old: AccountLike, new: AccountLike) -> None: ...
+
 
 @_kind(19, "sudo_senate_add_member", hotkey=_ACCT)
 class SudoSenateAddMember(Tx):
     """Sudo: add ``hotkey`` to the senate (§12)."""
 
     hotkey: AccountId
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
 
 
 @_kind(20, "sudo_senate_remove_member", hotkey=_ACCT)
@@ -683,12 +844,18 @@ class SudoSenateRemoveMember(Tx):
 
     hotkey: AccountId
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
+
 
 @_kind(21, "sudo_disapprove_proposal", hash=_HASH)
 class SudoDisapproveProposal(Tx):
     """Sudo: drop the open proposal ``hash`` (§12)."""
 
     hash: bytes
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, hash: HashLike) -> None: ...
 
 
 @_kind(22, "propose", transaction=_TX, duration=_U64)
@@ -705,6 +872,14 @@ class Propose(Tx):
         """BLAKE2b-256 of the proposed transaction's wire bytes."""
         return proposal_hash(self.transaction)
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            transaction: Tx,
+            duration: SupportsIndex,
+        ) -> None: ...
+
 
 @_kind(23, "vote", hotkey=_ACCT, hash=_HASH, index=_U32, approve=_BOOL)
 class Vote(Tx):
@@ -715,6 +890,16 @@ class Vote(Tx):
     index: int
     approve: bool
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            hotkey: AccountLike,
+            hash: HashLike,
+            index: SupportsIndex,
+            approve: bool,
+        ) -> None: ...
+
 
 @_kind(24, "close", hash=_HASH, index=_U32)
 class Close(Tx):
@@ -722,6 +907,9 @@ class Close(Tx):
 
     hash: bytes
     index: int
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, hash: HashLike, index: SupportsIndex) -> None: ...
 
 
 @_kind(25, "swap_hotkey", hotkey=_ACCT, new_hotkey=_ACCT)
@@ -731,6 +919,14 @@ class SwapHotkey(Tx):
     hotkey: AccountId
     new_hotkey: AccountId
 
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            hotkey: AccountLike,
+            new_hotkey: AccountLike,
+        ) -> None: ...
+
 
 @_kind(26, "faucet", block_number=_U64, nonce=_U64, work=_BIN)
 class Faucet(Tx):
@@ -739,6 +935,15 @@ class Faucet(Tx):
     block_number: int
     nonce: int
     work: bytes
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(
+            self,
+            origin: AccountLike,
+            block_number: SupportsIndex,
+            nonce: SupportsIndex,
+            work: BytesLike,
+        ) -> None: ...
 
 
 # --------------------------------------------------------------------------- #

@@ -22,7 +22,12 @@ use crate::state::{
 use crate::tx::{Origin, OriginRule, Tx};
 
 /// `sudo_set_key(new)` — origin `SudoKey` only (§13.3).
-pub fn sudo_set_key(s: &mut State, origin: &Origin, new: &AccountId, ev: &mut Events) -> Result<()> {
+pub fn sudo_set_key(
+    s: &mut State,
+    origin: &Origin,
+    new: &AccountId,
+    ev: &mut Events,
+) -> Result<()> {
     // `Origin::Root` (an approved proposal) is `Sudo` but not the key itself: BadOrigin.
     let is_key = matches!(origin, Origin::Signed(a) if *a == s.sudo_key);
     ensure(is_key, RuleError::BadOrigin)?;
@@ -44,7 +49,10 @@ fn remove_from(list: &mut Vec<AccountId>, a: &AccountId) {
 
 /// `sudo_triumvirate_add_member(member)` (§12).
 pub fn triumvirate_add(s: &mut State, m: &AccountId, ev: &mut Events) -> Result<()> {
-    ensure(!s.triumvirate.contains(m), RuleError::AlreadyTriumvirateMember)?;
+    ensure(
+        !s.triumvirate.contains(m),
+        RuleError::AlreadyTriumvirateMember,
+    )?;
     ensure(
         s.triumvirate.len() < TRIUMVIRATE_MAX,
         RuleError::TooManyTriumvirateMembers,
@@ -253,21 +261,30 @@ fn decide(seats: u64, y: u64, x: u64, t: u64, ended: bool) -> Result<Outcome> {
     Ok(Outcome::Disapprove)
 }
 
+/// The proposed transaction back from its stored bytes. They were decoded once when proposed, so
+/// a failure is an engine fault; `close` calls this before its first event or mutation.
+fn decode_stored(p: &Proposal) -> Result<Tx> {
+    codec::decode_tx(&p.tx)
+        .map_err(|e| ChainError::Fatal(format!("stored proposal no longer decodes: {e}")))
+}
+
 /// `close(hash, index)` — any `Signed` (§12.3). Every failure (`ProposalMissing`, `WrongIndex`,
 /// `TooEarly`) is found before anything changes; once decided, the close itself succeeds
 /// whatever the inner transaction does.
-pub fn close(s: &mut State, _a: &AccountId, hash: &Hash, index: u32, ev: &mut Events) -> Result<()> {
+pub fn close(
+    s: &mut State,
+    _a: &AccountId,
+    hash: &Hash,
+    index: u32,
+    ev: &mut Events,
+) -> Result<()> {
     let i = open_proposal(s, hash, index)?;
     let p = &s.proposals[i];
     let seats = s.senate.len() as u64;
     let (y, x) = (p.ayes.len() as u64, p.nays.len() as u64);
     let outcome = decide(seats, y, x, p.threshold as u64, s.block >= p.end)?;
-    // Decode before the first event or mutation: the bytes were decoded once at `propose`, so a
-    // failure here is an engine fault, reported without having changed anything.
     let inner = match outcome {
-        Outcome::Approve => Some(codec::decode_tx(&p.tx).map_err(|e| {
-            ChainError::Fatal(format!("stored proposal no longer decodes: {e}"))
-        })?),
+        Outcome::Approve => Some(decode_stored(p)?),
         Outcome::Disapprove => None,
     };
     ev.emit(|| {
@@ -291,8 +308,8 @@ pub fn close(s: &mut State, _a: &AccountId, hash: &Hash, index: u32, ev: &mut Ev
 /// the reference (so an inner `sudo_disapprove_proposal` of this very hash still finds it open).
 fn approve(s: &mut State, hash: &Hash, tx: &Tx, majority: bool, ev: &mut Events) -> Result<()> {
     ev.emit(|| Event::new("Approved").bytes("hash", hash));
-    // Without a strict majority of the current seats the collective origin does not qualify as
-    // Sudo (reference: the runtime's `EnsureMembers` check failed with BadOrigin).
+    // Without a strict majority of the current seats the collective origin is not Sudo
+    // (reference: `CouncilOrigin = EnsureProportionMoreThan<1, 2>` refused it with BadOrigin).
     let result = if majority {
         match engine::dispatch(s, tx, Origin::Root, ev) {
             Ok(()) => Value::Nil,
@@ -508,7 +525,9 @@ mod tests {
 
         let swap = |old, new| Call::SudoTriumvirateSwapMember { old, new };
         let before = s.clone();
-        assert!(run(&mut s, SUDO, swap([7; 32], [7; 32])).unwrap().is_empty());
+        assert!(run(&mut s, SUDO, swap([7; 32], [7; 32]))
+            .unwrap()
+            .is_empty());
         assert_eq!(s, before);
         rejects(&mut s, RuleError::NotTriumvirateMember, |s| {
             run(s, SUDO, swap([7; 32], [8; 32]))
@@ -629,7 +648,10 @@ mod tests {
         let evs = run(&mut s, T2, propose_call(p(), 5000)).unwrap();
         let hash = blake2b_256(&p().1);
         let pr = s.proposals.last().unwrap().clone();
-        assert_eq!((pr.index, pr.threshold, pr.end, pr.hash), (2, 3, 5100, hash));
+        assert_eq!(
+            (pr.index, pr.threshold, pr.end, pr.hash),
+            (2, 3, 5100, hash)
+        );
         assert_eq!((pr.proposer, pr.tx), (T2, p().1));
         assert_eq!(s.proposal_count, 3);
         assert_eq!(evs[0].name, "Proposed");
@@ -656,7 +678,15 @@ mod tests {
 
     #[test]
     fn threshold_is_half_the_senate_plus_one() {
-        for (n, t) in [(0u8, 1u32), (1, 1), (2, 2), (3, 2), (4, 3), (11, 6), (12, 7)] {
+        for (n, t) in [
+            (0u8, 1u32),
+            (1, 1),
+            (2, 2),
+            (3, 2),
+            (4, 3),
+            (11, 6),
+            (12, 7),
+        ] {
             let mut s = state(n);
             propose_tempo(&mut s, 7);
             assert_eq!(s.proposals[0].threshold, t, "senate of {n}");
@@ -700,13 +730,17 @@ mod tests {
         });
         rejects(&mut s, RuleError::WrongIndex, |s| vote_as(s, 0, h, 1, true));
         vote_as(&mut s, 0, h, 0, true).unwrap();
-        rejects(&mut s, RuleError::DuplicateVote, |s| vote_as(s, 0, h, 0, true));
+        rejects(&mut s, RuleError::DuplicateVote, |s| {
+            vote_as(s, 0, h, 0, true)
+        });
         vote_as(&mut s, 1, h, 0, true).unwrap();
         // Changing a vote moves it to the other list.
         let evs = vote_as(&mut s, 0, h, 0, false).unwrap();
         assert_eq!(s.proposals[0].ayes, vec![senator(1)]);
         assert_eq!(s.proposals[0].nays, vec![senator(0)]);
-        rejects(&mut s, RuleError::DuplicateVote, |s| vote_as(s, 0, h, 0, false));
+        rejects(&mut s, RuleError::DuplicateVote, |s| {
+            vote_as(s, 0, h, 0, false)
+        });
         assert_eq!(evs[0].name, "Voted");
         let f = |k| field(&evs[0], k).clone();
         assert_eq!(f("hotkey"), Value::Account(senator(0)));
@@ -825,6 +859,27 @@ mod tests {
             field(&evs[2], "result"),
             &Value::Str("UnknownHyperparameter".into())
         );
+    }
+
+    #[test]
+    fn huge_duration_saturates_the_end_block() {
+        let mut s = state(1);
+        run(&mut s, T1, propose_call(set_param(1, "tempo", 7), u64::MAX)).unwrap();
+        assert_eq!(s.proposals[0].end, u64::MAX);
+    }
+
+    #[test]
+    fn undecodable_stored_proposal_is_an_engine_fault_that_changes_nothing() {
+        let mut s = state(1);
+        let h = propose_tempo(&mut s, 7);
+        vote_as(&mut s, 0, h, 0, true).unwrap();
+        s.proposals[0].tx = vec![0xc1];
+        let before = s.clone();
+        let mut ev = Events::enabled();
+        let r = super::close(&mut s, &STRANGER, &h, 0, &mut ev);
+        assert!(matches!(r, Err(ChainError::Fatal(_))));
+        assert_eq!(s, before);
+        assert!(ev.is_empty());
     }
 
     #[test]

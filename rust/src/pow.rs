@@ -118,7 +118,10 @@ mod tests {
         );
         assert_eq!(seal(&ZERO, &HOTKEY, 2535), work);
         // the search is sequential from start_nonce and bounded by max_tries
-        assert_eq!(create_pow(&ZERO, &HOTKEY, 1000, 2535, 1), Some((2535, work)));
+        assert_eq!(
+            create_pow(&ZERO, &HOTKEY, 1000, 2535, 1),
+            Some((2535, work))
+        );
         assert_eq!(create_pow(&ZERO, &HOTKEY, 1000, 0, 2535), None);
     }
 

@@ -1,10 +1,24 @@
-//! Neuron registration (RULES.md §8): the per-block burn / difficulty adjustment (A1, §8.8).
-//! (Registration transactions are added to this file by the registration work.)
+//! Neuron registration (RULES.md §8): the per-block burn / difficulty adjustment (A1, §8.8) and
+//! the registration transactions — `burned_register` (§8.2), POW `register` (§8.3),
+//! `sudo_register` (§8.5) and `root_register` (§8.6) — with the common checks (§8.1),
+//! create-account, uid append / replacement with `neuron_to_prune` (§8.4) and the counters (§8.7).
+//!
+//! Owns `Owner` creation, `Keys`/`Uids`/`BlockAtRegistration`, the growth of every per-uid
+//! vector (kept at length n: weights and bonds rows included), `IsNetworkMember` writes, the
+//! registration counters (u16, saturating), `RAORecycledForRegistration`, `UsedWork`, and the
+//! senate seats filled by root registration. A rejected registration changes nothing: each
+//! transaction decides everything (including its `Slot`) before its first write.
 
-use crate::error::{ChainError, Result};
+use crate::balances;
+use crate::error::{ensure, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::fixedpoint::{i110_to_u64, I110F18};
-use crate::state::State;
+use crate::governance;
+use crate::pow;
+use crate::staking;
+use crate::state::{
+    AccountId, Hash, State, Subnet, POW_WINDOW, ROOT_DELEGATE_TAKE, ROOT_NETUID, SENATE_MAX, S_MAX,
+};
 
 /// Inputs of `adjust_registration_terms` besides the current burn and difficulty.
 #[derive(Clone, Copy, Debug)]
@@ -38,7 +52,11 @@ fn adjust(x: u64, min: u64, max: u64, a: &AdjustInput) -> u64 {
 }
 
 /// The six cases of RULES.md §8.8. Returns the new (burn, difficulty).
-pub fn adjust_registration_terms(burn: u64, difficulty: u64, a: &AdjustInput) -> Result<(u64, u64)> {
+pub fn adjust_registration_terms(
+    burn: u64,
+    difficulty: u64,
+    a: &AdjustInput,
+) -> Result<(u64, u64)> {
     if a.target == 0 {
         return Err(ChainError::InvalidArgument(
             "target must be at least 1 (TargetRegistrationsPerInterval ≥ 1)".into(),
@@ -54,7 +72,11 @@ pub fn adjust_registration_terms(burn: u64, difficulty: u64, a: &AdjustInput) ->
         (false, std::cmp::Ordering::Less) => (false, true),   // D
         (false, std::cmp::Ordering::Equal) => (true, true),   // E
     };
-    let b = if adj_burn { adjust(burn, a.min_burn, a.max_burn, a) } else { burn };
+    let b = if adj_burn {
+        adjust(burn, a.min_burn, a.max_burn, a)
+    } else {
+        burn
+    };
     let d = if adj_diff {
         adjust(difficulty, a.min_difficulty, a.max_difficulty, a)
     } else {
@@ -82,7 +104,8 @@ pub fn adjust_all(state: &mut State, ev: &mut Events) {
                 max_difficulty: p.max_difficulty,
             };
             // target ≥ 1 is enforced by the setter and the defaults, so this cannot fail.
-            if let Ok((burn, difficulty)) = adjust_registration_terms(p.burn, p.difficulty, &input) {
+            if let Ok((burn, difficulty)) = adjust_registration_terms(p.burn, p.difficulty, &input)
+            {
                 sub.params.burn = burn;
                 sub.params.difficulty = difficulty;
                 ev.emit(|| {
@@ -99,6 +122,614 @@ pub fn adjust_all(state: &mut State, ev: &mut Events) {
         }
         sub.registrations_this_block = 0;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration transactions (RULES.md §8.1–§8.7).
+//
+// Every transaction is split into a check phase that reads the state and decides everything
+// (including where the hotkey goes, `Slot`) and an effect phase that cannot fail on a rule.
+// Steps that "act" before a later check (create-account, the unstake of a replaced root hotkey
+// seen by the senate rule) are evaluated on their hypothetical result during the checks.
+// ---------------------------------------------------------------------------------------------
+
+/// The two neuron-registration paths of §8.1 (check C3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RegPath {
+    Burn,
+    Pow,
+}
+
+/// C4 and C5 of §8.1 (also steps 1–2 of `root_register`). `3·T` is computed in u32 (§0.1).
+fn check_registration_limits(sub: &Subnet) -> Result<()> {
+    let p = &sub.params;
+    ensure(
+        sub.registrations_this_block < p.max_registrations_per_block,
+        RuleError::TooManyRegistrationsThisBlock,
+    )?;
+    ensure(
+        (sub.registrations_this_interval as u32) < 3 * p.target_registrations_per_interval as u32,
+        RuleError::TooManyRegistrationsThisInterval,
+    )
+}
+
+/// C1–C6 of RULES.md §8.1 for the burn and POW paths; returns the subnet.
+fn common_checks<'a>(
+    s: &'a State,
+    netuid: u16,
+    hotkey: &AccountId,
+    path: RegPath,
+) -> Result<&'a Subnet> {
+    ensure(
+        netuid != ROOT_NETUID,
+        RuleError::OperationNotPermittedonRootSubnet,
+    )?;
+    let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
+    let allowed = match path {
+        RegPath::Burn => sub.params.network_registration_allowed,
+        RegPath::Pow => sub.params.network_pow_registration_allowed,
+    };
+    ensure(allowed, RuleError::RegistrationDisabled)?;
+    check_registration_limits(sub)?;
+    ensure(!sub.uids.contains_key(hotkey), RuleError::AlreadyRegistered)?;
+    Ok(sub)
+}
+
+/// "create-account and `Owner[hotkey] = coldkey`": create-account acts first, so the owner the
+/// check sees is the stored one, or `coldkey` itself for a new hotkey.
+fn check_owner_after_create_account(
+    s: &State,
+    coldkey: &AccountId,
+    hotkey: &AccountId,
+) -> Result<()> {
+    let owner = s.owner.get(hotkey).unwrap_or(coldkey);
+    ensure(owner == coldkey, RuleError::NonAssociatedColdKey)
+}
+
+/// `MaxAllowedUids ≠ 0` (a subnet without slots reports `NetworkDoesNotExist`, §1 row k).
+fn check_has_slots(sub: &Subnet) -> Result<()> {
+    ensure(
+        sub.params.max_allowed_uids != 0,
+        RuleError::NetworkDoesNotExist,
+    )
+}
+
+/// create-account(c, h) of RULES.md §8.4: a new hotkey is bound to `coldkey` forever, with an
+/// explicit zero stake entry.
+pub fn create_account(s: &mut State, coldkey: &AccountId, hotkey: &AccountId) {
+    if !s.owner.contains_key(hotkey) {
+        s.owner.insert(*hotkey, *coldkey);
+        s.stake
+            .entry(*hotkey)
+            .or_default()
+            .entry(*coldkey)
+            .or_insert(0);
+    }
+}
+
+/// Where a registration puts its hotkey, decided during the checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    /// `uid = n`, the subnet grows by one.
+    Append(u16),
+    /// The neuron `old` at `uid` is replaced. `pruned`: chosen by `neuron_to_prune`, which marks
+    /// `PruningScores[uid] = 65535` (the root path chooses by stake and marks nothing).
+    Replace {
+        uid: u16,
+        old: AccountId,
+        pruned: bool,
+    },
+}
+
+impl Slot {
+    fn uid(&self) -> u16 {
+        match self {
+            Slot::Append(uid) | Slot::Replace { uid, .. } => *uid,
+        }
+    }
+}
+
+/// `neuron_to_prune()` of RULES.md §8.4 as a pure function over the first `n` uids (without the
+/// `PruningScores[chosen] = 65535` write). Non-immune uids compete on `p ≤ min`, so among equal
+/// minima the later uid wins; an immune uid is only considered while `p ≤ min` and must beat
+/// the immune minimum strictly. If no non-immune uid scored below 65 535, the immune candidate
+/// (uid 0 if none) is chosen. Missing vector entries read as 0.
+pub fn neuron_to_prune(
+    pruning_scores: &[u16],
+    block_at_registration: &[u64],
+    n: u16,
+    immunity_period: u16,
+    block: u64,
+) -> u16 {
+    let (mut min, mut min_imm) = (u16::MAX, u16::MAX);
+    let (mut u_min, mut u_imm) = (0u16, 0u16);
+    for i in 0..n {
+        let p = pruning_scores.get(i as usize).copied().unwrap_or(0);
+        let registered = block_at_registration.get(i as usize).copied().unwrap_or(0);
+        let immune = block.saturating_sub(registered) < immunity_period as u64;
+        if p > min {
+            continue;
+        }
+        if immune {
+            if p < min_imm {
+                (min_imm, u_imm) = (p, i);
+            }
+        } else {
+            (min, u_min) = (p, i);
+        }
+    }
+    if min == u16::MAX {
+        u_imm
+    } else {
+        u_min
+    }
+}
+
+fn hotkey_at(sub: &Subnet, uid: u16) -> Result<AccountId> {
+    sub.keys
+        .get(uid as usize)
+        .copied()
+        .ok_or_else(|| ChainError::Fatal(format!("no hotkey stored at uid {uid} < n")))
+}
+
+/// §8.4 "Assign uid" for a user subnet: append below `MaxAllowedUids`, else replace the neuron
+/// chosen by `neuron_to_prune`.
+fn subnet_slot(s: &State, sub: &Subnet) -> Result<Slot> {
+    if sub.n < sub.params.max_allowed_uids {
+        return Ok(Slot::Append(sub.n));
+    }
+    let uid = neuron_to_prune(
+        &sub.pruning_scores,
+        &sub.block_at_registration,
+        sub.n,
+        sub.params.immunity_period,
+        s.block,
+    );
+    let old = hotkey_at(sub, uid)?;
+    Ok(Slot::Replace {
+        uid,
+        old,
+        pruned: true,
+    })
+}
+
+/// True iff replacing `old` on `netuid` leaves it on no network, so its stake is returned (§7.4).
+fn unstakes_on_replace(s: &State, netuid: u16, old: &AccountId) -> bool {
+    !s.is_network_member
+        .get(old)
+        .is_some_and(|m| m.iter().any(|(n, member)| *member && *n != netuid))
+}
+
+/// `v[i] = x`, growing `v` with defaults if it is shorter (a vector that survives `remove`, like
+/// `BlockAtRegistration`, may already be longer than n).
+fn set_at<T: Clone + Default>(v: &mut Vec<T>, i: usize, x: T) {
+    if i < v.len() {
+        v[i] = x;
+    } else {
+        v.resize(i, T::default());
+        v.push(x);
+    }
+}
+
+/// Push `x` as entry `i` of a per-uid vector of length n = i (kept at length n + 1 even if it
+/// were not of length n).
+fn push_at<T: Clone + Default>(v: &mut Vec<T>, i: usize, x: T) {
+    v.resize(i, T::default());
+    v.push(x);
+}
+
+fn set_membership(s: &mut State, hotkey: &AccountId, netuid: u16) {
+    s.is_network_member
+        .entry(*hotkey)
+        .or_default()
+        .insert(netuid, true);
+}
+
+/// Deletes `IsNetworkMember[hotkey][netuid]` (an emptied map is dropped, so the state stays
+/// canonical).
+fn remove_membership(s: &mut State, hotkey: &AccountId, netuid: u16) {
+    if let Some(m) = s.is_network_member.get_mut(hotkey) {
+        m.remove(&netuid);
+        if m.is_empty() {
+            s.is_network_member.remove(hotkey);
+        }
+    }
+}
+
+/// **append** of §8.4: uid = n, every per-uid vector grows by one.
+fn append_neuron(s: &mut State, netuid: u16, uid: u16, hotkey: &AccountId) {
+    let b = s.block;
+    let sub = s.subnet_storage_mut(netuid);
+    let i = uid as usize;
+    sub.n = uid + 1;
+    for v in [
+        &mut sub.rank,
+        &mut sub.trust,
+        &mut sub.consensus,
+        &mut sub.incentive,
+        &mut sub.dividends,
+        &mut sub.validator_trust,
+        &mut sub.pruning_scores,
+    ] {
+        push_at(v, i, 0);
+    }
+    push_at(&mut sub.emission, i, 0);
+    push_at(&mut sub.active, i, true);
+    push_at(&mut sub.last_update, i, b);
+    push_at(&mut sub.validator_permit, i, false);
+    // Weights and bonds rows are not written by registration; a new uid starts with none
+    // (`remove` cleared any old rows), and every row index < n must exist for the epoch.
+    if sub.weights.len() <= i {
+        sub.weights.resize(i + 1, Vec::new());
+    }
+    if sub.bonds.len() <= i {
+        sub.bonds.resize(i + 1, Vec::new());
+    }
+    push_at(&mut sub.keys, i, *hotkey);
+    sub.uids.insert(*hotkey, uid);
+    set_at(&mut sub.block_at_registration, i, b);
+    set_membership(s, hotkey, netuid);
+}
+
+/// **replace** of §8.4 (`replace_neuron`). Keeps the uid's weights and bonds rows, `LastUpdate`,
+/// `ValidatorPermit`, `Rank`…`Emission`, `PruningScores` and axon info (reference quirks).
+fn replace_neuron(
+    s: &mut State,
+    netuid: u16,
+    uid: u16,
+    old: &AccountId,
+    hotkey: &AccountId,
+    ev: &mut Events,
+) -> Result<()> {
+    s.subnet_storage_mut(netuid).uids.remove(old);
+    remove_membership(s, old, netuid);
+    if !s.is_member_anywhere(old) {
+        // Moves existing stake back to free balances: it cannot overflow under the supply
+        // invariant (RULES.md §1.2), so a failure here is an engine fault, not a rule error.
+        staking::unstake_all(s, old, ev)
+            .map_err(|e| ChainError::Fatal(format!("unstake of a replaced hotkey failed: {e}")))?;
+    }
+    let b = s.block;
+    let sub = s.subnet_storage_mut(netuid);
+    let i = uid as usize;
+    set_at(&mut sub.active, i, true);
+    set_at(&mut sub.keys, i, *hotkey);
+    sub.uids.insert(*hotkey, uid);
+    set_at(&mut sub.block_at_registration, i, b);
+    set_membership(s, hotkey, netuid);
+    Ok(())
+}
+
+/// Applies a slot decided by the checks; returns the uid.
+fn assign_uid(
+    s: &mut State,
+    netuid: u16,
+    hotkey: &AccountId,
+    slot: Slot,
+    ev: &mut Events,
+) -> Result<u16> {
+    match slot {
+        Slot::Append(uid) => append_neuron(s, netuid, uid, hotkey),
+        Slot::Replace { uid, old, pruned } => {
+            if pruned {
+                set_at(
+                    &mut s.subnet_storage_mut(netuid).pruning_scores,
+                    uid as usize,
+                    u16::MAX,
+                );
+            }
+            replace_neuron(s, netuid, uid, &old, hotkey, ev)?;
+        }
+    }
+    Ok(slot.uid())
+}
+
+fn bump(counter: &mut u16) {
+    *counter = counter.saturating_add(1);
+}
+
+fn emit_registered(ev: &mut Events, netuid: u16, uid: u16, hotkey: &AccountId) {
+    ev.emit(|| {
+        Event::new("NeuronRegistered")
+            .u("netuid", netuid)
+            .u("uid", uid)
+            .acct("hotkey", hotkey)
+    });
+}
+
+/// `burned_register(netuid, hotkey)` — `Signed(c)`, RULES.md §8.2. The burn is recycled:
+/// it leaves `Free[c]` and `TotalIssuance`.
+pub fn burned_register(
+    s: &mut State,
+    c: &AccountId,
+    netuid: u16,
+    hotkey: &AccountId,
+    ev: &mut Events,
+) -> Result<()> {
+    let sub = common_checks(s, netuid, hotkey, RegPath::Burn)?;
+    let burn = sub.params.burn;
+    let free = s.free(c);
+    ensure(free >= burn, RuleError::NotEnoughBalanceToStake)?;
+    balances::check_ed_after_debit(free, burn)?;
+    check_owner_after_create_account(s, c, hotkey)?;
+    check_has_slots(sub)?;
+    let issuance = s
+        .total_issuance
+        .checked_sub(burn)
+        .ok_or_else(|| ChainError::Fatal("TotalIssuance below a free balance".into()))?;
+    let slot = subnet_slot(s, sub)?;
+
+    balances::debit(s, c, burn);
+    s.total_issuance = issuance;
+    create_account(s, c, hotkey);
+    let uid = assign_uid(s, netuid, hotkey, slot, ev)?;
+    let sub = s.subnet_storage_mut(netuid);
+    bump(&mut sub.burn_registrations_this_interval);
+    bump(&mut sub.registrations_this_interval);
+    bump(&mut sub.registrations_this_block);
+    // A counter, not a balance: saturating as in the reference (`increase_rao_recycled`).
+    let recycled = &mut sub.params.rao_recycled_for_registration;
+    *recycled = recycled.saturating_add(burn);
+    emit_registered(ev, netuid, uid, hotkey);
+    Ok(())
+}
+
+/// `H(k)` of the seal (RULES.md §8.3): 32 zero bytes for the block being processed, else the
+/// hash of sealed block k (block 0: of the genesis record) if it is still remembered.
+pub fn seal_block_hash(s: &State, k: u64) -> Option<Hash> {
+    if k == s.block {
+        Some([0; 32])
+    } else {
+        s.block_hash(k)
+    }
+}
+
+/// Steps 7–11 of §8.3: the work block is recent, the work meets the difficulty and is the seal.
+fn check_work(
+    s: &State,
+    difficulty: u64,
+    block_number: u64,
+    nonce: u64,
+    work: &[u8],
+    hotkey: &AccountId,
+) -> Result<Hash> {
+    let b = s.block;
+    ensure(block_number <= b, RuleError::InvalidWorkBlock)?;
+    ensure(b - block_number < POW_WINDOW, RuleError::InvalidWorkBlock)?;
+    let work: Hash = work.try_into().map_err(|_| RuleError::InvalidSeal)?;
+    ensure(
+        pow::meets_difficulty(&work, difficulty),
+        RuleError::InvalidDifficulty,
+    )?;
+    // The engine remembers the last POW_WINDOW + 1 sealed hashes, so a block in the window
+    // always has one.
+    let h = seal_block_hash(s, block_number)
+        .ok_or_else(|| ChainError::Fatal(format!("hash of block {block_number} not remembered")))?;
+    ensure(pow::seal(&h, hotkey, nonce) == work, RuleError::InvalidSeal)?;
+    Ok(work)
+}
+
+/// `register(netuid, block_number, nonce, work, hotkey, coldkey)` (POW) — `Signed(signer)`,
+/// RULES.md §8.3. No cost; the work is recorded in `UsedWork` but never checked (quirk).
+#[allow(clippy::too_many_arguments)]
+pub fn register_pow(
+    s: &mut State,
+    signer: &AccountId,
+    netuid: u16,
+    block_number: u64,
+    nonce: u64,
+    work: &[u8],
+    hotkey: &AccountId,
+    coldkey: &AccountId,
+    ev: &mut Events,
+) -> Result<()> {
+    ensure(signer == hotkey, RuleError::HotkeyOriginMismatch)?;
+    let sub = common_checks(s, netuid, hotkey, RegPath::Pow)?;
+    let work = check_work(s, sub.params.difficulty, block_number, nonce, work, hotkey)?;
+    check_owner_after_create_account(s, coldkey, hotkey)?;
+    check_has_slots(sub)?;
+    let slot = subnet_slot(s, sub)?;
+
+    s.used_work.insert(work, s.block);
+    create_account(s, coldkey, hotkey);
+    let uid = assign_uid(s, netuid, hotkey, slot, ev)?;
+    let sub = s.subnet_storage_mut(netuid);
+    bump(&mut sub.pow_registrations_this_interval);
+    bump(&mut sub.registrations_this_interval);
+    bump(&mut sub.registrations_this_block);
+    emit_registered(ev, netuid, uid, hotkey);
+    Ok(())
+}
+
+/// Step 6 of §8.5: `TotalIssuance + stake + balance ≤ S_MAX`, and every sum the mint touches
+/// fits u64. Returns the new `TotalIssuance`.
+fn check_sudo_mint(
+    s: &State,
+    hotkey: &AccountId,
+    coldkey: &AccountId,
+    stake: u64,
+    balance: u64,
+) -> Result<u64> {
+    let overflow = || ChainError::Rule(RuleError::ArithmeticOverflow);
+    let issuance = s
+        .total_issuance
+        .checked_add(stake)
+        .and_then(|x| x.checked_add(balance))
+        .filter(|x| *x <= S_MAX)
+        .ok_or_else(overflow)?;
+    let sums = [
+        s.free(coldkey).checked_add(balance),
+        s.total_stake.checked_add(stake),
+        s.total_hotkey_stake(hotkey).checked_add(stake),
+        s.total_coldkey_stake(coldkey).checked_add(stake),
+        s.stake_of(hotkey, coldkey).checked_add(stake),
+    ];
+    ensure(
+        sums.iter().all(Option::is_some),
+        RuleError::ArithmeticOverflow,
+    )?;
+    Ok(issuance)
+}
+
+/// `sudo_register(netuid, hotkey, coldkey, stake, balance)` — `Sudo` (checked by the caller),
+/// RULES.md §8.5. Mints `stake` (as stake of coldkey on hotkey) and `balance` (free); no
+/// registration flags, limits or counters.
+pub fn sudo_register(
+    s: &mut State,
+    netuid: u16,
+    hotkey: &AccountId,
+    coldkey: &AccountId,
+    stake: u64,
+    balance: u64,
+    ev: &mut Events,
+) -> Result<()> {
+    ensure(
+        netuid != ROOT_NETUID,
+        RuleError::OperationNotPermittedonRootSubnet,
+    )?;
+    let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
+    ensure(!sub.uids.contains_key(hotkey), RuleError::AlreadyRegistered)?;
+    check_owner_after_create_account(s, coldkey, hotkey)?;
+    check_has_slots(sub)?;
+    let issuance = check_sudo_mint(s, hotkey, coldkey, stake, balance)?;
+    let slot = subnet_slot(s, sub)?;
+
+    create_account(s, coldkey, hotkey);
+    if stake > 0 {
+        staking::increase_stake(s, coldkey, hotkey, stake)?; // checked above: cannot fail
+    }
+    balances::credit(s, coldkey, balance)?; // checked above: cannot fail
+    s.total_issuance = issuance;
+    let uid = assign_uid(s, netuid, hotkey, slot, ev)?;
+    emit_registered(ev, netuid, uid, hotkey);
+    Ok(())
+}
+
+/// Step 5 of §8.6: append below `MaxAllowedUids[0]`, else replace the first uid (ascending)
+/// with the lowest `TotalHotkeyStake`, which must be strictly below the new hotkey's stake.
+fn root_slot(s: &State, root: &Subnet, hotkey: &AccountId) -> Result<Slot> {
+    if root.n < root.params.max_allowed_uids {
+        return Ok(Slot::Append(root.n));
+    }
+    let (mut lowest, mut uid) = (u64::MAX, 0u16);
+    for (i, h) in root.keys.iter().take(root.n as usize).enumerate() {
+        let stake = s.total_hotkey_stake(h);
+        if stake < lowest {
+            (lowest, uid) = (stake, i as u16);
+        }
+    }
+    ensure(
+        lowest < s.total_hotkey_stake(hotkey),
+        RuleError::StakeTooLowForRoot,
+    )?;
+    let old = hotkey_at(root, uid)?;
+    Ok(Slot::Replace {
+        uid,
+        old,
+        pruned: false,
+    })
+}
+
+/// What step 6 of §8.6 does to the senate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SenateChange {
+    Unchanged,
+    Add,
+    /// Replace this member (the lowest-stake one) by the new hotkey.
+    Swap(AccountId),
+}
+
+/// Step 6 of §8.6, decided on the stakes as they will be after step 5: a root hotkey replaced
+/// in step 5 and left on no network has been unstaked (its total is then 0).
+fn plan_senate(s: &State, hotkey: &AccountId, slot: &Slot) -> Result<SenateChange> {
+    let unstaked = match slot {
+        Slot::Replace { old, .. } if unstakes_on_replace(s, ROOT_NETUID, old) => Some(*old),
+        _ => None,
+    };
+    let stake = |a: &AccountId| {
+        if unstaked == Some(*a) {
+            0
+        } else {
+            s.total_hotkey_stake(a)
+        }
+    };
+    let already = s.senate.contains(hotkey);
+    if s.senate.len() < SENATE_MAX {
+        ensure(!already, RuleError::AlreadySenateMember)?;
+        return Ok(SenateChange::Add);
+    }
+    // The last element of a stable sort by stake descending over ascending accounts: the lowest
+    // stake, ties → the greatest account.
+    let Some(last) = s
+        .senate
+        .iter()
+        .max_by_key(|a| (std::cmp::Reverse(stake(a)), **a))
+    else {
+        return Ok(SenateChange::Unchanged);
+    };
+    if stake(last) < stake(hotkey) {
+        ensure(!already, RuleError::AlreadySenateMember)?;
+        return Ok(SenateChange::Swap(*last));
+    }
+    Ok(SenateChange::Unchanged)
+}
+
+/// Inserts into the senate keeping ascending account order.
+fn senate_insert(s: &mut State, hotkey: &AccountId) {
+    let pos = s.senate.binary_search(hotkey).unwrap_or_else(|p| p);
+    s.senate.insert(pos, *hotkey);
+}
+
+fn apply_senate(s: &mut State, change: SenateChange, hotkey: &AccountId, ev: &mut Events) {
+    match change {
+        SenateChange::Unchanged => {}
+        SenateChange::Add => {
+            senate_insert(s, hotkey);
+            ev.emit(|| Event::new("SenateMemberAdded").acct("hotkey", hotkey));
+        }
+        SenateChange::Swap(last) => {
+            s.senate.retain(|m| *m != last);
+            senate_insert(s, hotkey);
+            ev.emit(|| {
+                Event::new("SenateMembersSwapped")
+                    .acct("old", &last)
+                    .acct("new", hotkey)
+            });
+            governance::remove_votes_of(s, &last);
+        }
+    }
+}
+
+/// `root_register(hotkey)` — `Signed(c)`, RULES.md §8.6. No cost and no ownership check
+/// (quirk); the hotkey becomes a delegate with the hard-coded take 11 796 if it is not one.
+pub fn root_register(
+    s: &mut State,
+    c: &AccountId,
+    hotkey: &AccountId,
+    ev: &mut Events,
+) -> Result<()> {
+    // The root network exists from genesis and cannot be dissolved (it has no owner).
+    let root = s
+        .subnet(ROOT_NETUID)
+        .ok_or(RuleError::NetworkDoesNotExist)?;
+    check_registration_limits(root)?;
+    ensure(
+        !root.uids.contains_key(hotkey),
+        RuleError::AlreadyRegistered,
+    )?;
+    // 4. create-account changes no stake, so the checks below read the stored stakes.
+    let slot = root_slot(s, root, hotkey)?;
+    let senate = plan_senate(s, hotkey, &slot)?;
+
+    create_account(s, c, hotkey);
+    let uid = assign_uid(s, ROOT_NETUID, hotkey, slot, ev)?;
+    apply_senate(s, senate, hotkey, ev);
+    s.delegates.entry(*hotkey).or_insert(ROOT_DELEGATE_TAKE);
+    let root = s.subnet_storage_mut(ROOT_NETUID);
+    bump(&mut root.registrations_this_interval);
+    bump(&mut root.registrations_this_block);
+    emit_registered(ev, ROOT_NETUID, uid, hotkey);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -121,9 +752,19 @@ mod tests {
 
     #[test]
     fn worked_adjustments() {
-        assert_eq!(adjust_registration_terms(1000, 10000, &input(2, 0, 2, 58000)).unwrap().0, 1500);
+        assert_eq!(
+            adjust_registration_terms(1000, 10000, &input(2, 0, 2, 58000))
+                .unwrap()
+                .0,
+            1500
+        );
         let half = u64::MAX / 2;
-        assert_eq!(adjust_registration_terms(1000, 10000, &input(2, 0, 2, half)).unwrap().0, 1250);
+        assert_eq!(
+            adjust_registration_terms(1000, 10000, &input(2, 0, 2, half))
+                .unwrap()
+                .0,
+            1250
+        );
         assert_eq!(
             adjust_registration_terms(1000, 10000, &input(3, 2, 1, 58000)).unwrap(),
             (1000, 20000)
@@ -140,30 +781,1189 @@ mod tests {
     }
 }
 
-// ---- registration transactions (to be completed) ----
-use crate::state::AccountId;
+#[cfg(test)]
+mod tx_tests {
+    use super::*;
+    use crate::events::Value;
 
-fn todo_rule() -> ChainError {
-    ChainError::Fatal("not implemented yet".into())
-}
+    const ALICE: AccountId = [0xA1; 32];
+    const BOB: AccountId = [0xB0; 32];
+    const SUDO_KEY: AccountId = [1; 32];
 
-/// `burned_register(netuid, hotkey)` — RULES.md §8.2.
-pub fn burned_register(_s: &mut State, _c: &AccountId, _netuid: u16, _hotkey: &AccountId, _ev: &mut Events) -> Result<()> {
-    Err(todo_rule())
-}
+    fn k(b: u8) -> AccountId {
+        [b; 32]
+    }
 
-/// `register(netuid, block_number, nonce, work, hotkey, coldkey)` — RULES.md §8.3.
-#[allow(clippy::too_many_arguments)]
-pub fn register_pow(_s: &mut State, _signer: &AccountId, _netuid: u16, _block_number: u64, _nonce: u64, _work: &[u8], _hotkey: &AccountId, _coldkey: &AccountId, _ev: &mut Events) -> Result<()> {
-    Err(todo_rule())
-}
+    /// Genesis record bytes (as in the engine tests), with global `params`.
+    fn genesis_bytes(balances: &[(AccountId, u64)], params: &[(&str, u64)]) -> Vec<u8> {
+        use rmpv::Value as V;
+        let bal = balances
+            .iter()
+            .map(|(a, v)| V::Array(vec![V::Binary(a.to_vec()), V::from(*v)]))
+            .collect();
+        let params = params
+            .iter()
+            .map(|(name, v)| (V::from(*name), V::from(*v)))
+            .collect();
+        let m = V::Map(vec![
+            (V::from("balances"), V::Array(bal)),
+            (V::from("sudo"), V::Binary(SUDO_KEY.to_vec())),
+            (V::from("triumvirate"), V::Array(vec![])),
+            (V::from("params"), V::Map(params)),
+            (V::from("ruleset"), V::from("finney-2023")),
+        ]);
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, &m).unwrap();
+        out
+    }
 
-/// `sudo_register(netuid, hotkey, coldkey, stake, balance)` — RULES.md §8.5 (origin checked by the caller).
-pub fn sudo_register(_s: &mut State, _netuid: u16, _hotkey: &AccountId, _coldkey: &AccountId, _stake: u64, _balance: u64, _ev: &mut Events) -> Result<()> {
-    Err(todo_rule())
-}
+    /// Genesis with balances, block 1 open, and user subnet 1 (no owner) as `init_new_network`
+    /// leaves it, with burn 1000 rao.
+    fn chain(balances: &[(AccountId, u64)]) -> State {
+        let mut s = crate::engine::genesis_state(&genesis_bytes(balances, &[])).unwrap();
+        s.block = 1;
+        crate::subnets::init_new_network(&mut s, 1, 360);
+        s.subnet_storage_mut(1).params.burn = 1000;
+        s
+    }
 
-/// `root_register(hotkey)` — RULES.md §8.6.
-pub fn root_register(_s: &mut State, _c: &AccountId, _hotkey: &AccountId, _ev: &mut Events) -> Result<()> {
-    Err(todo_rule())
+    fn rule(e: RuleError) -> Result<()> {
+        Err(ChainError::Rule(e))
+    }
+
+    fn names(ev: &Events) -> Vec<&'static str> {
+        ev.list.iter().map(|e| e.name).collect()
+    }
+
+    /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked` and the stake totals (§1.2).
+    fn assert_supply(s: &State) {
+        let stake: u64 = s.stake.values().flat_map(|m| m.values()).sum();
+        assert_eq!(
+            s.total_issuance,
+            s.total_balance() + stake + s.total_locked()
+        );
+        assert_eq!(s.total_stake, stake);
+        for (h, m) in &s.stake {
+            assert_eq!(s.total_hotkey_stake(h), m.values().sum::<u64>());
+        }
+    }
+
+    /// Asserts that `f` fails with `e` and changes neither the state nor the events.
+    fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State, &mut Events) -> Result<()>) {
+        let before = s.clone();
+        let mut ev = Events::enabled();
+        assert_eq!(f(s, &mut ev), rule(e));
+        assert_eq!(*s, before, "a rejected call changed the state");
+        assert!(ev.is_empty(), "the rejected call emitted {:?}", names(&ev));
+    }
+
+    fn burn_reg(s: &mut State, c: AccountId, netuid: u16, h: AccountId) -> Result<()> {
+        burned_register(s, &c, netuid, &h, &mut Events::disabled())
+    }
+
+    /// Registers hotkeys (owned by ALICE) by burn, one block each, with registration limits
+    /// lifted so that only the slot logic matters.
+    fn fill(s: &mut State, netuid: u16, hotkeys: &[AccountId]) {
+        let p = &mut s.subnet_storage_mut(netuid).params;
+        p.max_registrations_per_block = u16::MAX;
+        p.target_registrations_per_interval = u16::MAX;
+        for h in hotkeys {
+            burn_reg(s, ALICE, netuid, *h).unwrap();
+        }
+    }
+
+    // ---- burned_register (§8.2) -------------------------------------------------------------
+
+    #[test]
+    fn burned_register_appends_and_recycles() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        let issuance = s.total_issuance;
+        let mut ev = Events::enabled();
+        burned_register(&mut s, &ALICE, 1, &k(10), &mut ev).unwrap();
+        assert_eq!(s.free(&ALICE), 9_000);
+        assert_eq!(s.total_issuance, issuance - 1000);
+        let sub = s.subnet(1).unwrap();
+        assert_eq!(sub.params.rao_recycled_for_registration, 1000);
+        assert_eq!(
+            (
+                sub.burn_registrations_this_interval,
+                sub.pow_registrations_this_interval,
+                sub.registrations_this_interval,
+                sub.registrations_this_block
+            ),
+            (1, 0, 1, 1)
+        );
+        assert_eq!(sub.n, 1);
+        assert_eq!(sub.keys, vec![k(10)]);
+        assert_eq!(sub.uids[&k(10)], 0);
+        assert_eq!(sub.block_at_registration, vec![1]);
+        assert_eq!(sub.last_update, vec![1]);
+        assert_eq!(sub.active, vec![true]);
+        assert_eq!(sub.validator_permit, vec![false]);
+        assert_eq!(sub.pruning_scores, vec![0]);
+        assert_eq!(sub.emission, vec![0]);
+        assert_eq!(
+            (sub.rank.len(), sub.trust.len(), sub.consensus.len()),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            (
+                sub.incentive.len(),
+                sub.dividends.len(),
+                sub.validator_trust.len()
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!((sub.weights.len(), sub.bonds.len()), (1, 1));
+        assert_eq!(s.owner[&k(10)], ALICE);
+        assert_eq!(
+            s.stake[&k(10)][&ALICE],
+            0,
+            "create-account writes an explicit zero stake"
+        );
+        assert!(s.is_network_member[&k(10)][&1]);
+        assert_eq!(
+            ev.list,
+            vec![Event::new("NeuronRegistered")
+                .u("netuid", 1u16)
+                .u("uid", 0u16)
+                .acct("hotkey", &k(10))]
+        );
+        assert_supply(&s);
+        // a second neuron in the next block gets uid 1
+        s.block = 2;
+        s.subnet_storage_mut(1).registrations_this_block = 0;
+        burn_reg(&mut s, ALICE, 1, k(11)).unwrap();
+        assert_eq!(s.subnets[&1].uids[&k(11)], 1);
+        assert_eq!(s.subnets[&1].n, 2);
+        assert_eq!(s.subnets[&1].params.rao_recycled_for_registration, 2000);
+        assert_eq!(s.subnets[&1].block_at_registration, vec![1, 2]);
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn burned_register_errors_in_order() {
+        let mut s = chain(&[(ALICE, 10_000), (BOB, 1_200)]);
+        let reg = |c: AccountId, netuid: u16, h: AccountId| {
+            move |s: &mut State, ev: &mut Events| burned_register(s, &c, netuid, &h, ev)
+        };
+        // C1 before C2: the root netuid is refused even though it exists
+        rejects(
+            &mut s,
+            RuleError::OperationNotPermittedonRootSubnet,
+            reg(ALICE, 0, k(10)),
+        );
+        rejects(&mut s, RuleError::NetworkDoesNotExist, reg(ALICE, 2, k(10)));
+        // C3: the burn flag; the POW flag does not help
+        s.subnet_storage_mut(1).params.network_registration_allowed = false;
+        s.subnet_storage_mut(1)
+            .params
+            .network_pow_registration_allowed = true;
+        rejects(
+            &mut s,
+            RuleError::RegistrationDisabled,
+            reg(ALICE, 1, k(10)),
+        );
+        s.subnet_storage_mut(1).params.network_registration_allowed = true;
+        // C4
+        burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
+        rejects(
+            &mut s,
+            RuleError::TooManyRegistrationsThisBlock,
+            reg(ALICE, 1, k(11)),
+        );
+        // C5: 3·target = 3 registrations this interval
+        s.subnet_storage_mut(1).registrations_this_block = 0;
+        s.subnet_storage_mut(1).registrations_this_interval = 3;
+        rejects(
+            &mut s,
+            RuleError::TooManyRegistrationsThisInterval,
+            reg(ALICE, 1, k(11)),
+        );
+        s.subnet_storage_mut(1).registrations_this_interval = 2;
+        // C6 before the balance checks
+        rejects(&mut s, RuleError::AlreadyRegistered, reg(k(99), 1, k(10)));
+        // 7. no balance
+        rejects(
+            &mut s,
+            RuleError::NotEnoughBalanceToStake,
+            reg(k(99), 1, k(11)),
+        );
+        // 8. Bob would keep 200 < ED
+        rejects(
+            &mut s,
+            RuleError::BalanceBelowExistentialDeposit,
+            reg(BOB, 1, k(11)),
+        );
+        // 9. hotkey 10's owner is Alice (on another subnet too)
+        crate::subnets::init_new_network(&mut s, 2, 360);
+        s.subnet_storage_mut(2).params.burn = 500;
+        rejects(&mut s, RuleError::NonAssociatedColdKey, reg(BOB, 2, k(10)));
+        // 10. no slots
+        s.subnet_storage_mut(2).params.max_allowed_uids = 0;
+        rejects(&mut s, RuleError::NetworkDoesNotExist, reg(BOB, 2, k(12)));
+        // Bob may spend down to exactly 0 (and may register a hotkey on a second subnet)
+        s.subnet_storage_mut(2).params.max_allowed_uids = 1;
+        s.subnet_storage_mut(2).params.burn = 1_200;
+        burn_reg(&mut s, BOB, 2, k(12)).unwrap();
+        assert_eq!(s.free(&BOB), 0);
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn interval_limit_is_computed_in_u32_and_counters_saturate() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        let sub = s.subnet_storage_mut(1);
+        // 3·30000 = 90000 does not fit u16: the limit can never be reached
+        sub.params.target_registrations_per_interval = 30_000;
+        sub.registrations_this_interval = u16::MAX;
+        sub.burn_registrations_this_interval = u16::MAX;
+        sub.params.rao_recycled_for_registration = u64::MAX - 1;
+        burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
+        let sub = &s.subnets[&1];
+        assert_eq!(sub.registrations_this_interval, u16::MAX);
+        assert_eq!(sub.burn_registrations_this_interval, u16::MAX);
+        assert_eq!(sub.registrations_this_block, 1);
+        assert_eq!(sub.params.rao_recycled_for_registration, u64::MAX);
+    }
+
+    #[test]
+    fn existing_hotkey_keeps_its_account() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        crate::subnets::init_new_network(&mut s, 2, 360);
+        s.subnet_storage_mut(2).params.burn = 0;
+        burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
+        staking::add_stake(&mut s, &ALICE, &k(10), 500, &mut Events::disabled()).unwrap();
+        // a zero burn is a zero debit: always allowed, even by a coldkey without balance
+        s.set_free(&ALICE, 0);
+        s.total_issuance -= 8_500;
+        burn_reg(&mut s, ALICE, 2, k(10)).unwrap();
+        assert_eq!(s.owner[&k(10)], ALICE);
+        assert_eq!(
+            s.stake_of(&k(10), &ALICE),
+            500,
+            "create-account leaves an existing account"
+        );
+        assert_eq!(s.is_network_member[&k(10)].len(), 2);
+        assert_supply(&s);
+    }
+
+    // ---- neuron_to_prune and replacement (§8.4) -----------------------------------------------
+
+    #[test]
+    fn neuron_to_prune_rules() {
+        // n = 0 → 0
+        assert_eq!(neuron_to_prune(&[], &[], 0, 10, 100), 0);
+        // non-immune equal minima: the later uid wins
+        assert_eq!(neuron_to_prune(&[3, 1, 2, 1], &[0; 4], 4, 10, 100), 3);
+        // an immune uid with a lower score does not beat a non-immune minimum
+        assert_eq!(neuron_to_prune(&[5, 3], &[0, 95], 2, 10, 100), 0);
+        // immunity: b − registered < ImmunityPeriod (91 is out at b = 101 with period 10)
+        assert_eq!(neuron_to_prune(&[5, 3], &[0, 91], 2, 10, 101), 1);
+        // all immune: the lowest immune score, first minimum
+        assert_eq!(neuron_to_prune(&[7, 4, 4], &[95; 3], 3, 10, 100), 1);
+        // all immune at 65535: no immune candidate recorded → uid 0
+        assert_eq!(neuron_to_prune(&[65535, 65535], &[95; 2], 2, 10, 100), 0);
+        // quirk: a non-immune uid scoring 65535 leaves min = 65535, so the immune one is chosen
+        assert_eq!(neuron_to_prune(&[1, 65535], &[95, 0], 2, 10, 100), 0);
+        // an immune uid is only considered while p ≤ min: uid 2 (immune, 4) comes after the
+        // non-immune minimum 2 and is skipped, so min stays with uid 1
+        assert_eq!(neuron_to_prune(&[9, 2, 4], &[0, 0, 95], 3, 10, 100), 1);
+    }
+
+    /// Subnet 1 with max 3 uids filled by hotkeys 10, 11, 12 (Alice) at block 1, then values
+    /// written as an epoch would.
+    fn full_subnet() -> State {
+        let mut s = chain(&[(ALICE, 1_000_000), (BOB, 1_000_000)]);
+        s.subnet_storage_mut(1).params.max_allowed_uids = 3;
+        fill(&mut s, 1, &[k(10), k(11), k(12)]);
+        let sub = s.subnet_storage_mut(1);
+        sub.pruning_scores = vec![5, 2, 9];
+        sub.weights[1] = vec![(0, 65535)];
+        sub.bonds[1] = vec![(2, 7)];
+        sub.last_update[1] = 1;
+        sub.validator_permit[1] = true;
+        sub.rank[1] = 11;
+        sub.emission[1] = 12;
+        sub.active[1] = false;
+        s
+    }
+
+    #[test]
+    fn replace_keeps_the_uid_values_and_returns_stake() {
+        let mut s = full_subnet();
+        // stake on hotkey 11 from Alice (owner) and Bob (nominator)
+        s.delegates.insert(k(11), 0);
+        for (c, x) in [(ALICE, 300), (BOB, 200)] {
+            staking::add_stake(&mut s, &c, &k(11), x, &mut Events::disabled()).unwrap();
+        }
+        s.axons.insert(
+            (1, k(11)),
+            crate::state::AxonInfo {
+                block: 1,
+                version: 0,
+                ip: 1,
+                port: 1,
+                ip_type: 4,
+                protocol: 0,
+                placeholder1: 0,
+                placeholder2: 0,
+            },
+        );
+        let (alice, bob) = (s.free(&ALICE), s.free(&BOB));
+        s.block = 5001; // all out of immunity (registered at 1, period 5000)
+        let mut ev = Events::enabled();
+        burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+        // uid 1 had the lowest pruning score
+        let sub = &s.subnets[&1];
+        assert_eq!(sub.keys, vec![k(10), k(20), k(12)]);
+        assert_eq!(sub.uids.get(&k(11)), None);
+        assert_eq!(sub.uids[&k(20)], 1);
+        assert_eq!(sub.n, 3);
+        assert_eq!(sub.pruning_scores, vec![5, 65535, 9]);
+        assert_eq!(sub.block_at_registration, vec![1, 5001, 1]);
+        assert!(sub.active[1]);
+        // kept (quirks)
+        assert_eq!(sub.weights[1], vec![(0, 65535)]);
+        assert_eq!(sub.bonds[1], vec![(2, 7)]);
+        assert_eq!(sub.last_update[1], 1);
+        assert!(sub.validator_permit[1]);
+        assert_eq!((sub.rank[1], sub.emission[1]), (11, 12));
+        assert!(s.axons.contains_key(&(1, k(11))));
+        // the old hotkey is on no network: its stake returned (ascending coldkey), account kept
+        assert!(!s.is_network_member.contains_key(&k(11)));
+        assert_eq!(s.free(&ALICE), alice + 300);
+        assert_eq!(s.free(&BOB), bob + 200 - 1000);
+        assert_eq!(s.total_hotkey_stake(&k(11)), 0);
+        assert_eq!(s.owner[&k(11)], ALICE);
+        assert!(s.is_delegate(&k(11)));
+        assert_eq!(
+            names(&ev),
+            vec!["StakeReturned", "StakeReturned", "NeuronRegistered"]
+        );
+        assert_eq!(
+            ev.list[0].fields,
+            vec![
+                ("hotkey", Value::Account(k(11))),
+                ("coldkey", Value::Account(ALICE)),
+                ("amount", Value::U64(300))
+            ]
+        );
+        assert_eq!(ev.list[2].fields[1], ("uid", Value::U64(1)));
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn replace_keeps_stake_of_a_hotkey_registered_elsewhere() {
+        let mut s = full_subnet();
+        crate::subnets::init_new_network(&mut s, 2, 360);
+        s.subnet_storage_mut(2).params.burn = 1000;
+        fill(&mut s, 2, &[k(11)]);
+        staking::add_stake(&mut s, &ALICE, &k(11), 300, &mut Events::disabled()).unwrap();
+        s.block = 5001;
+        let mut ev = Events::enabled();
+        burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+        assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+        assert_eq!(s.total_hotkey_stake(&k(11)), 300);
+        assert_eq!(s.is_network_member[&k(11)].get(&1), None);
+        assert!(s.is_network_member[&k(11)][&2]);
+    }
+
+    #[test]
+    fn replace_in_immunity_takes_the_immune_minimum() {
+        let mut s = full_subnet();
+        s.block = 100; // everybody immune
+        burn_reg(&mut s, BOB, 1, k(20)).unwrap();
+        assert_eq!(s.subnets[&1].keys[1], k(20));
+        // the replaced uid now scores 65535 and is fresh: next the immune minimum is uid 0
+        s.subnet_storage_mut(1).registrations_this_block = 0;
+        burn_reg(&mut s, BOB, 1, k(21)).unwrap();
+        assert_eq!(s.subnets[&1].keys, vec![k(21), k(20), k(12)]);
+    }
+
+    #[test]
+    fn append_on_a_recreated_netuid_overwrites_block_at_registration() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        fill(&mut s, 1, &[k(10), k(11)]);
+        // remove keeps BlockAtRegistration; re-create and register one neuron later
+        crate::subnets::remove(&mut s, 1, &mut Events::disabled()).unwrap();
+        crate::subnets::init_new_network(&mut s, 1, 360);
+        s.block = 9;
+        fill(&mut s, 1, &[k(12)]);
+        let sub = &s.subnets[&1];
+        assert_eq!(sub.block_at_registration, vec![9, 1]);
+        assert_eq!(
+            (
+                sub.n,
+                sub.keys.len(),
+                sub.weights.len(),
+                sub.last_update.len()
+            ),
+            (1, 1, 1, 1)
+        );
+        // the removed membership flags survive removal (quirk) but do not block re-registration
+        assert!(s.is_network_member[&k(10)][&1]);
+    }
+
+    // ---- register (POW, §8.3) -------------------------------------------------------------------
+
+    /// Subnet 1 allowing POW at difficulty 1000, block 1.
+    fn pow_chain() -> State {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        let p = &mut s.subnet_storage_mut(1).params;
+        p.network_pow_registration_allowed = true;
+        p.difficulty = 1000;
+        s
+    }
+
+    /// The §15.13 solution: H = 32 zero bytes (the current block), hotkey 32 × 0x01.
+    const POW_HOTKEY: AccountId = [1; 32];
+    const POW_NONCE: u64 = 2535;
+
+    fn pow_work() -> Vec<u8> {
+        pow::seal(&[0; 32], &POW_HOTKEY, POW_NONCE).to_vec()
+    }
+
+    fn pow_reg(
+        signer: AccountId,
+        netuid: u16,
+        block_number: u64,
+        nonce: u64,
+        work: Vec<u8>,
+        coldkey: AccountId,
+    ) -> impl FnOnce(&mut State, &mut Events) -> Result<()> {
+        move |s: &mut State, ev: &mut Events| {
+            register_pow(
+                s,
+                &signer,
+                netuid,
+                block_number,
+                nonce,
+                &work,
+                &POW_HOTKEY,
+                &coldkey,
+                ev,
+            )
+        }
+    }
+
+    #[test]
+    fn register_pow_with_the_current_block() {
+        let mut s = pow_chain();
+        let mut ev = Events::enabled();
+        pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, pow_work(), BOB)(&mut s, &mut ev).unwrap();
+        let work: Hash = pow_work().try_into().unwrap();
+        assert_eq!(s.used_work[&work], 1);
+        assert_eq!(s.owner[&POW_HOTKEY], BOB);
+        let sub = &s.subnets[&1];
+        assert_eq!(sub.uids[&POW_HOTKEY], 0);
+        assert_eq!(
+            (
+                sub.pow_registrations_this_interval,
+                sub.burn_registrations_this_interval,
+                sub.registrations_this_interval,
+                sub.registrations_this_block
+            ),
+            (1, 0, 1, 1)
+        );
+        assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+        assert_eq!(s.free(&BOB), 0, "no cost");
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn register_pow_with_a_sealed_block_hash() {
+        // b = 3: blocks 1 and 2 are in the window, block 0 is too old
+        let mut s = pow_chain();
+        s.block = 3;
+        s.recent_hashes = vec![(0, [5; 32]), (1, [6; 32]), (2, [7; 32])];
+        let (nonce, work) = pow::create_pow(&[6; 32], &POW_HOTKEY, 1000, 0, 1_000_000).unwrap();
+        rejects(
+            &mut s,
+            RuleError::InvalidWorkBlock,
+            pow_reg(POW_HOTKEY, 1, 0, nonce, work.to_vec(), BOB),
+        );
+        // the seal of block 1 is not valid for block 2
+        rejects(
+            &mut s,
+            RuleError::InvalidSeal,
+            pow_reg(POW_HOTKEY, 1, 2, nonce, work.to_vec(), BOB),
+        );
+        pow_reg(POW_HOTKEY, 1, 1, nonce, work.to_vec(), BOB)(&mut s, &mut Events::disabled())
+            .unwrap();
+        assert_eq!(s.used_work[&work], 3);
+    }
+
+    #[test]
+    fn register_pow_errors_in_order() {
+        let mut s = pow_chain();
+        let w = pow_work;
+        // 0. signer ≠ hotkey, before everything (even the root netuid)
+        rejects(
+            &mut s,
+            RuleError::HotkeyOriginMismatch,
+            pow_reg(BOB, 0, 1, POW_NONCE, w(), BOB),
+        );
+        rejects(
+            &mut s,
+            RuleError::OperationNotPermittedonRootSubnet,
+            pow_reg(POW_HOTKEY, 0, 1, 0, w(), BOB),
+        );
+        rejects(
+            &mut s,
+            RuleError::NetworkDoesNotExist,
+            pow_reg(POW_HOTKEY, 2, 1, 0, w(), BOB),
+        );
+        // C3: the POW flag (the burn flag is on)
+        s.subnet_storage_mut(1)
+            .params
+            .network_pow_registration_allowed = false;
+        rejects(
+            &mut s,
+            RuleError::RegistrationDisabled,
+            pow_reg(POW_HOTKEY, 1, 1, 0, w(), BOB),
+        );
+        s.subnet_storage_mut(1)
+            .params
+            .network_pow_registration_allowed = true;
+        s.subnet_storage_mut(1).registrations_this_block = 1;
+        rejects(
+            &mut s,
+            RuleError::TooManyRegistrationsThisBlock,
+            pow_reg(POW_HOTKEY, 1, 1, 0, w(), BOB),
+        );
+        s.subnet_storage_mut(1).registrations_this_block = 0;
+        s.subnet_storage_mut(1).registrations_this_interval = 3;
+        rejects(
+            &mut s,
+            RuleError::TooManyRegistrationsThisInterval,
+            pow_reg(POW_HOTKEY, 1, 1, 0, w(), BOB),
+        );
+        s.subnet_storage_mut(1).registrations_this_interval = 0;
+        // 7. future block; 8. too old (b − block_number = 3)
+        rejects(
+            &mut s,
+            RuleError::InvalidWorkBlock,
+            pow_reg(POW_HOTKEY, 1, 2, POW_NONCE, w(), BOB),
+        );
+        s.block = 4;
+        rejects(
+            &mut s,
+            RuleError::InvalidWorkBlock,
+            pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, w(), BOB),
+        );
+        s.block = 1;
+        // 9. work of the wrong length (checked before the difficulty)
+        rejects(
+            &mut s,
+            RuleError::InvalidSeal,
+            pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, vec![0xff; 31], BOB),
+        );
+        // 10. difficulty
+        rejects(
+            &mut s,
+            RuleError::InvalidDifficulty,
+            pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, vec![0xff; 32], BOB),
+        );
+        // 11. a work that meets the difficulty but is not this nonce's seal
+        rejects(
+            &mut s,
+            RuleError::InvalidSeal,
+            pow_reg(POW_HOTKEY, 1, 1, POW_NONCE + 1, w(), BOB),
+        );
+        rejects(
+            &mut s,
+            RuleError::InvalidSeal,
+            pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, vec![0; 32], BOB),
+        );
+        // C6 and 12: the hotkey is Alice's and registered on subnet 1
+        burn_reg(&mut s, ALICE, 1, POW_HOTKEY).unwrap();
+        s.subnet_storage_mut(1).registrations_this_block = 0;
+        rejects(
+            &mut s,
+            RuleError::AlreadyRegistered,
+            pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, w(), BOB),
+        );
+        crate::subnets::init_new_network(&mut s, 2, 360);
+        let p = &mut s.subnet_storage_mut(2).params;
+        p.network_pow_registration_allowed = true;
+        p.difficulty = 1000;
+        rejects(
+            &mut s,
+            RuleError::NonAssociatedColdKey,
+            pow_reg(POW_HOTKEY, 2, 1, POW_NONCE, w(), BOB),
+        );
+        // 13. no slots
+        s.subnet_storage_mut(2).params.max_allowed_uids = 0;
+        rejects(
+            &mut s,
+            RuleError::NetworkDoesNotExist,
+            pow_reg(POW_HOTKEY, 2, 1, POW_NONCE, w(), ALICE),
+        );
+        s.subnet_storage_mut(2).params.max_allowed_uids = 1;
+        pow_reg(POW_HOTKEY, 2, 1, POW_NONCE, w(), ALICE)(&mut s, &mut Events::disabled()).unwrap();
+    }
+
+    // ---- §15.8: registrations feed the A1 adjustment ---------------------------------------
+
+    /// AdjustmentInterval 1, MaxRegistrationsPerBlock 3, clamps not binding, burn 1000,
+    /// difficulty 10000, target 1; registrations happen in block 1.
+    fn adjustment_chain(alpha: u64) -> State {
+        let mut s = chain(&[(ALICE, 1_000_000)]);
+        let p = &mut s.subnet_storage_mut(1).params;
+        p.adjustment_interval = 1;
+        p.max_registrations_per_block = 3;
+        p.adjustment_alpha = alpha;
+        (p.min_burn, p.max_burn) = (1, u64::MAX);
+        (p.min_difficulty, p.max_difficulty) = (1, u64::MAX);
+        p.difficulty = 10_000;
+        p.network_pow_registration_allowed = true;
+        s
+    }
+
+    /// POW registration of `hotkey` on subnet 1 with work on the current block (H = 0).
+    fn pow_register_now(s: &mut State, hotkey: AccountId) {
+        let difficulty = s.subnets[&1].params.difficulty;
+        let (nonce, work) = pow::create_pow(&[0; 32], &hotkey, difficulty, 0, u64::MAX).unwrap();
+        let b = s.block;
+        register_pow(
+            s,
+            &hotkey,
+            1,
+            b,
+            nonce,
+            &work,
+            &hotkey,
+            &BOB,
+            &mut Events::disabled(),
+        )
+        .unwrap();
+    }
+
+    /// Runs A1 of the next block and returns subnet 1's (burn, difficulty).
+    fn adjust_next_block(s: &mut State) -> (u64, u64) {
+        s.block += 1;
+        adjust_all(s, &mut Events::disabled());
+        let p = &s.subnets[&1].params;
+        (p.burn, p.difficulty)
+    }
+
+    #[test]
+    fn worked_adjustments_after_registrations_15_8() {
+        let mut s = adjustment_chain(58_000);
+        fill_burn(&mut s, &[k(10), k(11)]);
+        assert_eq!(adjust_next_block(&mut s), (1500, 10_000));
+        let sub = &s.subnets[&1];
+        assert_eq!(
+            (
+                sub.registrations_this_interval,
+                sub.burn_registrations_this_interval
+            ),
+            (0, 0)
+        );
+
+        let mut s = adjustment_chain(u64::MAX / 2);
+        fill_burn(&mut s, &[k(10), k(11)]);
+        assert_eq!(adjust_next_block(&mut s).0, 1250);
+
+        // A: 1 burn + 2 POW
+        let mut s = adjustment_chain(58_000);
+        fill_burn(&mut s, &[k(10)]);
+        pow_register_now(&mut s, k(20));
+        pow_register_now(&mut s, k(21));
+        assert_eq!(adjust_next_block(&mut s), (1000, 20_000));
+
+        // B: 2 burn + 1 POW
+        let mut s = adjustment_chain(58_000);
+        fill_burn(&mut s, &[k(10), k(11)]);
+        pow_register_now(&mut s, k(20));
+        assert_eq!(adjust_next_block(&mut s), (2000, 10_000));
+    }
+
+    /// Burn registrations by Alice in the current block, keeping the subnet's limits.
+    fn fill_burn(s: &mut State, hotkeys: &[AccountId]) {
+        for h in hotkeys {
+            burn_reg(s, ALICE, 1, *h).unwrap();
+        }
+    }
+
+    // ---- through the engine ----------------------------------------------------------------
+
+    /// Transaction bytes `[kind, origin, args…]` (docs/WIRE.md).
+    fn tx_bytes(kind: u64, origin: AccountId, args: Vec<rmpv::Value>) -> Vec<u8> {
+        let mut a = vec![
+            rmpv::Value::from(kind),
+            rmpv::Value::Binary(origin.to_vec()),
+        ];
+        a.extend(args);
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, &rmpv::Value::Array(a)).unwrap();
+        out
+    }
+
+    #[test]
+    fn engine_live_and_replay_agree_on_registration_and_serving() {
+        use crate::engine::Engine;
+        use rmpv::Value as V;
+        let acct = |a: AccountId| V::Binary(a.to_vec());
+        let g = genesis_bytes(&[(ALICE, 5_000_000_000_000)], &[("network_rate_limit", 0)]);
+        let mut live = Engine::from_genesis(&g).unwrap();
+        let mut records = Vec::new();
+        // block 1: a network (lock 1000 TAO), POW on at difficulty 1000, one burn registration
+        for t in [
+            tx_bytes(5, ALICE, vec![]),
+            tx_bytes(
+                14,
+                SUDO_KEY,
+                vec![
+                    V::from(1),
+                    V::from("network_pow_registration_allowed"),
+                    V::from(true),
+                ],
+            ),
+            tx_bytes(
+                14,
+                SUDO_KEY,
+                vec![V::from(1), V::from("difficulty"), V::from(1000)],
+            ),
+            tx_bytes(7, ALICE, vec![V::from(1), acct(k(10))]),
+        ] {
+            live.submit(&t).unwrap();
+        }
+        records.push(live.seal().unwrap());
+        // block 2: POW on the hash of sealed block 1, an axon, and a rejected registration
+        live.open_block().unwrap();
+        let h1 = live.state.block_hash(1).unwrap();
+        let (nonce, work) = pow::create_pow(&h1, &k(20), 1000, 0, u64::MAX).unwrap();
+        let pow_tx = tx_bytes(
+            8,
+            k(20),
+            vec![
+                V::from(1),
+                V::from(1),
+                V::from(nonce),
+                V::Binary(work.to_vec()),
+                acct(k(20)),
+                acct(BOB),
+            ],
+        );
+        let events = live.submit(&pow_tx).unwrap();
+        assert_eq!(names_of(&events), vec!["NeuronRegistered"]);
+        let mut ip = vec![0u8; 12];
+        ip.extend([10, 0, 0, 1]);
+        let axon = vec![V::from(1), V::from(0), V::Binary(ip), V::from(8091)];
+        let axon_tail = vec![V::from(4), V::from(0), V::from(0), V::from(0)];
+        live.submit(&tx_bytes(12, k(10), [axon, axon_tail].concat()))
+            .unwrap();
+        let dup = tx_bytes(7, ALICE, vec![V::from(1), acct(k(10))]);
+        assert_eq!(
+            live.submit(&dup),
+            Err(ChainError::Rule(RuleError::TooManyRegistrationsThisBlock)),
+            "C4 (the POW registration used this block's slot) comes before C6"
+        );
+        records.push(live.seal().unwrap());
+        live.check_invariants().unwrap();
+        let sub = &live.state.subnets[&1];
+        assert_eq!((sub.uids[&k(10)], sub.uids[&k(20)]), (0, 1));
+        assert_eq!(live.state.axons[&(1, k(10))].ip, 0x0A00_0001);
+        let mut replay = Engine::from_genesis(&g).unwrap();
+        replay
+            .apply_records(records.iter().map(|r| r.as_slice()))
+            .unwrap();
+        assert_eq!(replay.state_root(), live.state_root());
+    }
+
+    fn names_of(events: &[Event]) -> Vec<&'static str> {
+        events.iter().map(|e| e.name).collect()
+    }
+
+    // ---- sudo_register (§8.5) ---------------------------------------------------------------
+
+    #[test]
+    fn sudo_register_mints_stake_and_balance() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        // limits and flags are not consulted
+        let sub = s.subnet_storage_mut(1);
+        sub.params.network_registration_allowed = false;
+        sub.registrations_this_block = 5;
+        sub.registrations_this_interval = 50;
+        let mut ev = Events::enabled();
+        sudo_register(&mut s, 1, &k(10), &BOB, 700, 300, &mut ev).unwrap();
+        assert_eq!(s.stake_of(&k(10), &BOB), 700);
+        assert_eq!(s.total_hotkey_stake(&k(10)), 700);
+        assert_eq!(s.total_coldkey_stake(&BOB), 700);
+        assert_eq!(s.total_stake, 700);
+        assert_eq!(s.free(&BOB), 300);
+        assert_eq!(s.total_issuance, 11_000);
+        assert_eq!(s.owner[&k(10)], BOB);
+        let sub = &s.subnets[&1];
+        assert_eq!(sub.uids[&k(10)], 0);
+        assert_eq!(
+            (
+                sub.registrations_this_block,
+                sub.registrations_this_interval
+            ),
+            (5, 50)
+        );
+        assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+        assert_supply(&s);
+        // zero stake and balance: only the registration
+        sudo_register(&mut s, 1, &k(11), &BOB, 0, 0, &mut ev).unwrap();
+        assert_eq!(s.total_issuance, 11_000);
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn sudo_register_errors_in_order() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        let reg = |netuid: u16, h: AccountId, c: AccountId, stake: u64, balance: u64| {
+            move |s: &mut State, ev: &mut Events| {
+                sudo_register(s, netuid, &h, &c, stake, balance, ev)
+            }
+        };
+        rejects(
+            &mut s,
+            RuleError::OperationNotPermittedonRootSubnet,
+            reg(0, k(10), BOB, 0, 0),
+        );
+        rejects(
+            &mut s,
+            RuleError::NetworkDoesNotExist,
+            reg(2, k(10), BOB, 0, 0),
+        );
+        sudo_register(&mut s, 1, &k(10), &BOB, 0, 0, &mut Events::disabled()).unwrap();
+        rejects(
+            &mut s,
+            RuleError::AlreadyRegistered,
+            reg(1, k(10), BOB, 0, 0),
+        );
+        crate::subnets::init_new_network(&mut s, 2, 360);
+        rejects(
+            &mut s,
+            RuleError::NonAssociatedColdKey,
+            reg(2, k(10), ALICE, 0, 0),
+        );
+        s.subnet_storage_mut(2).params.max_allowed_uids = 0;
+        // MaxAllowedUids = 0 is checked before the supply bound
+        rejects(
+            &mut s,
+            RuleError::NetworkDoesNotExist,
+            reg(2, k(11), BOB, S_MAX, 0),
+        );
+        s.subnet_storage_mut(2).params.max_allowed_uids = 256;
+        // the S_MAX bound: one rao too many, split either way, or a u64 overflow
+        let room = S_MAX - s.total_issuance;
+        rejects(
+            &mut s,
+            RuleError::ArithmeticOverflow,
+            reg(2, k(11), BOB, room + 1, 0),
+        );
+        rejects(
+            &mut s,
+            RuleError::ArithmeticOverflow,
+            reg(2, k(11), BOB, room, 1),
+        );
+        rejects(
+            &mut s,
+            RuleError::ArithmeticOverflow,
+            reg(2, k(11), BOB, 1, u64::MAX),
+        );
+        // exactly S_MAX passes
+        sudo_register(
+            &mut s,
+            2,
+            &k(11),
+            &BOB,
+            room - 5,
+            5,
+            &mut Events::disabled(),
+        )
+        .unwrap();
+        assert_eq!(s.total_issuance, S_MAX);
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn sudo_register_replacement_unstakes_after_the_mint() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        s.subnet_storage_mut(1).params.max_allowed_uids = 1;
+        sudo_register(&mut s, 1, &k(10), &BOB, 400, 0, &mut Events::disabled()).unwrap();
+        s.block = 5001;
+        let mut ev = Events::enabled();
+        sudo_register(&mut s, 1, &k(11), &BOB, 100, 50, &mut ev).unwrap();
+        assert_eq!(s.free(&BOB), 450);
+        assert_eq!(s.total_hotkey_stake(&k(11)), 100);
+        assert_eq!(s.total_hotkey_stake(&k(10)), 0);
+        assert_eq!(names(&ev), vec!["StakeReturned", "NeuronRegistered"]);
+        assert_supply(&s);
+    }
+
+    // ---- root_register (§8.6) ---------------------------------------------------------------
+
+    /// Owner c registers hotkey h on subnet 1 and stakes x on it (so h has stake, and stays a
+    /// network member after leaving root).
+    fn staked(s: &mut State, c: AccountId, h: AccountId, x: u64) {
+        sudo_register(s, 1, &h, &c, x, 0, &mut Events::disabled()).unwrap();
+    }
+
+    fn root_reg(c: AccountId, h: AccountId) -> impl FnOnce(&mut State, &mut Events) -> Result<()> {
+        move |s: &mut State, ev: &mut Events| root_register(s, &c, &h, ev)
+    }
+
+    fn lift_root_limits(s: &mut State) {
+        let p = &mut s.subnet_storage_mut(ROOT_NETUID).params;
+        p.max_registrations_per_block = u16::MAX;
+        p.target_registrations_per_interval = u16::MAX;
+    }
+
+    #[test]
+    fn root_register_appends_joins_senate_and_delegates() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        let mut ev = Events::enabled();
+        // no ownership check: Alice registers a hotkey nobody owns yet, then Bob registers...
+        root_register(&mut s, &ALICE, &k(10), &mut ev).unwrap();
+        assert_eq!(s.owner[&k(10)], ALICE);
+        let root = &s.subnets[&ROOT_NETUID];
+        assert_eq!(root.uids[&k(10)], 0);
+        assert_eq!(
+            (
+                root.registrations_this_interval,
+                root.registrations_this_block
+            ),
+            (1, 1)
+        );
+        assert_eq!(
+            root.pow_registrations_this_interval + root.burn_registrations_this_interval,
+            0
+        );
+        assert_eq!(s.senate, vec![k(10)]);
+        assert_eq!(s.delegates[&k(10)], ROOT_DELEGATE_TAKE);
+        assert_eq!(
+            ev.list,
+            vec![
+                Event::new("SenateMemberAdded").acct("hotkey", &k(10)),
+                Event::new("NeuronRegistered")
+                    .u("netuid", 0u16)
+                    .u("uid", 0u16)
+                    .acct("hotkey", &k(10)),
+            ]
+        );
+        // ... a hotkey owned by Alice, registered by Bob: allowed; an existing take is kept
+        staked(&mut s, ALICE, k(5), 0);
+        s.delegates.insert(k(5), 7);
+        s.subnet_storage_mut(ROOT_NETUID).registrations_this_block = 0;
+        root_register(&mut s, &BOB, &k(5), &mut Events::disabled()).unwrap();
+        assert_eq!(s.owner[&k(5)], ALICE);
+        assert_eq!(s.delegates[&k(5)], 7);
+        assert_eq!(s.senate, vec![k(5), k(10)], "ascending account order");
+        assert_eq!(s.subnets[&ROOT_NETUID].uids[&k(5)], 1);
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn root_register_errors_in_order() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        root_register(&mut s, &ALICE, &k(10), &mut Events::disabled()).unwrap();
+        rejects(
+            &mut s,
+            RuleError::TooManyRegistrationsThisBlock,
+            root_reg(ALICE, k(11)),
+        );
+        s.subnet_storage_mut(ROOT_NETUID).registrations_this_block = 0;
+        s.subnet_storage_mut(ROOT_NETUID)
+            .registrations_this_interval = 3;
+        rejects(
+            &mut s,
+            RuleError::TooManyRegistrationsThisInterval,
+            root_reg(ALICE, k(11)),
+        );
+        lift_root_limits(&mut s);
+        rejects(&mut s, RuleError::AlreadyRegistered, root_reg(BOB, k(10)));
+        // a hotkey that left root but stayed in the senate cannot be added again
+        s.senate.push(k(11));
+        rejects(
+            &mut s,
+            RuleError::AlreadySenateMember,
+            root_reg(ALICE, k(11)),
+        );
+        s.senate.retain(|m| *m != k(11));
+        // full root: a new hotkey (stake 0) never beats the lowest stake (0 here)
+        s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 1;
+        rejects(
+            &mut s,
+            RuleError::StakeTooLowForRoot,
+            root_reg(ALICE, k(11)),
+        );
+        // equal stake is not enough (strict <)
+        staked(&mut s, ALICE, k(12), 100);
+        staking::increase_stake(&mut s, &ALICE, &k(10), 100).unwrap();
+        s.total_issuance += 100;
+        rejects(
+            &mut s,
+            RuleError::StakeTooLowForRoot,
+            root_reg(ALICE, k(12)),
+        );
+    }
+
+    #[test]
+    fn root_register_replaces_the_first_lowest_stake() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        lift_root_limits(&mut s);
+        s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 3;
+        for (h, x) in [(10, 50), (11, 20), (12, 20)] {
+            staked(&mut s, BOB, k(h), x);
+            root_register(&mut s, &BOB, &k(h), &mut Events::disabled()).unwrap();
+        }
+        // root hotkeys stay members of subnet 1, so no stake is returned; 21 > 20 replaces uid 1
+        staked(&mut s, ALICE, k(20), 21);
+        s.block = 2;
+        let mut ev = Events::enabled();
+        root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+        let root = &s.subnets[&ROOT_NETUID];
+        assert_eq!(root.keys, vec![k(10), k(20), k(12)]);
+        assert_eq!(root.block_at_registration, vec![1, 2, 1]);
+        assert_eq!(
+            root.pruning_scores,
+            vec![0, 0, 0],
+            "the root path marks no pruning score"
+        );
+        assert_eq!(s.total_hotkey_stake(&k(11)), 20);
+        assert_eq!(s.is_network_member[&k(11)].get(&0), None);
+        assert_eq!(names(&ev), vec!["SenateMemberAdded", "NeuronRegistered"]);
+        assert_supply(&s);
+    }
+
+    /// Adds senators 100, 101, … with the given stakes (registered on subnet 1 by Bob).
+    fn add_senators(s: &mut State, stakes: &[u64]) {
+        for (i, x) in stakes.iter().enumerate() {
+            let h = k(100 + i as u8);
+            staked(s, BOB, h, *x);
+            s.senate.push(h);
+        }
+        s.senate.sort();
+    }
+
+    #[test]
+    fn senate_swap_takes_the_lowest_stake_greatest_account() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        lift_root_limits(&mut s);
+        // lowest stake 5 shared by hotkeys 103 and 107 → 107 (greatest account) is last
+        let mut stakes = [50; SENATE_MAX];
+        stakes[3] = 5;
+        stakes[7] = 5;
+        add_senators(&mut s, &stakes);
+        // equal stake: no change, no senate event
+        staked(&mut s, ALICE, k(20), 5);
+        let mut ev = Events::enabled();
+        root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+        assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+        assert!(!s.senate.contains(&k(20)));
+        // higher stake: swap out 107, whose votes are deleted from open proposals
+        s.proposals.push(crate::state::Proposal {
+            hash: [3; 32],
+            index: 0,
+            proposer: ALICE,
+            tx: Vec::new(),
+            threshold: 7,
+            ayes: vec![k(100), k(107)],
+            nays: Vec::new(),
+            end: 10_000,
+        });
+        staked(&mut s, ALICE, k(30), 6);
+        let mut ev = Events::enabled();
+        root_register(&mut s, &ALICE, &k(30), &mut ev).unwrap();
+        assert_eq!(
+            ev.list[0],
+            Event::new("SenateMembersSwapped")
+                .acct("old", &k(107))
+                .acct("new", &k(30))
+        );
+        assert_eq!(names(&ev), vec!["SenateMembersSwapped", "NeuronRegistered"]);
+        assert_eq!(s.senate.len(), SENATE_MAX);
+        assert!(s.senate.contains(&k(30)) && !s.senate.contains(&k(107)));
+        assert_eq!(s.proposals[0].ayes, vec![k(100)]);
+        assert!(
+            s.senate.windows(2).all(|w| w[0] < w[1]),
+            "ascending account order"
+        );
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn senate_swap_of_a_current_member_is_refused() {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        lift_root_limits(&mut s);
+        // hotkey 100: a senator (stake 80) that is not on root
+        let mut stakes = [50; SENATE_MAX];
+        stakes[0] = 80;
+        add_senators(&mut s, &stakes);
+        rejects(
+            &mut s,
+            RuleError::AlreadySenateMember,
+            root_reg(BOB, k(100)),
+        );
+        // with a stake not above the lowest senator the senate is left alone: no error
+        staking::remove_stake(&mut s, &BOB, &k(100), 30, &mut Events::disabled()).unwrap();
+        let mut ev = Events::enabled();
+        root_register(&mut s, &BOB, &k(100), &mut ev).unwrap();
+        assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+        assert_eq!(s.senate.len(), SENATE_MAX);
+    }
+
+    /// Root with one uid: hotkey 9 (only on root, staked `root_stake` by Alice, a senator), and
+    /// eleven more senators 100..=110 with stake 50.
+    fn root_of_one(root_stake: u64) -> State {
+        let mut s = chain(&[(ALICE, 10_000)]);
+        lift_root_limits(&mut s);
+        s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 1;
+        root_register(&mut s, &ALICE, &k(9), &mut Events::disabled()).unwrap();
+        staking::add_stake(&mut s, &ALICE, &k(9), root_stake, &mut Events::disabled()).unwrap();
+        add_senators(&mut s, &[50; SENATE_MAX - 1]);
+        assert_eq!(s.senate.len(), SENATE_MAX);
+        s
+    }
+
+    #[test]
+    fn senate_sees_the_stake_returned_by_the_root_replacement() {
+        // Hotkey 20 (150) replaces 9 (100) on root; 9 is unstaked to 0 and is therefore the
+        // senator swapped out, although before the replacement a 50-senator was the lowest.
+        let mut s = root_of_one(100);
+        staked(&mut s, BOB, k(20), 150);
+        let alice = s.free(&ALICE);
+        let mut ev = Events::enabled();
+        root_register(&mut s, &BOB, &k(20), &mut ev).unwrap();
+        assert_eq!(
+            names(&ev),
+            vec!["StakeReturned", "SenateMembersSwapped", "NeuronRegistered"]
+        );
+        assert_eq!(
+            ev.list[1],
+            Event::new("SenateMembersSwapped")
+                .acct("old", &k(9))
+                .acct("new", &k(20))
+        );
+        assert_eq!(s.free(&ALICE), alice + 100);
+        assert_eq!(s.total_hotkey_stake(&k(9)), 0);
+        assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(20)]);
+        assert!(s.senate.contains(&k(20)) && !s.senate.contains(&k(9)));
+        assert_supply(&s);
+    }
+
+    #[test]
+    fn root_register_rejection_after_the_planned_replacement_changes_nothing() {
+        // Senator 100 (stake 60, not on root) registers on root: it replaces 9 (10), which is
+        // then unstaked to 0 and becomes the lowest senator with 0 < 60, so 100 would be swapped
+        // in while already a member → AlreadySenateMember; the replacement and the unstake
+        // decided before that check must not have happened.
+        let mut s = root_of_one(10);
+        staking::increase_stake(&mut s, &BOB, &k(100), 10).unwrap();
+        s.total_issuance += 10;
+        rejects(
+            &mut s,
+            RuleError::AlreadySenateMember,
+            root_reg(BOB, k(100)),
+        );
+        assert_eq!(s.total_hotkey_stake(&k(9)), 10);
+        assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(9)]);
+    }
 }

@@ -42,7 +42,9 @@ fn serving_rate_limit(state: &State, netuid: u16) -> u64 {
     state
         .subnets
         .get(&netuid)
-        .map_or(SubnetParams::default().serving_rate_limit, |s| s.params.serving_rate_limit)
+        .map_or(SubnetParams::default().serving_rate_limit, |s| {
+            s.params.serving_rate_limit
+        })
 }
 
 /// §11.1 step 4, with `prev_block` the block of the stored entry (0 if none).
@@ -81,7 +83,15 @@ pub fn serve_axon(
 ) -> Result<()> {
     let key = (netuid, *hotkey);
     let prev_block = state.axons.get(&key).map_or(0, |a| a.block);
-    check_serve(state, hotkey, netuid, req.ip, req.port, req.ip_type, prev_block)?;
+    check_serve(
+        state,
+        hotkey,
+        netuid,
+        req.ip,
+        req.port,
+        req.ip_type,
+        prev_block,
+    )?;
     let info = AxonInfo {
         block: state.block,
         version: req.version,
@@ -93,7 +103,11 @@ pub fn serve_axon(
         placeholder2: req.placeholder2,
     };
     state.axons.insert(key, info);
-    ev.emit(|| Event::new("AxonServed").u("netuid", netuid).acct("hotkey", hotkey));
+    ev.emit(|| {
+        Event::new("AxonServed")
+            .u("netuid", netuid)
+            .acct("hotkey", hotkey)
+    });
     Ok(())
 }
 
@@ -120,7 +134,11 @@ pub fn serve_prometheus(
         ip_type,
     };
     state.prometheus.insert(key, info);
-    ev.emit(|| Event::new("PrometheusServed").u("netuid", netuid).acct("hotkey", hotkey));
+    ev.emit(|| {
+        Event::new("PrometheusServed")
+            .u("netuid", netuid)
+            .acct("hotkey", hotkey)
+    });
     Ok(())
 }
 
@@ -156,7 +174,10 @@ mod tests {
     fn rejects(s: &mut State, req: &AxonRequest, netuid: u16, e: RuleError) {
         let before = s.clone();
         let mut ev = Events::enabled();
-        assert_eq!(serve_axon(s, &HK, netuid, req, &mut ev), Err(ChainError::Rule(e)));
+        assert_eq!(
+            serve_axon(s, &HK, netuid, req, &mut ev),
+            Err(ChainError::Rule(e))
+        );
         assert_eq!(*s, before);
         assert!(ev.is_empty());
     }
@@ -182,7 +203,10 @@ mod tests {
             }
         );
         assert_eq!(ev.list[0].name, "AxonServed");
-        assert!(!s.subnets.contains_key(&9), "reading the rate limit creates no record");
+        assert!(
+            !s.subnets.contains_key(&9),
+            "reading the rate limit creates no record"
+        );
     }
 
     #[test]
@@ -224,7 +248,12 @@ mod tests {
         serve_axon(&mut s, &HK, 1, &axon(IP4, 1, 4), &mut ev).unwrap();
         // default limit 50: block 59 is too soon (checked before the port), 60 passes
         s.block = 59;
-        rejects(&mut s, &axon(IP4, 0, 4), 1, RuleError::ServingRateLimitExceeded);
+        rejects(
+            &mut s,
+            &axon(IP4, 0, 4),
+            1,
+            RuleError::ServingRateLimitExceeded,
+        );
         // the limit is per (netuid, hotkey) entry
         serve_axon(&mut s, &HK, 2, &axon(IP4, 1, 4), &mut ev).unwrap();
         s.block = 60;
@@ -254,7 +283,10 @@ mod tests {
             }
         );
         assert_eq!(ev.list[0].name, "PrometheusServed");
-        assert!(s.axons.is_empty(), "prometheus has its own rate-limit entries");
+        assert!(
+            s.axons.is_empty(),
+            "prometheus has its own rate-limit entries"
+        );
         let before = s.clone();
         let mut ev = Events::enabled();
         let e = |r| Err(ChainError::Rule(r));

@@ -30,7 +30,10 @@ pub fn lock_cost(
     let mult = if first_registration { 1 } else { 2 };
     let per_block = last_lock.checked_div(reduction_interval).unwrap_or(0);
     let decay = per_block.saturating_mul(block.saturating_sub(last_lock_block));
-    last_lock.saturating_mul(mult).saturating_sub(decay).max(min_lock)
+    last_lock
+        .saturating_mul(mult)
+        .saturating_sub(decay)
+        .max(min_lock)
 }
 
 /// The lock cost of registering a network in the current block.
@@ -55,7 +58,11 @@ pub fn subnet_to_prune(s: &State) -> Option<u16> {
         .filter(|(netuid, sub)| **netuid != ROOT_NETUID && sub.added)
         .filter(|(_, sub)| s.block.saturating_sub(sub.registered_at) >= immunity)
         .min_by_key(|(netuid, sub)| {
-            (sub.emission_values, sub.registered_at, std::cmp::Reverse(**netuid))
+            (
+                sub.emission_values,
+                sub.registered_at,
+                std::cmp::Reverse(**netuid),
+            )
         })
         .map(|(netuid, _)| *netuid)
 }
@@ -134,7 +141,11 @@ pub fn register_network(s: &mut State, c: &AccountId, ev: &mut Events) -> Result
     let sub = s.subnet_storage_mut(netuid);
     sub.registered_at = b;
     sub.owner = Some(*c);
-    ev.emit(|| Event::new("NetworkAdded").u("netuid", netuid).u("modality", 0u16));
+    ev.emit(|| {
+        Event::new("NetworkAdded")
+            .u("netuid", netuid)
+            .u("modality", 0u16)
+    });
     Ok(())
 }
 
@@ -293,7 +304,10 @@ mod tests {
     /// Issuance = free + stake + locks (RULES.md §1.2).
     fn assert_supply(s: &State) {
         let stake: u64 = s.stake.values().flat_map(|m| m.values()).sum();
-        assert_eq!(s.total_issuance, s.total_balance() + stake + s.total_locked());
+        assert_eq!(
+            s.total_issuance,
+            s.total_balance() + stake + s.total_locked()
+        );
     }
 
     /// Asserts that `f` fails with `e` and changes neither the state nor the events.
@@ -311,7 +325,7 @@ mod tests {
         let mut last_lock = 100 * TAO;
         let mut last_registered = 0u64;
         let cost = |lock: u64, at: u64, b: u64| lock_cost(lock, at, b, min, interval, at == 0);
-        let mut reg = |b: u64, lock: &mut u64, at: &mut u64| -> u64 {
+        let reg = |b: u64, lock: &mut u64, at: &mut u64| -> u64 {
             let paid = cost(*lock, *at, b);
             *lock = paid;
             *at = b;
@@ -332,7 +346,10 @@ mod tests {
         assert_eq!(cost(last_lock, last_registered, 5), 300 * TAO);
         assert_eq!(reg(6, &mut last_lock, &mut last_registered), 225 * TAO);
         assert_eq!(cost(last_lock, last_registered, 6), 450 * TAO);
-        assert_eq!(reg(7, &mut last_lock, &mut last_registered), 337_500_000_000);
+        assert_eq!(
+            reg(7, &mut last_lock, &mut last_registered),
+            337_500_000_000
+        );
         assert_eq!(cost(last_lock, last_registered, 7), 675 * TAO);
         reg(7, &mut last_lock, &mut last_registered);
         assert_eq!(cost(last_lock, last_registered, 7), 1350 * TAO);
@@ -388,11 +405,30 @@ mod tests {
         assert_eq!(sub.n, 0);
         let p = &sub.params;
         assert_eq!(
-            (p.tempo, p.max_allowed_uids, p.max_allowed_validators, p.min_allowed_weights),
+            (
+                p.tempo,
+                p.max_allowed_uids,
+                p.max_allowed_validators,
+                p.min_allowed_weights
+            ),
             (360, 256, 64, 1)
         );
-        assert_eq!((p.max_weights_limit, p.adjustment_interval, p.adjustment_alpha), (65535, 360, 58000));
-        assert_eq!((p.target_registrations_per_interval, p.immunity_period, p.min_burn), (1, 5000, 1));
+        assert_eq!(
+            (
+                p.max_weights_limit,
+                p.adjustment_interval,
+                p.adjustment_alpha
+            ),
+            (65535, 360, 58000)
+        );
+        assert_eq!(
+            (
+                p.target_registrations_per_interval,
+                p.immunity_period,
+                p.min_burn
+            ),
+            (1, 5000, 1)
+        );
         assert_eq!((p.min_difficulty, p.max_difficulty), (u64::MAX, u64::MAX));
         assert!(p.network_registration_allowed && !p.network_pow_registration_allowed);
         // defaults elsewhere
@@ -404,7 +440,9 @@ mod tests {
         assert_eq!(s.total_networks, 2);
         assert_eq!(
             ev.list,
-            vec![Event::new("NetworkAdded").u("netuid", 1u16).u("modality", 0u16)]
+            vec![Event::new("NetworkAdded")
+                .u("netuid", 1u16)
+                .u("modality", 0u16)]
         );
         // the lowest free netuid is taken
         s.globals.network_rate_limit = 0;
@@ -423,36 +461,51 @@ mod tests {
         let mut s = base(&[(ALICE, 1_000 * TAO + 1), (BOB, 1_000 * TAO)]);
         // 1. rate limit counts from block 0
         s.block = 7199;
-        rejects(&mut s, RuleError::TxRateLimitExceeded, |s, ev| register_network(s, &ALICE, ev));
+        rejects(&mut s, RuleError::TxRateLimitExceeded, |s, ev| {
+            register_network(s, &ALICE, ev)
+        });
         s.block = 7200;
         // 3. balance below the cost
         rejects(&mut s, RuleError::NotEnoughBalanceToStake, |s, ev| {
             register_network(s, &[9; 32], ev)
         });
         // 5. ED rule: 1 rao left
-        rejects(&mut s, RuleError::BalanceBelowExistentialDeposit, |s, ev| {
-            register_network(s, &ALICE, ev)
-        });
+        rejects(
+            &mut s,
+            RuleError::BalanceBelowExistentialDeposit,
+            |s, ev| register_network(s, &ALICE, ev),
+        );
         // the whole balance may go
         register_network(&mut s, &BOB, &mut Events::disabled()).unwrap();
         assert_eq!(s.free(&BOB), 0);
-        // 4. at the limit with every subnet immune (checked before the ED rule)
+        // 4. at the limit with every subnet immune: checked before the ED rule, which would
+        // refuse Alice's rest of ED − 1 rao
         s.globals.subnet_limit = 1;
         s.globals.network_rate_limit = 0;
         s.network_last_lock_cost = 10 * TAO;
         s.globals.network_min_lock_cost = 0;
         s.block = 7200 + 50_399;
-        s.set_free(&ALICE, 10_000 * TAO + 1);
-        s.total_issuance += 9_000 * TAO;
-        rejects(&mut s, RuleError::AllNetworksInImmunity, |s, ev| register_network(s, &ALICE, ev));
-        s.block = 7200 + 50_400;
-        // out of immunity now; the ED rule still refuses Alice's 1 rao rest
-        let cost = network_lock_cost(&s);
-        s.set_free(&ALICE, cost + EXISTENTIAL_DEPOSIT - 1);
+        s.set_free(&ALICE, network_lock_cost(&s) + EXISTENTIAL_DEPOSIT - 1);
         s.total_issuance = s.total_balance() + s.total_locked();
-        rejects(&mut s, RuleError::BalanceBelowExistentialDeposit, |s, ev| {
+        rejects(&mut s, RuleError::AllNetworksInImmunity, |s, ev| {
             register_network(s, &ALICE, ev)
         });
+        // one block later subnet 1 may be pruned; the refund goes to Bob, so Alice's ED rule
+        // still fails
+        s.block = 7200 + 50_400;
+        s.set_free(&ALICE, network_lock_cost(&s) + EXISTENTIAL_DEPOSIT - 1);
+        s.total_issuance = s.total_balance() + s.total_locked();
+        rejects(
+            &mut s,
+            RuleError::BalanceBelowExistentialDeposit,
+            |s, ev| register_network(s, &ALICE, ev),
+        );
+        s.set_free(&ALICE, network_lock_cost(&s) + EXISTENTIAL_DEPOSIT);
+        s.total_issuance = s.total_balance() + s.total_locked();
+        register_network(&mut s, &ALICE, &mut Events::disabled()).unwrap();
+        assert_eq!(s.free(&ALICE), EXISTENTIAL_DEPOSIT);
+        assert_eq!(s.subnet(1).unwrap().owner, Some(ALICE));
+        assert_supply(&s);
     }
 
     #[test]
@@ -470,7 +523,11 @@ mod tests {
         s.total_issuance = s.total_balance() + s.total_locked();
         let mut ev = Events::enabled();
         register_network(&mut s, &BOB, &mut ev).unwrap();
-        assert_eq!(s.free(&BOB), 1_000 * TAO + 1, "refund 1000 TAO + 1 rao − new lock");
+        assert_eq!(
+            s.free(&BOB),
+            1_000 * TAO + 1,
+            "refund 1000 TAO + 1 rao − new lock"
+        );
         assert_supply(&s);
     }
 
@@ -511,7 +568,10 @@ mod tests {
         assert_eq!(s.free(&ALICE), alice_before + locked3);
         assert_eq!(s.free(&BOB), bob_before - cost);
         assert_eq!(s.total_networks, 4);
-        assert_eq!(names(&ev), vec!["LockRefunded", "NetworkRemoved", "NetworkAdded"]);
+        assert_eq!(
+            names(&ev),
+            vec!["LockRefunded", "NetworkRemoved", "NetworkAdded"]
+        );
         assert_eq!(
             ev.list[0].fields,
             vec![
@@ -521,7 +581,12 @@ mod tests {
             ]
         );
         assert_eq!(ev.list[1], Event::new("NetworkRemoved").u("netuid", 3u16));
-        assert_eq!(ev.list[2], Event::new("NetworkAdded").u("netuid", 3u16).u("modality", 0u16));
+        assert_eq!(
+            ev.list[2],
+            Event::new("NetworkAdded")
+                .u("netuid", 3u16)
+                .u("modality", 0u16)
+        );
         assert_supply(&s);
     }
 
@@ -575,7 +640,10 @@ mod tests {
         p.serving_rate_limit = 12;
         p.network_pow_registration_allowed = true;
         p.rao_recycled_for_registration = 13;
-        s.is_network_member.entry([1; 32]).or_default().insert(netuid, true);
+        s.is_network_member
+            .entry([1; 32])
+            .or_default()
+            .insert(netuid, true);
         s.axons.insert(
             (netuid, [1; 32]),
             AxonInfo {
@@ -661,14 +729,20 @@ mod tests {
         let sub = s.subnet(1).unwrap();
         assert_eq!(sub.owner, Some(BOB));
         // inherited
-        assert_eq!((sub.params.burn, sub.params.max_burn, sub.params.rho), (9, 10, 11));
+        assert_eq!(
+            (sub.params.burn, sub.params.max_burn, sub.params.rho),
+            (9, 10, 11)
+        );
         assert_eq!(sub.pending_emission, 8);
         assert!(sub.loaded_emission.is_some());
         assert!(sub.params.network_pow_registration_allowed);
         assert_eq!(sub.block_at_registration, vec![5, 5]);
         assert_eq!(sub.registrations_this_block, 1);
         // reset by remove, then init
-        assert_eq!((sub.params.tempo, sub.params.kappa, sub.params.difficulty), (360, 32767, 10_000_000));
+        assert_eq!(
+            (sub.params.tempo, sub.params.kappa, sub.params.difficulty),
+            (360, 32767, 10_000_000)
+        );
         assert_eq!(sub.params.activity_cutoff, 5000);
         assert_eq!(sub.emission_values, 0);
         assert_eq!(sub.modality, 0);
@@ -679,10 +753,16 @@ mod tests {
         let mut s = base(&[(ALICE, 10_000 * TAO)]);
         s.block = 7200;
         register_network(&mut s, &ALICE, &mut Events::disabled()).unwrap();
-        rejects(&mut s, RuleError::NetworkDoesNotExist, |s, ev| dissolve_network(s, &ALICE, 2, ev));
-        rejects(&mut s, RuleError::NotSubnetOwner, |s, ev| dissolve_network(s, &BOB, 1, ev));
+        rejects(&mut s, RuleError::NetworkDoesNotExist, |s, ev| {
+            dissolve_network(s, &ALICE, 2, ev)
+        });
+        rejects(&mut s, RuleError::NotSubnetOwner, |s, ev| {
+            dissolve_network(s, &BOB, 1, ev)
+        });
         // the root network has no owner: nobody, not even the all-zero account, may dissolve it
-        rejects(&mut s, RuleError::NotSubnetOwner, |s, ev| dissolve_network(s, &[0; 32], 0, ev));
+        rejects(&mut s, RuleError::NotSubnetOwner, |s, ev| {
+            dissolve_network(s, &[0; 32], 0, ev)
+        });
     }
 
     #[test]

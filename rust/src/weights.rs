@@ -40,20 +40,69 @@ fn check_slots(sub: &Subnet, me: u16, root: bool) -> Result<()> {
     )))
 }
 
-/// §10.1 steps 3 (targets) — root: existing netuids; other subnets: at most n uids.
-fn check_targets_step3(s: &State, sub: &Subnet, root: bool, uids: &[u16]) -> Result<()> {
+/// §10.1 step 3 — root: every target is an existing netuid; other subnets: at most n targets.
+fn check_targets_exist(s: &State, sub: &Subnet, root: bool, uids: &[u16]) -> Result<()> {
     if root {
-        ensure(
-            uids.iter().all(|u| s.subnet_exists(*u)),
-            RuleError::InvalidUid,
-        )
+        let all_exist = uids.iter().all(|u| s.subnet_exists(*u));
+        ensure(all_exist, RuleError::InvalidUid)
     } else {
         ensure(uids.len() <= sub.n as usize, RuleError::TooManyUids)
     }
 }
 
-/// Steps 1–12 of §10.1 (with the root variant of §10.2). Returns the caller's uid and the
-/// max-upscaled values to store.
+/// §10.1 steps 4–7: the caller's registration, version key, rate limit and permit. Returns the
+/// caller's uid `me`.
+fn check_caller(
+    s: &State,
+    sub: &Subnet,
+    root: bool,
+    hotkey: &AccountId,
+    uids: &[u16],
+    version_key: u64,
+) -> Result<u16> {
+    let me = *sub.uids.get(hotkey).ok_or(RuleError::NotRegistered)?;
+    check_slots(sub, me, root)?;
+    let p = &sub.params;
+    let key_ok = p.weights_version_key == 0 || version_key >= p.weights_version_key;
+    ensure(key_ok, RuleError::IncorrectNetworkVersionKey)?;
+    let last = sub.last_update[me as usize];
+    let rate_ok = rate_limit_ok(last, s.block, p.weights_set_rate_limit);
+    ensure(rate_ok, RuleError::SettingWeightsTooFast)?;
+    // Root weights need no permit (§10.2); a self-weight never does.
+    if !root {
+        let permitted = is_self_weight(me, uids) || sub.validator_permit[me as usize];
+        ensure(permitted, RuleError::NoValidatorPermit)?;
+    }
+    Ok(me)
+}
+
+/// §10.1 steps 8–12: the targets and values themselves. Returns the max-upscaled values.
+fn check_values(
+    sub: &Subnet,
+    root: bool,
+    me: u16,
+    uids: &[u16],
+    values: &[u16],
+) -> Result<Vec<u16>> {
+    ensure(!has_duplicates(uids), RuleError::DuplicateUids)?;
+    if !root {
+        ensure(uids.iter().all(|u| *u < sub.n), RuleError::InvalidUid)?;
+    }
+    let self_weight = is_self_weight(me, uids);
+    // No self-weight exemption on root, where n is the number of root validators (not subnets).
+    let min_len = sub.params.min_allowed_weights.min(sub.n) as usize;
+    let enough = (!root && self_weight) || uids.len() >= min_len;
+    ensure(enough, RuleError::NotSettingEnoughWeights)?;
+    let up = yuma::vec_max_upscale_u16(values);
+    // The limit applies to the upscaled values (normalised again inside the check).
+    let limit = sub.params.max_weights_limit;
+    let within = self_weight || limit == u16::MAX || yuma::check_vec_max_limited(&up, limit);
+    ensure(within, RuleError::MaxWeightExceeded)?;
+    Ok(up)
+}
+
+/// Steps 1–12 of §10.1 in order (with the root variant of §10.2), reading the state only.
+/// Returns the caller's uid and the values to store.
 fn check(
     s: &State,
     hotkey: &AccountId,
@@ -65,46 +114,9 @@ fn check(
     ensure(uids.len() == values.len(), RuleError::WeightVecNotEqualSize)?;
     let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
     let root = netuid == ROOT_NETUID;
-    check_targets_step3(s, sub, root, uids)?;
-    let me = *sub.uids.get(hotkey).ok_or(RuleError::NotRegistered)?;
-    check_slots(sub, me, root)?;
-    let p = &sub.params;
-    ensure(
-        p.weights_version_key == 0 || version_key >= p.weights_version_key,
-        RuleError::IncorrectNetworkVersionKey,
-    )?;
-    ensure(
-        rate_limit_ok(
-            sub.last_update[me as usize],
-            s.block,
-            p.weights_set_rate_limit,
-        ),
-        RuleError::SettingWeightsTooFast,
-    )?;
-    let self_weight = is_self_weight(me, uids);
-    // Root weights need no permit (§10.2).
-    if !root {
-        ensure(
-            self_weight || sub.validator_permit[me as usize],
-            RuleError::NoValidatorPermit,
-        )?;
-    }
-    ensure(!has_duplicates(uids), RuleError::DuplicateUids)?;
-    if !root {
-        ensure(uids.iter().all(|u| *u < sub.n), RuleError::InvalidUid)?;
-    }
-    // No self-weight exemption on root; there n is the number of root validators.
-    let min_len = p.min_allowed_weights.min(sub.n) as usize;
-    ensure(
-        (!root && self_weight) || uids.len() >= min_len,
-        RuleError::NotSettingEnoughWeights,
-    )?;
-    let up = yuma::vec_max_upscale_u16(values);
-    let limit = p.max_weights_limit;
-    ensure(
-        self_weight || limit == u16::MAX || yuma::check_vec_max_limited(&up, limit),
-        RuleError::MaxWeightExceeded,
-    )?;
+    check_targets_exist(s, sub, root, uids)?;
+    let me = check_caller(s, sub, root, hotkey, uids, version_key)?;
+    let up = check_values(sub, root, me, uids, values)?;
     Ok((me, up))
 }
 
@@ -120,9 +132,7 @@ pub fn set_weights(
 ) -> Result<()> {
     let (me, up) = check(s, hotkey, netuid, uids, values, version_key)?;
     let b = s.block;
-    let sub = s
-        .subnet_mut(netuid)
-        .ok_or(RuleError::NetworkDoesNotExist)?;
+    let sub = s.subnet_mut(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
     sub.weights[me as usize] = uids.iter().copied().zip(up).collect();
     sub.last_update[me as usize] = b;
     ev.emit(|| Event::new("WeightsSet").u("netuid", netuid).u("uid", me));
@@ -187,7 +197,13 @@ mod tests {
         s
     }
 
-    fn set(s: &mut State, h: AccountId, netuid: u16, uids: &[u16], vals: &[u16]) -> Result<Vec<Event>> {
+    fn set(
+        s: &mut State,
+        h: AccountId,
+        netuid: u16,
+        uids: &[u16],
+        vals: &[u16],
+    ) -> Result<Vec<Event>> {
         let mut ev = Events::enabled();
         set_weights(s, &h, netuid, uids, vals, 0, &mut ev)?;
         Ok(ev.list)
@@ -221,26 +237,53 @@ mod tests {
     fn each_check_in_order() {
         let mut s = state();
         use RuleError::*;
-        rejects(&mut s, WeightVecNotEqualSize, |s| set(s, hk(9), 7, &[1, 2], &[1]));
-        rejects(&mut s, NetworkDoesNotExist, |s| set(s, hk(9), 7, &[1], &[1]));
-        rejects(&mut s, TooManyUids, |s| set(s, hk(9), 1, &[0, 1, 2, 3, 4], &[1; 5]));
-        rejects(&mut s, NotRegistered, |s| set(s, hk(9), 1, &[1, 2], &[1, 1]));
+        rejects(&mut s, WeightVecNotEqualSize, |s| {
+            set(s, hk(9), 7, &[1, 2], &[1])
+        });
+        rejects(&mut s, NetworkDoesNotExist, |s| {
+            set(s, hk(9), 7, &[1], &[1])
+        });
+        rejects(&mut s, TooManyUids, |s| {
+            set(s, hk(9), 1, &[0, 1, 2, 3, 4], &[1; 5])
+        });
+        rejects(&mut s, NotRegistered, |s| {
+            set(s, hk(9), 1, &[1, 2], &[1, 1])
+        });
         s.subnets.get_mut(&1).unwrap().params.weights_version_key = 5;
         rejects(&mut s, IncorrectNetworkVersionKey, |s| {
             set_weights(s, &hk(0), 1, &[1, 2], &[1, 1], 4, &mut Events::enabled()).map(|_| vec![])
         });
-        set_weights(&mut s, &hk(0), 1, &[1, 2], &[1, 1], 5, &mut Events::disabled()).unwrap();
+        set_weights(
+            &mut s,
+            &hk(0),
+            1,
+            &[1, 2],
+            &[1, 1],
+            5,
+            &mut Events::disabled(),
+        )
+        .unwrap();
         s.subnets.get_mut(&1).unwrap().params.weights_version_key = 0;
         // Rate limit 100: at 1099 too fast, at 1100 allowed again.
         s.block = 1099;
-        rejects(&mut s, SettingWeightsTooFast, |s| set(s, hk(0), 1, &[1, 2], &[1, 1]));
+        rejects(&mut s, SettingWeightsTooFast, |s| {
+            set(s, hk(0), 1, &[1, 2], &[1, 1])
+        });
         s.block = 1100;
-        rejects(&mut s, NoValidatorPermit, |s| set(s, hk(1), 1, &[0, 2], &[1, 1]));
-        rejects(&mut s, DuplicateUids, |s| set(s, hk(0), 1, &[1, 2, 1], &[1, 1, 1]));
+        rejects(&mut s, NoValidatorPermit, |s| {
+            set(s, hk(1), 1, &[0, 2], &[1, 1])
+        });
+        rejects(&mut s, DuplicateUids, |s| {
+            set(s, hk(0), 1, &[1, 2, 1], &[1, 1, 1])
+        });
         rejects(&mut s, InvalidUid, |s| set(s, hk(0), 1, &[1, 4], &[1, 1]));
-        rejects(&mut s, NotSettingEnoughWeights, |s| set(s, hk(0), 1, &[1], &[1]));
+        rejects(&mut s, NotSettingEnoughWeights, |s| {
+            set(s, hk(0), 1, &[1], &[1])
+        });
         s.subnets.get_mut(&1).unwrap().params.max_weights_limit = 32768;
-        rejects(&mut s, MaxWeightExceeded, |s| set(s, hk(0), 1, &[1, 2], &[2, 1]));
+        rejects(&mut s, MaxWeightExceeded, |s| {
+            set(s, hk(0), 1, &[1, 2], &[2, 1])
+        });
         // Exactly half of the normalised weight is within a limit of 32768/65535.
         set(&mut s, hk(0), 1, &[1, 2], &[7, 7]).unwrap();
     }
@@ -252,7 +295,9 @@ mod tests {
         set(&mut s, hk(2), 1, &[2], &[9]).unwrap();
         assert_eq!(s.subnets[&1].weights[2], vec![(2, 65535)]);
         // One weight on someone else is neither a self-weight nor permitted.
-        rejects(&mut s, RuleError::NoValidatorPermit, |s| set(s, hk(3), 1, &[2], &[9]));
+        rejects(&mut s, RuleError::NoValidatorPermit, |s| {
+            set(s, hk(3), 1, &[2], &[9])
+        });
         // MinAllowedWeights is capped by n.
         let sub = s.subnets.get_mut(&1).unwrap();
         sub.params.min_allowed_weights = 1024;
@@ -263,7 +308,9 @@ mod tests {
     #[test]
     fn root_weights_target_existing_netuids() {
         let mut s = state();
-        rejects(&mut s, RuleError::InvalidUid, |s| set(s, hk(10), 0, &[1, 2], &[1, 1]));
+        rejects(&mut s, RuleError::InvalidUid, |s| {
+            set(s, hk(10), 0, &[1, 2], &[1, 1])
+        });
         // More targets than root validators is fine, and no permit is needed.
         set(&mut s, hk(10), 0, &[3, 1, 0], &[100, 200, 50]).unwrap();
         assert_eq!(
@@ -271,7 +318,9 @@ mod tests {
             vec![(3, 32768), (1, 65535), (0, 16384)]
         );
         assert_eq!(s.subnets[&0].last_update[0], 1000);
-        rejects(&mut s, RuleError::DuplicateUids, |s| set(s, hk(11), 0, &[1, 1], &[1, 1]));
+        rejects(&mut s, RuleError::DuplicateUids, |s| {
+            set(s, hk(11), 0, &[1, 1], &[1, 1])
+        });
         // No self-weight exemption on root: MinAllowedWeights[0] = 2, n = 2.
         s.subnets.get_mut(&0).unwrap().params.min_allowed_weights = 2;
         rejects(&mut s, RuleError::NotSettingEnoughWeights, |s| {
@@ -283,6 +332,8 @@ mod tests {
         root.params.max_weights_limit = 100;
         set(&mut s, hk(11), 0, &[1], &[1]).unwrap();
         s.block = 1100;
-        rejects(&mut s, RuleError::MaxWeightExceeded, |s| set(s, hk(11), 0, &[3], &[1]));
+        rejects(&mut s, RuleError::MaxWeightExceeded, |s| {
+            set(s, hk(11), 0, &[3], &[1])
+        });
     }
 }

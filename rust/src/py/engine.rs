@@ -258,8 +258,19 @@ impl PyEngine {
         subnet_info(py, netuid, self.subnet(netuid)?)
     }
 
+    /// Lock cost of a network registered by the next transaction: in the open block, or in the
+    /// block after the head when none is open.
     fn lock_cost(&self) -> u64 {
-        crate::subnets::network_lock_cost(&self.inner.state)
+        let s = &self.inner.state;
+        let b = if self.inner.is_open() { s.block } else { s.head + 1 };
+        crate::subnets::lock_cost(
+            s.network_last_lock_cost,
+            s.network_last_registered,
+            b,
+            s.globals.network_min_lock_cost,
+            s.globals.network_lock_reduction_interval,
+            s.network_last_registered == 0,
+        )
     }
 
     fn uid(&self, netuid: u16, hotkey: &[u8]) -> PyResult<Option<u16>> {

@@ -1,0 +1,173 @@
+"""The foundation end to end: submit/step/replay/snapshots/at/verify over the real LMDB log."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import taostate as ts
+from taostate import tx
+
+from helpers import ALICE, BOB, CAROL, SUDO, genesis
+
+
+def test_transfer_and_queries(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with ts.Chain.create(path, genesis()) as chain:
+        assert chain.head == 0
+        assert chain.total_issuance == chain.total_balance == 101_005 * ts.TAO
+        r = chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=3 * ts.TAO))
+        assert (r.block, r.index) == (1, 0)
+        assert r.events == [("Transfer", {"from": ALICE, "to": BOB, "amount": 3 * ts.TAO})]
+        assert chain.balance(BOB) == 1_003 * ts.TAO  # pending state is visible
+        assert chain.head == 0
+        assert chain.step() == 1
+        assert chain.head == 1
+        assert chain.balance(ALICE.ss58) == 9_997 * ts.TAO  # ss58 accepted
+        assert chain.balance(bytes(ALICE)) == 9_997 * ts.TAO  # raw bytes accepted
+        assert ALICE in chain.accounts() and chain.accounts() == sorted(chain.accounts())
+        assert chain.block_emission == ts.rules.block_emission(0) == ts.TAO
+        assert chain.subnets() == [0]
+        live_root = chain.state_root()
+    with ts.Chain.open(path) as chain:
+        assert chain.head == 1
+        assert chain.state_root() == live_root
+        assert chain.balance(BOB) == 1_003 * ts.TAO
+
+
+def test_rejection_changes_nothing(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with ts.Chain.create(path, genesis()) as chain:
+        chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=1))
+        before = chain.state_root()
+        with pytest.raises(ts.errors.InsufficientBalance) as ei:
+            chain.submit(tx.Transfer(origin=CAROL, dest=BOB, amount=6 * ts.TAO))
+        assert ei.value.code == "InsufficientBalance"
+        assert isinstance(ei.value, ts.TxRejected) and isinstance(ei.value, ValueError)
+        assert ei.value.tx == tx.Transfer(origin=CAROL, dest=BOB, amount=6 * ts.TAO)
+        with pytest.raises(ts.errors.BalanceBelowExistentialDeposit):
+            chain.submit(tx.Transfer(origin=CAROL, dest=ts.account("new"), amount=499))
+        with pytest.raises(ts.errors.BalanceBelowExistentialDeposit):  # sender left with dust
+            chain.submit(tx.Transfer(origin=CAROL, dest=BOB, amount=5 * ts.TAO - 1))
+        with pytest.raises(ts.InvalidTransaction, match="amount"):
+            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=-1))
+        with pytest.raises(ts.InvalidTransaction, match="dest"):
+            chain.submit(tx.Transfer(origin=ALICE, dest="not-an-address", amount=1))
+        with pytest.raises(ts.errors.NotEnoughBalanceToStake):
+            chain.submit(tx.AddStake(origin=CAROL, hotkey=ALICE, amount=10 * ts.TAO))
+        assert chain.state_root() == before
+        chain.step()
+    with ts.Chain.open(path, readonly=True) as chain:
+        assert chain.head == 1
+        assert chain.events(1) == [("Transfer", {"from": ALICE, "to": BOB, "amount": 1})]
+
+
+def test_replay_equals_live_and_at(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    roots = {}
+    with ts.Chain.create(path, genesis(), snapshot_every=4) as chain:
+        roots[0] = chain.state_root()
+        for b in range(1, 12):
+            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=b * 1000))
+            if b % 3 == 0:
+                chain.submit(tx.Transfer(origin=BOB, dest=CAROL, amount=700))
+            chain.step()
+            roots[b] = chain.state_root()
+        for b, root in roots.items():
+            assert chain.at(b).state_root() == root, b
+        assert chain.at(5).balance(BOB) == 1_000 * ts.TAO + sum(range(1, 6)) * 1000 - 700
+        report = chain.verify()
+        assert report["head"] == 11 and report["snapshots_checked"] == 2  # blocks 4 and 8
+        with pytest.raises(ValueError):
+            chain.at(12)
+    # snapshot + tail equals full replay from genesis
+    with ts.Chain.open(path) as chain:
+        assert chain.state_root() == roots[11]
+
+
+def test_step_many_and_empty_blocks(tmp_path: object) -> None:
+    with ts.Chain.ephemeral(genesis()) as chain:
+        assert chain.step(blocks=5) == 5
+        assert chain.head == 5
+        assert chain.at(3).block == 3
+        with pytest.raises(ValueError):
+            chain.step(blocks=0)
+
+
+def test_close_discards_open_block(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with ts.Chain.create(path, genesis()) as chain:
+        chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=10**9))
+    with ts.Chain.open(path) as chain:
+        assert chain.head == 0
+        assert chain.balance(BOB) == 1_000 * ts.TAO
+
+
+def test_batch_commits_once(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with ts.Chain.create(path, genesis()) as chain:
+        with chain.batch(size=1000):
+            for _ in range(10):
+                chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=600))
+                chain.step()
+            assert chain.head == 10
+            with ts.Chain.open(path, readonly=True) as reader:
+                assert reader.head == 0  # nothing committed yet
+        with ts.Chain.open(path, readonly=True) as reader:
+            assert reader.head == 10
+            assert reader.state_root() == chain.state_root()
+
+
+def test_create_refuses_existing_and_missing(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    ts.Chain.create(path, genesis()).close()
+    with pytest.raises(ts.errors.ChainExists):
+        ts.Chain.create(path, genesis())
+    with pytest.raises(ts.errors.ChainNotFound):
+        ts.Chain.open(os.path.join(str(tmp_path), "nope"))
+
+
+def test_open_twice_for_writing_is_refused(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with ts.Chain.create(path, genesis()):
+        with pytest.raises(ts.errors.LogLocked):
+            ts.Chain.open(path)
+        with ts.Chain.open(path, readonly=True) as r:  # readers are fine
+            assert r.head == 0
+
+
+@pytest.mark.parametrize("bad", [
+    {"balances": {ALICE: 21_000_000 * ts.TAO, BOB: 1}},
+    {"triumvirate": [ALICE, BOB, CAROL, SUDO]},
+    {"triumvirate": [ALICE, ALICE]},
+    {"params": {"total_issuance": 5}},
+    {"params": {"network_lock_reduction_interval": 0}},
+    {"params": {"tempo": 5}},
+])
+def test_invalid_genesis(tmp_path: object, bad: dict[str, object]) -> None:
+    kw: dict[str, object] = {"balances": {ALICE: 1}, "sudo": SUDO, **bad}
+    path = os.path.join(str(tmp_path), "c")
+    with pytest.raises(ts.errors.InvalidGenesis):
+        ts.Chain.create(path, ts.Genesis(**kw))  # type: ignore[arg-type]
+    assert not os.path.exists(os.path.join(path, "data.mdb"))
+
+
+def test_halving_examples() -> None:
+    e = ts.rules.block_emission
+    assert e(0) == 10**9
+    assert e(10_500_000 * 10**9) == 500_000_000
+    assert e(15_800_000 * 10**9) == 250_000_000
+    assert e(21_000_000 * 10**9) == 0
+    assert e(2**64 - 1) == 0
+    table = [(0, 1_000_000_000), (10_500_000_000_000_000, 500_000_000),
+             (15_750_000_000_000_000, 250_000_000), (18_375_000_000_000_000, 125_000_000),
+             (19_687_500_000_000_000, 62_500_000), (20_343_750_000_000_000, 31_250_000),
+             (20_671_875_000_000_000, 15_625_000), (20_835_937_500_000_000, 7_812_500),
+             (20_917_968_750_000_000, 3_906_250), (20_958_984_375_000_000, 1_953_125),
+             (20_979_492_187_500_000, 976_562), (20_999_999_960_884_452, 1),
+             (20_999_999_980_442_226, 0)]
+    for issuance, emission in table:
+        assert e(issuance) == emission, issuance
+    for (i, em), (_, prev) in zip(table[1:11], table[0:10]):
+        assert e(i - 1) == prev, i  # exact thresholds: one rao less is still the previous level
