@@ -16,7 +16,7 @@ def test_transfer_and_queries(tmp_path: object) -> None:
     path = os.path.join(str(tmp_path), "c")
     with ts.Chain.create(path, genesis()) as chain:
         assert chain.head == 0
-        assert chain.total_issuance == chain.total_balance == 101_005 * ts.TAO
+        assert chain.total_issuance == chain.total_balance == 111_005 * ts.TAO
         r = chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=3 * ts.TAO))
         assert (r.block, r.index) == (1, 0)
         assert r.events == [("Transfer", {"from": ALICE, "to": BOB, "amount": 3 * ts.TAO})]

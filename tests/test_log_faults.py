@@ -130,6 +130,7 @@ def test_sigkill_while_appending_loses_no_committed_block(tmp_path: object) -> N
         time.sleep(rng.uniform(0.05, 0.4))
         p.send_signal(signal.SIGKILL)
         p.wait()
+        p.stdout.close()
         with ts.Chain.open(path) as chain:  # the writer lock died with the process
             head = chain.head
             assert head >= last  # nothing committed was lost

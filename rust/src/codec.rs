@@ -53,8 +53,8 @@ impl<'a> Rd<'a> {
         d::read_bool(&mut self.buf).map_err(|_| format!("{what}: expected a bool"))
     }
     fn bin(&mut self, what: &str) -> R<&'a [u8]> {
-        let n = d::read_bin_len(&mut self.buf).map_err(|_| format!("{what}: expected bytes (bin)"))?
-            as usize;
+        let n = d::read_bin_len(&mut self.buf)
+            .map_err(|_| format!("{what}: expected bytes (bin)"))? as usize;
         if self.buf.len() < n {
             return Err(format!("{what}: truncated"));
         }
@@ -155,13 +155,29 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
     let f = |field: &str| format!("{name}.{field}");
     let origin = rd.acct(&f("origin"))?;
     let call = match kind {
-        1 => Call::Transfer { dest: rd.acct(&f("dest"))?, amount: rd.u64(&f("amount"))? },
-        2 => Call::AddStake { hotkey: rd.acct(&f("hotkey"))?, amount: rd.u64(&f("amount"))? },
-        3 => Call::RemoveStake { hotkey: rd.acct(&f("hotkey"))?, amount: rd.u64(&f("amount"))? },
-        4 => Call::BecomeDelegate { hotkey: rd.acct(&f("hotkey"))? },
+        1 => Call::Transfer {
+            dest: rd.acct(&f("dest"))?,
+            amount: rd.u64(&f("amount"))?,
+        },
+        2 => Call::AddStake {
+            hotkey: rd.acct(&f("hotkey"))?,
+            amount: rd.u64(&f("amount"))?,
+        },
+        3 => Call::RemoveStake {
+            hotkey: rd.acct(&f("hotkey"))?,
+            amount: rd.u64(&f("amount"))?,
+        },
+        4 => Call::BecomeDelegate {
+            hotkey: rd.acct(&f("hotkey"))?,
+        },
         5 => Call::RegisterNetwork,
-        6 => Call::DissolveNetwork { netuid: rd.u16(&f("netuid"))? },
-        7 => Call::BurnedRegister { netuid: rd.u16(&f("netuid"))?, hotkey: rd.acct(&f("hotkey"))? },
+        6 => Call::DissolveNetwork {
+            netuid: rd.u16(&f("netuid"))?,
+        },
+        7 => Call::BurnedRegister {
+            netuid: rd.u16(&f("netuid"))?,
+            hotkey: rd.acct(&f("hotkey"))?,
+        },
         8 => Call::Register {
             netuid: rd.u16(&f("netuid"))?,
             block_number: rd.u64(&f("block_number"))?,
@@ -177,7 +193,9 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
             stake: rd.u64(&f("stake"))?,
             balance: rd.u64(&f("balance"))?,
         },
-        10 => Call::RootRegister { hotkey: rd.acct(&f("hotkey"))? },
+        10 => Call::RootRegister {
+            hotkey: rd.acct(&f("hotkey"))?,
+        },
         11 => Call::SetWeights {
             netuid: rd.u16(&f("netuid"))?,
             uids: rd.u16_array(&f("uids"))?,
@@ -202,17 +220,36 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
             ip_type: rd.u8(&f("ip_type"))?,
         },
         14 => Call::SudoSetHyperparameter {
-            netuid: if rd.nil() { None } else { Some(rd.u16(&f("netuid"))?) },
+            netuid: if rd.nil() {
+                None
+            } else {
+                Some(rd.u16(&f("netuid"))?)
+            },
             name: rd.str(&f("name"))?.to_string(),
             value: rd.param_value(&f("value"))?,
         },
-        15 => Call::SudoSetKey { new: rd.acct(&f("new"))? },
-        16 => Call::SudoTriumvirateAddMember { member: rd.acct(&f("member"))? },
-        17 => Call::SudoTriumvirateRemoveMember { member: rd.acct(&f("member"))? },
-        18 => Call::SudoTriumvirateSwapMember { old: rd.acct(&f("old"))?, new: rd.acct(&f("new"))? },
-        19 => Call::SudoSenateAddMember { hotkey: rd.acct(&f("hotkey"))? },
-        20 => Call::SudoSenateRemoveMember { hotkey: rd.acct(&f("hotkey"))? },
-        21 => Call::SudoDisapproveProposal { hash: rd.fixed::<32>(&f("hash"))? },
+        15 => Call::SudoSetKey {
+            new: rd.acct(&f("new"))?,
+        },
+        16 => Call::SudoTriumvirateAddMember {
+            member: rd.acct(&f("member"))?,
+        },
+        17 => Call::SudoTriumvirateRemoveMember {
+            member: rd.acct(&f("member"))?,
+        },
+        18 => Call::SudoTriumvirateSwapMember {
+            old: rd.acct(&f("old"))?,
+            new: rd.acct(&f("new"))?,
+        },
+        19 => Call::SudoSenateAddMember {
+            hotkey: rd.acct(&f("hotkey"))?,
+        },
+        20 => Call::SudoSenateRemoveMember {
+            hotkey: rd.acct(&f("hotkey"))?,
+        },
+        21 => Call::SudoDisapproveProposal {
+            hash: rd.fixed::<32>(&f("hash"))?,
+        },
         22 => {
             if depth > 0 {
                 return Err("Propose.transaction: a proposal cannot nest another Propose".into());
@@ -220,7 +257,11 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
             let start = rd.pos();
             let inner = read_tx(rd, depth + 1).map_err(|e| format!("Propose.transaction: {e}"))?;
             let bytes = rd.whole[start..rd.pos()].to_vec();
-            Call::Propose { tx: bytes, call: Box::new(inner), duration: rd.u64(&f("duration"))? }
+            Call::Propose {
+                tx: bytes,
+                call: Box::new(inner),
+                duration: rd.u64(&f("duration"))?,
+            }
         }
         23 => Call::Vote {
             hotkey: rd.acct(&f("hotkey"))?,
@@ -228,8 +269,14 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
             index: rd.u32(&f("index"))?,
             approve: rd.bool(&f("approve"))?,
         },
-        24 => Call::Close { hash: rd.fixed::<32>(&f("hash"))?, index: rd.u32(&f("index"))? },
-        25 => Call::SwapHotkey { hotkey: rd.acct(&f("hotkey"))?, new_hotkey: rd.acct(&f("new_hotkey"))? },
+        24 => Call::Close {
+            hash: rd.fixed::<32>(&f("hash"))?,
+            index: rd.u32(&f("index"))?,
+        },
+        25 => Call::SwapHotkey {
+            hotkey: rd.acct(&f("hotkey"))?,
+            new_hotkey: rd.acct(&f("new_hotkey"))?,
+        },
         26 => Call::Faucet {
             block_number: rd.u64(&f("block_number"))?,
             nonce: rd.u64(&f("nonce"))?,
@@ -407,7 +454,12 @@ mod tests {
         assert!(decode_tx(&t).unwrap_err().contains("Transfer.amount"));
         let t = tx_bytes(V::Array(vec![V::from(99), acct(1)]));
         assert!(decode_tx(&t).unwrap_err().contains("unknown kind"));
-        let t = tx_bytes(V::Array(vec![V::from(1), V::Binary(vec![1; 31]), acct(2), V::from(1)]));
+        let t = tx_bytes(V::Array(vec![
+            V::from(1),
+            V::Binary(vec![1; 31]),
+            acct(2),
+            V::from(1),
+        ]));
         assert!(decode_tx(&t).unwrap_err().contains("Transfer.origin"));
     }
 

@@ -45,7 +45,10 @@ pub fn epoch_due(netuid: u16, tempo: u16, block: u64) -> bool {
 /// Runs the block step of block `state.block` (RULES.md §3).
 pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
     registration::adjust_all(state, ev);
-    let root_tempo = state.subnet(ROOT_NETUID).map(|s| s.params.tempo).unwrap_or(0);
+    let root_tempo = state
+        .subnet(ROOT_NETUID)
+        .map(|s| s.params.tempo)
+        .unwrap_or(0);
     if state.subnet_exists(ROOT_NETUID) && epoch_due(ROOT_NETUID, root_tempo, state.block) {
         root_epoch(state, ev);
     }
@@ -70,7 +73,11 @@ fn root_epoch(state: &mut State, ev: &mut Events) {
     }
     state.block_emission = block_emission(state.total_issuance);
     let root = &state.subnets[&ROOT_NETUID];
-    let stake: Vec<u64> = root.keys.iter().map(|h| state.total_hotkey_stake(h)).collect();
+    let stake: Vec<u64> = root
+        .keys
+        .iter()
+        .map(|h| state.total_hotkey_stake(h))
+        .collect();
     let weights: Vec<Vec<(usize, u16)>> = (0..root.n as usize)
         .map(|i| {
             root.weights
@@ -86,7 +93,14 @@ fn root_epoch(state: &mut State, ev: &mut Events) {
         })
         .collect();
     let (kappa, rho) = (root.params.kappa, root.params.rho);
-    match root::root_epoch_values(&stake, &weights, netuids.len(), kappa, rho, state.block_emission) {
+    match root::root_epoch_values(
+        &stake,
+        &weights,
+        netuids.len(),
+        kappa,
+        rho,
+        state.block_emission,
+    ) {
         Ok(values) => {
             for (netuid, v) in netuids.iter().zip(values) {
                 state.subnet_storage_mut(*netuid).emission_values = v;
@@ -113,7 +127,11 @@ fn drain(state: &mut State, ev: &mut Events) -> Result<()> {
             .total_issuance
             .checked_add(total)
             .ok_or_else(|| ChainError::Fatal("total issuance overflow in drain".into()))?;
-        ev.emit(|| Event::new("EmissionDrained").u("netuid", netuid).u("total", total));
+        ev.emit(|| {
+            Event::new("EmissionDrained")
+                .u("netuid", netuid)
+                .u("total", total)
+        });
     }
     Ok(())
 }
@@ -157,7 +175,11 @@ fn generate(state: &mut State, ev: &mut Events) -> Result<()> {
         }
         let pending = std::mem::take(&mut state.subnet_storage_mut(netuid).pending_emission);
         let tuples = subnet_epoch(state, netuid, pending)?;
-        ev.emit(|| Event::new("EpochRun").u("netuid", netuid).u("rao_emission", pending));
+        ev.emit(|| {
+            Event::new("EpochRun")
+                .u("netuid", netuid)
+                .u("rao_emission", pending)
+        });
         let paid: u128 = tuples.iter().map(|(_, s, v)| *s as u128 + *v as u128).sum();
         if paid > pending as u128 {
             continue; // safety check of RULES.md §3 A4.3, never triggered by §4
@@ -175,13 +197,21 @@ fn generate(state: &mut State, ev: &mut Events) -> Result<()> {
 }
 
 /// The block-step wrapper of the subnet epoch (RULES.md §4.4): read inputs, write outputs.
-pub fn subnet_epoch(state: &mut State, netuid: u16, rao_emission: u64) -> Result<Vec<EmissionTuple>> {
+pub fn subnet_epoch(
+    state: &mut State,
+    netuid: u16,
+    rao_emission: u64,
+) -> Result<Vec<EmissionTuple>> {
     let sub = &state.subnets[&netuid];
     let n = sub.n as usize;
     if n == 0 {
         return Ok(Vec::new());
     }
-    let stake: Vec<u64> = sub.keys.iter().map(|h| state.total_hotkey_stake(h)).collect();
+    let stake: Vec<u64> = sub
+        .keys
+        .iter()
+        .map(|h| state.total_hotkey_stake(h))
+        .collect();
     let out = yuma::epoch(&EpochInput {
         block: state.block,
         stake: &stake,

@@ -48,12 +48,17 @@ pub fn genesis_state(bytes: &[u8]) -> R<State> {
     let mut total: u64 = 0;
     for (a, v) in &g.balances {
         if s.free.contains_key(a) {
-            return Err(bad(format!("genesis.balances: account {} appears twice", hex(a))));
+            return Err(bad(format!(
+                "genesis.balances: account {} appears twice",
+                hex(a)
+            )));
         }
         total = total
             .checked_add(*v)
             .filter(|t| *t <= S_MAX)
-            .ok_or_else(|| bad("genesis.balances: the sum exceeds the 21M TAO supply cap".into()))?;
+            .ok_or_else(
+                || bad("genesis.balances: the sum exceeds the 21M TAO supply cap".into()),
+            )?;
         s.set_free(a, *v);
     }
     s.total_issuance = total;
@@ -65,7 +70,10 @@ pub fn genesis_state(bytes: &[u8]) -> R<State> {
     }
     for (i, m) in g.triumvirate.iter().enumerate() {
         if g.triumvirate[..i].contains(m) {
-            return Err(bad(format!("genesis.triumvirate: {} appears twice", hex(m))));
+            return Err(bad(format!(
+                "genesis.triumvirate: {} appears twice",
+                hex(m)
+            )));
         }
     }
     s.triumvirate = g.triumvirate.clone();
@@ -125,17 +133,28 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
     let sudo = |state: &State| ensure(is_sudo(state, &origin), RuleError::BadOrigin);
     match &tx.call {
         Transfer { dest, amount } => balances::transfer(state, signed(&origin)?, dest, *amount, ev),
-        AddStake { hotkey, amount } => staking::add_stake(state, signed(&origin)?, hotkey, *amount, ev),
+        AddStake { hotkey, amount } => {
+            staking::add_stake(state, signed(&origin)?, hotkey, *amount, ev)
+        }
         RemoveStake { hotkey, amount } => {
             staking::remove_stake(state, signed(&origin)?, hotkey, *amount, ev)
         }
         BecomeDelegate { hotkey } => staking::become_delegate(state, signed(&origin)?, hotkey, ev),
         RegisterNetwork => subnets::register_network(state, signed(&origin)?, ev),
-        DissolveNetwork { netuid } => subnets::dissolve_network(state, signed(&origin)?, *netuid, ev),
+        DissolveNetwork { netuid } => {
+            subnets::dissolve_network(state, signed(&origin)?, *netuid, ev)
+        }
         BurnedRegister { netuid, hotkey } => {
             registration::burned_register(state, signed(&origin)?, *netuid, hotkey, ev)
         }
-        Register { netuid, block_number, nonce, work, hotkey, coldkey } => registration::register_pow(
+        Register {
+            netuid,
+            block_number,
+            nonce,
+            work,
+            hotkey,
+            coldkey,
+        } => registration::register_pow(
             state,
             signed(&origin)?,
             *netuid,
@@ -146,15 +165,41 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
             coldkey,
             ev,
         ),
-        SudoRegister { netuid, hotkey, coldkey, stake, balance } => {
+        SudoRegister {
+            netuid,
+            hotkey,
+            coldkey,
+            stake,
+            balance,
+        } => {
             sudo(state)?;
             registration::sudo_register(state, *netuid, hotkey, coldkey, *stake, *balance, ev)
         }
         RootRegister { hotkey } => registration::root_register(state, signed(&origin)?, hotkey, ev),
-        SetWeights { netuid, uids, values, version_key } => {
-            weights::set_weights(state, signed(&origin)?, *netuid, uids, values, *version_key, ev)
-        }
-        ServeAxon { netuid, version, ip, port, ip_type, protocol, placeholder1, placeholder2 } => {
+        SetWeights {
+            netuid,
+            uids,
+            values,
+            version_key,
+        } => weights::set_weights(
+            state,
+            signed(&origin)?,
+            *netuid,
+            uids,
+            values,
+            *version_key,
+            ev,
+        ),
+        ServeAxon {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+            protocol,
+            placeholder1,
+            placeholder2,
+        } => {
             let info = serving::AxonRequest {
                 version: *version,
                 ip: *ip,
@@ -166,7 +211,13 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
             };
             serving::serve_axon(state, signed(&origin)?, *netuid, &info, ev)
         }
-        ServePrometheus { netuid, version, ip, port, ip_type } => serving::serve_prometheus(
+        ServePrometheus {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+        } => serving::serve_prometheus(
             state,
             signed(&origin)?,
             *netuid,
@@ -176,9 +227,11 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
             *ip_type,
             ev,
         ),
-        SudoSetHyperparameter { netuid, name, value } => {
-            hyperparams::sudo_set_hyperparameter(state, &origin, *netuid, name, *value, ev)
-        }
+        SudoSetHyperparameter {
+            netuid,
+            name,
+            value,
+        } => hyperparams::sudo_set_hyperparameter(state, &origin, *netuid, name, *value, ev),
         SudoSetKey { new } => governance::sudo_set_key(state, &origin, new, ev),
         SudoTriumvirateAddMember { member } => {
             sudo(state)?;
@@ -204,12 +257,17 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
             sudo(state)?;
             governance::disapprove(state, hash, ev)
         }
-        Propose { tx: bytes, call, duration } => {
-            governance::propose(state, signed(&origin)?, bytes, call, *duration, ev)
-        }
-        Vote { hotkey, hash, index, approve } => {
-            governance::vote(state, signed(&origin)?, hotkey, hash, *index, *approve, ev)
-        }
+        Propose {
+            tx: bytes,
+            call,
+            duration,
+        } => governance::propose(state, signed(&origin)?, bytes, call, *duration, ev),
+        Vote {
+            hotkey,
+            hash,
+            index,
+            approve,
+        } => governance::vote(state, signed(&origin)?, hotkey, hash, *index, *approve, ev),
         Close { hash, index } => governance::close(state, signed(&origin)?, hash, *index, ev),
         SwapHotkey { .. } => {
             signed(&origin)?;
@@ -383,7 +441,9 @@ impl Engine {
         let lhs = s.total_issuance;
         let rhs = s.total_balance() + stake + s.total_locked();
         if lhs != rhs {
-            return Err(format!("TotalIssuance {lhs} != balances + stake + locked {rhs}"));
+            return Err(format!(
+                "TotalIssuance {lhs} != balances + stake + locked {rhs}"
+            ));
         }
         if s.total_stake != stake {
             return Err(format!("TotalStake {} != Σ Stake {stake}", s.total_stake));

@@ -58,6 +58,9 @@ mod tests {
         assert_eq!(i64f64_to_i32f32(I64F64::from_bits(-5)).to_bits(), -1);
         // vector 15.2: ⌊0.0999999998603 ⊗ 10^9⌋ = 99 999 999
         let t96 = I96F32::from_num(i64f64_to_i32f32(tenth));
-        assert_eq!(i96_to_u64(t96 * I96F32::from_num(1_000_000_000u64)), 99_999_999);
+        assert_eq!(
+            i96_to_u64(t96 * I96F32::from_num(1_000_000_000u64)),
+            99_999_999
+        );
     }
 }

@@ -31,7 +31,9 @@ pub fn subnet_param_spec(name: &str) -> Option<(Ty, Who)> {
         "min_allowed_weights" | "max_weights_limit" | "activity_cutoff" | "immunity_period" => {
             (U16, OwnerOrSudo)
         }
-        "weights_set_rate_limit" | "weights_version_key" | "serving_rate_limit" => (U64, OwnerOrSudo),
+        "weights_set_rate_limit" | "weights_version_key" | "serving_rate_limit" => {
+            (U64, OwnerOrSudo)
+        }
         "bonds_moving_average" | "adjustment_alpha" | "min_burn" | "max_burn" | "difficulty" => {
             (U64, Sudo)
         }
@@ -221,7 +223,10 @@ pub fn sudo_set_hyperparameter(
             ParamValue::Int(x) => Value::U64(x),
         };
         Event::new("HyperparameterSet")
-            .value("netuid", netuid.map_or(Value::Nil, |n| Value::U64(n as u64)))
+            .value(
+                "netuid",
+                netuid.map_or(Value::Nil, |n| Value::U64(n as u64)),
+            )
             .str("name", name)
             .value("value", v)
     });
@@ -259,20 +264,60 @@ mod tests {
         let mut s = state();
         let r = |e| Err(ChainError::Rule(e));
         use ParamValue::*;
-        assert_eq!(set(&mut s, [9; 32], Some(3), "nope", Int(1)), r(RuleError::UnknownHyperparameter));
-        assert_eq!(set(&mut s, [9; 32], None, "tempo", Int(1)), r(RuleError::UnknownHyperparameter));
-        assert_eq!(set(&mut s, [9; 32], Some(3), "tempo", Int(1)), r(RuleError::BadOrigin));
-        assert_eq!(set(&mut s, [7; 32], Some(3), "tempo", Int(1)), r(RuleError::BadOrigin));
-        assert_eq!(set(&mut s, [9; 32], None, "total_issuance", Int(1)), r(RuleError::BadOrigin));
-        assert_eq!(set(&mut s, [1; 32], None, "total_issuance", Int(1)), r(RuleError::CallNotSupported));
-        assert_eq!(set(&mut s, [1; 32], Some(4), "tempo", Int(1)), r(RuleError::NetworkDoesNotExist));
-        assert_eq!(set(&mut s, [1; 32], Some(3), "tempo", Int(70000)), r(RuleError::StorageValueOutOfRange));
-        assert_eq!(set(&mut s, [1; 32], Some(3), "tempo", Bool(true)), r(RuleError::StorageValueOutOfRange));
-        assert_eq!(set(&mut s, [1; 32], Some(3), "max_allowed_uids", Int(5)), r(RuleError::MaxAllowedUIdsNotAllowed));
-        assert_eq!(set(&mut s, [1; 32], Some(3), "max_allowed_uids", Int(40000)), r(RuleError::StorageValueOutOfRange));
+        assert_eq!(
+            set(&mut s, [9; 32], Some(3), "nope", Int(1)),
+            r(RuleError::UnknownHyperparameter)
+        );
+        assert_eq!(
+            set(&mut s, [9; 32], None, "tempo", Int(1)),
+            r(RuleError::UnknownHyperparameter)
+        );
+        assert_eq!(
+            set(&mut s, [9; 32], Some(3), "tempo", Int(1)),
+            r(RuleError::BadOrigin)
+        );
+        assert_eq!(
+            set(&mut s, [7; 32], Some(3), "tempo", Int(1)),
+            r(RuleError::BadOrigin)
+        );
+        assert_eq!(
+            set(&mut s, [9; 32], None, "total_issuance", Int(1)),
+            r(RuleError::BadOrigin)
+        );
+        assert_eq!(
+            set(&mut s, [1; 32], None, "total_issuance", Int(1)),
+            r(RuleError::CallNotSupported)
+        );
+        assert_eq!(
+            set(&mut s, [1; 32], Some(4), "tempo", Int(1)),
+            r(RuleError::NetworkDoesNotExist)
+        );
+        assert_eq!(
+            set(&mut s, [1; 32], Some(3), "tempo", Int(70000)),
+            r(RuleError::StorageValueOutOfRange)
+        );
+        assert_eq!(
+            set(&mut s, [1; 32], Some(3), "tempo", Bool(true)),
+            r(RuleError::StorageValueOutOfRange)
+        );
+        assert_eq!(
+            set(&mut s, [1; 32], Some(3), "max_allowed_uids", Int(5)),
+            r(RuleError::MaxAllowedUIdsNotAllowed)
+        );
+        assert_eq!(
+            set(&mut s, [1; 32], Some(3), "max_allowed_uids", Int(40000)),
+            r(RuleError::StorageValueOutOfRange)
+        );
         assert_eq!(s, state());
         set(&mut s, [7; 32], Some(3), "immunity_period", Int(12)).unwrap();
-        set(&mut s, [1; 32], Some(9), "network_registration_allowed", Bool(true)).unwrap();
+        set(
+            &mut s,
+            [1; 32],
+            Some(9),
+            "network_registration_allowed",
+            Bool(true),
+        )
+        .unwrap();
         assert_eq!(s.subnets[&3].params.immunity_period, 12);
         assert!(s.subnets[&9].params.network_registration_allowed);
         assert!(!s.subnets[&9].added);

@@ -15,16 +15,31 @@ fn overflow() -> ChainError {
 }
 
 /// "Add x to (c, h)" of RULES.md §6.3 (checked).
-pub fn increase_stake(state: &mut State, coldkey: &AccountId, hotkey: &AccountId, x: u64) -> Result<()> {
+pub fn increase_stake(
+    state: &mut State,
+    coldkey: &AccountId,
+    hotkey: &AccountId,
+    x: u64,
+) -> Result<()> {
     let total = state.total_stake.checked_add(x).ok_or_else(overflow)?;
-    let th = state.total_hotkey_stake(hotkey).checked_add(x).ok_or_else(overflow)?;
-    let tc = state.total_coldkey_stake(coldkey).checked_add(x).ok_or_else(overflow)?;
+    let th = state
+        .total_hotkey_stake(hotkey)
+        .checked_add(x)
+        .ok_or_else(overflow)?;
+    let tc = state
+        .total_coldkey_stake(coldkey)
+        .checked_add(x)
+        .ok_or_else(overflow)?;
     let cur = state.stake_of(hotkey, coldkey);
     let new = cur.checked_add(x).ok_or_else(overflow)?;
     state.total_stake = total;
     state.total_hotkey_stake.insert(*hotkey, th);
     state.total_coldkey_stake.insert(*coldkey, tc);
-    state.stake.entry(*hotkey).or_default().insert(*coldkey, new);
+    state
+        .stake
+        .entry(*hotkey)
+        .or_default()
+        .insert(*coldkey, new);
     Ok(())
 }
 
@@ -36,7 +51,11 @@ pub fn decrease_stake(state: &mut State, coldkey: &AccountId, hotkey: &AccountId
     state.total_stake -= x;
     *state.total_hotkey_stake.entry(*hotkey).or_default() -= x;
     *state.total_coldkey_stake.entry(*coldkey).or_default() -= x;
-    state.stake.entry(*hotkey).or_default().insert(*coldkey, cur - x);
+    state
+        .stake
+        .entry(*hotkey)
+        .or_default()
+        .insert(*coldkey, cur - x);
 }
 
 /// Per-coldkey rate limit shared by add/remove stake and become_delegate (RULES.md §7).
@@ -48,7 +67,10 @@ pub fn rate_limit_exceeded(state: &State, coldkey: &AccountId) -> bool {
 
 /// hotkey is a delegate or owned by `c`.
 fn may_stake(state: &State, c: &AccountId, hotkey: &AccountId) -> Result<()> {
-    let owner = state.owner.get(hotkey).ok_or(ChainError::Rule(RuleError::NotRegistered))?;
+    let owner = state
+        .owner
+        .get(hotkey)
+        .ok_or(ChainError::Rule(RuleError::NotRegistered))?;
     ensure(
         state.is_delegate(hotkey) || owner == c,
         RuleError::NonAssociatedColdKey,
@@ -56,40 +78,80 @@ fn may_stake(state: &State, c: &AccountId, hotkey: &AccountId) -> Result<()> {
 }
 
 /// `add_stake(hotkey, amount)` — RULES.md §7.1.
-pub fn add_stake(state: &mut State, c: &AccountId, hotkey: &AccountId, amount: u64, ev: &mut Events) -> Result<()> {
+pub fn add_stake(
+    state: &mut State,
+    c: &AccountId,
+    hotkey: &AccountId,
+    amount: u64,
+    ev: &mut Events,
+) -> Result<()> {
     let free = state.free(c);
     ensure(free >= amount, RuleError::NotEnoughBalanceToStake)?;
     may_stake(state, c, hotkey)?;
-    ensure(!rate_limit_exceeded(state, c), RuleError::TxRateLimitExceeded)?;
+    ensure(
+        !rate_limit_exceeded(state, c),
+        RuleError::TxRateLimitExceeded,
+    )?;
     balances::check_ed_after_debit(free, amount)?;
     increase_stake(state, c, hotkey, amount)?;
     balances::debit(state, c, amount);
     state.last_tx_block.insert(*c, state.block);
-    ev.emit(|| Event::new("StakeAdded").acct("hotkey", hotkey).u("amount", amount));
+    ev.emit(|| {
+        Event::new("StakeAdded")
+            .acct("hotkey", hotkey)
+            .u("amount", amount)
+    });
     Ok(())
 }
 
 /// `remove_stake(hotkey, amount)` — RULES.md §7.2.
-pub fn remove_stake(state: &mut State, c: &AccountId, hotkey: &AccountId, amount: u64, ev: &mut Events) -> Result<()> {
+pub fn remove_stake(
+    state: &mut State,
+    c: &AccountId,
+    hotkey: &AccountId,
+    amount: u64,
+    ev: &mut Events,
+) -> Result<()> {
     may_stake(state, c, hotkey)?;
     ensure(amount > 0, RuleError::NotEnoughStaketoWithdraw)?;
-    ensure(state.stake_of(hotkey, c) >= amount, RuleError::NotEnoughStaketoWithdraw)?;
-    ensure(!rate_limit_exceeded(state, c), RuleError::TxRateLimitExceeded)?;
+    ensure(
+        state.stake_of(hotkey, c) >= amount,
+        RuleError::NotEnoughStaketoWithdraw,
+    )?;
+    ensure(
+        !rate_limit_exceeded(state, c),
+        RuleError::TxRateLimitExceeded,
+    )?;
     // Stake is part of issuance (≤ S_MAX), so the credit cannot overflow.
     state.free(c).checked_add(amount).ok_or_else(overflow)?;
     decrease_stake(state, c, hotkey, amount);
     balances::credit(state, c, amount)?;
     state.last_tx_block.insert(*c, state.block);
-    ev.emit(|| Event::new("StakeRemoved").acct("hotkey", hotkey).u("amount", amount));
+    ev.emit(|| {
+        Event::new("StakeRemoved")
+            .acct("hotkey", hotkey)
+            .u("amount", amount)
+    });
     Ok(())
 }
 
 /// `become_delegate(hotkey)` — RULES.md §7.3.
-pub fn become_delegate(state: &mut State, c: &AccountId, hotkey: &AccountId, ev: &mut Events) -> Result<()> {
-    let owner = state.owner.get(hotkey).ok_or(ChainError::Rule(RuleError::NotRegistered))?;
+pub fn become_delegate(
+    state: &mut State,
+    c: &AccountId,
+    hotkey: &AccountId,
+    ev: &mut Events,
+) -> Result<()> {
+    let owner = state
+        .owner
+        .get(hotkey)
+        .ok_or(ChainError::Rule(RuleError::NotRegistered))?;
     ensure(owner == c, RuleError::NonAssociatedColdKey)?;
     ensure(!state.is_delegate(hotkey), RuleError::AlreadyDelegate)?;
-    ensure(!rate_limit_exceeded(state, c), RuleError::TxRateLimitExceeded)?;
+    ensure(
+        !rate_limit_exceeded(state, c),
+        RuleError::TxRateLimitExceeded,
+    )?;
     let take = state.globals.default_take;
     state.delegates.insert(*hotkey, take);
     state.last_tx_block.insert(*c, state.block);
@@ -203,7 +265,10 @@ mod tests {
     #[test]
     fn worked_example_601_899() {
         // h0 = 10 owned by c0 = 0; c1 = 1
-        let mut s = delegate_state(10, &[(0, 10, 200), (1, 10, 300), (0, 11, 200), (1, 11, 200)]);
+        let mut s = delegate_state(
+            10,
+            &[(0, 10, 200), (1, 10, 300), (0, 11, 200), (1, 11, 200)],
+        );
         s.owner.insert(k(11), k(1));
         let mut ev = Events::disabled();
         credit_emission(&mut s, 1, &k(10), 0, 1000, &mut ev).unwrap();

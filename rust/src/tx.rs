@@ -13,33 +13,122 @@ pub enum ParamValue {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
-    Transfer { dest: AccountId, amount: u64 },
-    AddStake { hotkey: AccountId, amount: u64 },
-    RemoveStake { hotkey: AccountId, amount: u64 },
-    BecomeDelegate { hotkey: AccountId },
+    Transfer {
+        dest: AccountId,
+        amount: u64,
+    },
+    AddStake {
+        hotkey: AccountId,
+        amount: u64,
+    },
+    RemoveStake {
+        hotkey: AccountId,
+        amount: u64,
+    },
+    BecomeDelegate {
+        hotkey: AccountId,
+    },
     RegisterNetwork,
-    DissolveNetwork { netuid: u16 },
-    BurnedRegister { netuid: u16, hotkey: AccountId },
-    Register { netuid: u16, block_number: u64, nonce: u64, work: Vec<u8>, hotkey: AccountId, coldkey: AccountId },
-    SudoRegister { netuid: u16, hotkey: AccountId, coldkey: AccountId, stake: u64, balance: u64 },
-    RootRegister { hotkey: AccountId },
-    SetWeights { netuid: u16, uids: Vec<u16>, values: Vec<u16>, version_key: u64 },
-    ServeAxon { netuid: u16, version: u32, ip: u128, port: u16, ip_type: u8, protocol: u8, placeholder1: u8, placeholder2: u8 },
-    ServePrometheus { netuid: u16, version: u32, ip: u128, port: u16, ip_type: u8 },
-    SudoSetHyperparameter { netuid: Option<u16>, name: String, value: ParamValue },
-    SudoSetKey { new: AccountId },
-    SudoTriumvirateAddMember { member: AccountId },
-    SudoTriumvirateRemoveMember { member: AccountId },
-    SudoTriumvirateSwapMember { old: AccountId, new: AccountId },
-    SudoSenateAddMember { hotkey: AccountId },
-    SudoSenateRemoveMember { hotkey: AccountId },
-    SudoDisapproveProposal { hash: Hash },
+    DissolveNetwork {
+        netuid: u16,
+    },
+    BurnedRegister {
+        netuid: u16,
+        hotkey: AccountId,
+    },
+    Register {
+        netuid: u16,
+        block_number: u64,
+        nonce: u64,
+        work: Vec<u8>,
+        hotkey: AccountId,
+        coldkey: AccountId,
+    },
+    SudoRegister {
+        netuid: u16,
+        hotkey: AccountId,
+        coldkey: AccountId,
+        stake: u64,
+        balance: u64,
+    },
+    RootRegister {
+        hotkey: AccountId,
+    },
+    SetWeights {
+        netuid: u16,
+        uids: Vec<u16>,
+        values: Vec<u16>,
+        version_key: u64,
+    },
+    ServeAxon {
+        netuid: u16,
+        version: u32,
+        ip: u128,
+        port: u16,
+        ip_type: u8,
+        protocol: u8,
+        placeholder1: u8,
+        placeholder2: u8,
+    },
+    ServePrometheus {
+        netuid: u16,
+        version: u32,
+        ip: u128,
+        port: u16,
+        ip_type: u8,
+    },
+    SudoSetHyperparameter {
+        netuid: Option<u16>,
+        name: String,
+        value: ParamValue,
+    },
+    SudoSetKey {
+        new: AccountId,
+    },
+    SudoTriumvirateAddMember {
+        member: AccountId,
+    },
+    SudoTriumvirateRemoveMember {
+        member: AccountId,
+    },
+    SudoTriumvirateSwapMember {
+        old: AccountId,
+        new: AccountId,
+    },
+    SudoSenateAddMember {
+        hotkey: AccountId,
+    },
+    SudoSenateRemoveMember {
+        hotkey: AccountId,
+    },
+    SudoDisapproveProposal {
+        hash: Hash,
+    },
     /// `tx` holds the nested transaction's exact wire bytes (the proposal hash is over them).
-    Propose { tx: Vec<u8>, call: Box<Tx>, duration: u64 },
-    Vote { hotkey: AccountId, hash: Hash, index: u32, approve: bool },
-    Close { hash: Hash, index: u32 },
-    SwapHotkey { hotkey: AccountId, new_hotkey: AccountId },
-    Faucet { block_number: u64, nonce: u64, work: Vec<u8> },
+    Propose {
+        tx: Vec<u8>,
+        call: Box<Tx>,
+        duration: u64,
+    },
+    Vote {
+        hotkey: AccountId,
+        hash: Hash,
+        index: u32,
+        approve: bool,
+    },
+    Close {
+        hash: Hash,
+        index: u32,
+    },
+    SwapHotkey {
+        hotkey: AccountId,
+        new_hotkey: AccountId,
+    },
+    Faucet {
+        block_number: u64,
+        nonce: u64,
+        work: Vec<u8>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -30,7 +30,10 @@ pub fn event<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyTuple>> {
         };
         fields.append(item)?;
     }
-    PyTuple::new(py, [e.name.into_pyobject(py)?.into_any(), fields.into_any()])
+    PyTuple::new(
+        py,
+        [e.name.into_pyobject(py)?.into_any(), fields.into_any()],
+    )
 }
 
 pub fn events<'py>(py: Python<'py>, es: &[Event]) -> PyResult<Bound<'py, PyList>> {

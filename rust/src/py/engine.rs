@@ -13,7 +13,10 @@ pub struct PyEngine {
     inner: Engine,
 }
 
-fn acct_list<'py>(py: Python<'py>, it: impl IntoIterator<Item = AccountId>) -> PyResult<Bound<'py, PyList>> {
+fn acct_list<'py>(
+    py: Python<'py>,
+    it: impl IntoIterator<Item = AccountId>,
+) -> PyResult<Bound<'py, PyList>> {
     let l = PyList::empty(py);
     for a in it {
         l.append(bytes(py, &a))?;
@@ -36,8 +39,14 @@ fn subnet_info<'py>(py: Python<'py>, netuid: u16, s: &Subnet) -> PyResult<Bound<
     d.set_item("last_adjustment_block", s.last_adjustment_block)?;
     d.set_item("registrations_this_block", s.registrations_this_block)?;
     d.set_item("registrations_this_interval", s.registrations_this_interval)?;
-    d.set_item("pow_registrations_this_interval", s.pow_registrations_this_interval)?;
-    d.set_item("burn_registrations_this_interval", s.burn_registrations_this_interval)?;
+    d.set_item(
+        "pow_registrations_this_interval",
+        s.pow_registrations_this_interval,
+    )?;
+    d.set_item(
+        "burn_registrations_this_interval",
+        s.burn_registrations_this_interval,
+    )?;
     d.set_item("modality", s.modality)?;
     d.set_item("tempo", p.tempo)?;
     d.set_item("kappa", p.kappa)?;
@@ -53,7 +62,10 @@ fn subnet_info<'py>(py: Python<'py>, netuid: u16, s: &Subnet) -> PyResult<Bound<
     d.set_item("weights_version_key", p.weights_version_key)?;
     d.set_item("serving_rate_limit", p.serving_rate_limit)?;
     d.set_item("max_registrations_per_block", p.max_registrations_per_block)?;
-    d.set_item("target_registrations_per_interval", p.target_registrations_per_interval)?;
+    d.set_item(
+        "target_registrations_per_interval",
+        p.target_registrations_per_interval,
+    )?;
     d.set_item("adjustment_interval", p.adjustment_interval)?;
     d.set_item("adjustment_alpha", p.adjustment_alpha)?;
     d.set_item("burn", p.burn)?;
@@ -62,11 +74,20 @@ fn subnet_info<'py>(py: Python<'py>, netuid: u16, s: &Subnet) -> PyResult<Bound<
     d.set_item("difficulty", p.difficulty)?;
     d.set_item("min_difficulty", p.min_difficulty)?;
     d.set_item("max_difficulty", p.max_difficulty)?;
-    d.set_item("network_registration_allowed", p.network_registration_allowed)?;
-    d.set_item("network_pow_registration_allowed", p.network_pow_registration_allowed)?;
+    d.set_item(
+        "network_registration_allowed",
+        p.network_registration_allowed,
+    )?;
+    d.set_item(
+        "network_pow_registration_allowed",
+        p.network_pow_registration_allowed,
+    )?;
     d.set_item("validator_prune_len", p.validator_prune_len)?;
     d.set_item("scaling_law_power", p.scaling_law_power)?;
-    d.set_item("rao_recycled_for_registration", p.rao_recycled_for_registration)?;
+    d.set_item(
+        "rao_recycled_for_registration",
+        p.rao_recycled_for_registration,
+    )?;
     Ok(d)
 }
 
@@ -86,7 +107,9 @@ fn dense(rows: &[Vec<(u16, u16)>], n: usize) -> Vec<u16> {
 impl PyEngine {
     fn subnet(&self, netuid: u16) -> PyResult<&Subnet> {
         self.inner.state.subnet(netuid).ok_or_else(|| {
-            super::errors::to_py(crate::ChainError::Rule(crate::RuleError::NetworkDoesNotExist))
+            super::errors::to_py(crate::ChainError::Rule(
+                crate::RuleError::NetworkDoesNotExist,
+            ))
         })
     }
 }
@@ -95,7 +118,9 @@ impl PyEngine {
 impl PyEngine {
     #[staticmethod]
     fn from_genesis(genesis: &[u8]) -> PyResult<Self> {
-        Ok(PyEngine { inner: Engine::from_genesis(genesis).py_err()? })
+        Ok(PyEngine {
+            inner: Engine::from_genesis(genesis).py_err()?,
+        })
     }
 
     #[staticmethod]
@@ -136,7 +161,11 @@ impl PyEngine {
     fn open_block<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let was_open = self.inner.is_open();
         self.inner.open_block().py_err()?;
-        let ev = if was_open { &[][..] } else { self.inner.pending_events() };
+        let ev = if was_open {
+            &[][..]
+        } else {
+            self.inner.pending_events()
+        };
         events(py, ev)
     }
 
@@ -158,7 +187,11 @@ impl PyEngine {
     }
 
     /// Replays one record and returns its events.
-    fn apply_record_events<'py>(&mut self, py: Python<'py>, record: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    fn apply_record_events<'py>(
+        &mut self,
+        py: Python<'py>,
+        record: &[u8],
+    ) -> PyResult<Bound<'py, PyList>> {
         let ev = self.inner.apply_record(record, true).py_err()?;
         events(py, &ev)
     }
@@ -219,7 +252,10 @@ impl PyEngine {
     }
 
     fn coldkey_stake(&self, coldkey: &[u8]) -> PyResult<u64> {
-        Ok(self.inner.state.total_coldkey_stake(&account(coldkey, "coldkey")?))
+        Ok(self
+            .inner
+            .state
+            .total_coldkey_stake(&account(coldkey, "coldkey")?))
     }
 
     fn owner<'py>(&self, py: Python<'py>, hotkey: &[u8]) -> PyResult<Option<Bound<'py, PyBytes>>> {
@@ -262,7 +298,11 @@ impl PyEngine {
     /// block after the head when none is open.
     fn lock_cost(&self) -> u64 {
         let s = &self.inner.state;
-        let b = if self.inner.is_open() { s.block } else { s.head + 1 };
+        let b = if self.inner.is_open() {
+            s.block
+        } else {
+            s.head + 1
+        };
         crate::subnets::lock_cost(
             s.network_last_lock_cost,
             s.network_last_registered,
@@ -275,10 +315,19 @@ impl PyEngine {
 
     fn uid(&self, netuid: u16, hotkey: &[u8]) -> PyResult<Option<u16>> {
         let h = account(hotkey, "hotkey")?;
-        Ok(self.inner.state.subnet(netuid).and_then(|s| s.uids.get(&h).copied()))
+        Ok(self
+            .inner
+            .state
+            .subnet(netuid)
+            .and_then(|s| s.uids.get(&h).copied()))
     }
 
-    fn neuron_hotkey<'py>(&self, py: Python<'py>, netuid: u16, uid: u16) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    fn neuron_hotkey<'py>(
+        &self,
+        py: Python<'py>,
+        netuid: u16,
+        uid: u16,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let s = self.subnet(netuid)?;
         Ok(s.keys.get(uid as usize).map(|h| bytes(py, h)))
     }
@@ -306,10 +355,16 @@ impl PyEngine {
         d.set_item("consensus", s.consensus.clone().into_pyarray(py))?;
         d.set_item("incentive", s.incentive.clone().into_pyarray(py))?;
         d.set_item("dividends", s.dividends.clone().into_pyarray(py))?;
-        d.set_item("validator_trust", s.validator_trust.clone().into_pyarray(py))?;
+        d.set_item(
+            "validator_trust",
+            s.validator_trust.clone().into_pyarray(py),
+        )?;
         d.set_item("emission", s.emission.clone().into_pyarray(py))?;
         d.set_item("active", s.active.clone().into_pyarray(py))?;
-        d.set_item("validator_permit", s.validator_permit.clone().into_pyarray(py))?;
+        d.set_item(
+            "validator_permit",
+            s.validator_permit.clone().into_pyarray(py),
+        )?;
         d.set_item("last_update", s.last_update.clone().into_pyarray(py))?;
         let bar: Vec<u64> = s.block_at_registration.iter().take(n).copied().collect();
         d.set_item("block_at_registration", bar.into_pyarray(py))?;
@@ -321,7 +376,12 @@ impl PyEngine {
         Ok(d)
     }
 
-    fn axon<'py>(&self, py: Python<'py>, netuid: u16, hotkey: &[u8]) -> PyResult<Option<Bound<'py, PyDict>>> {
+    fn axon<'py>(
+        &self,
+        py: Python<'py>,
+        netuid: u16,
+        hotkey: &[u8],
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
         let h = account(hotkey, "hotkey")?;
         let Some(a) = self.inner.state.axons.get(&(netuid, h)) else {
             return Ok(None);
@@ -364,7 +424,12 @@ impl PyEngine {
     }
 
     /// Solves the POW of `netuid` for `hotkey` against the last sealed block (GIL released).
-    fn create_pow<'py>(&self, py: Python<'py>, netuid: u16, hotkey: &[u8]) -> PyResult<(u64, u64, Bound<'py, PyBytes>)> {
+    fn create_pow<'py>(
+        &self,
+        py: Python<'py>,
+        netuid: u16,
+        hotkey: &[u8],
+    ) -> PyResult<(u64, u64, Bound<'py, PyBytes>)> {
         let h = account(hotkey, "hotkey")?;
         let difficulty = self.subnet(netuid)?.params.difficulty;
         let block_number = self.inner.head();

@@ -8,7 +8,9 @@ fn build(py: Python<'_>, e: &ChainError) -> PyResult<PyErr> {
     let errors = py.import("taostate.errors")?;
     let err = match e {
         ChainError::Rule(r) => {
-            let exc = errors.getattr("rejected")?.call1((r.code(), e.to_string()))?;
+            let exc = errors
+                .getattr("rejected")?
+                .call1((r.code(), e.to_string()))?;
             PyErr::from_value(exc)
         }
         ChainError::InvalidTransaction(m) => {
