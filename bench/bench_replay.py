@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=1000)
     args = ap.parse_args()
     accts = [ts.account(f"bench/{i}") for i in range(args.accounts)]
-    genesis = ts.Genesis(balances={a: 1_000_000 * ts.TAO for a in accts}, sudo=accts[0])
+    genesis = ts.Genesis(balances={a: 10_000 * ts.TAO for a in accts}, sudo=accts[0])
     blocks = args.txs // args.per_block
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "chain")

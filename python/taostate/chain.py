@@ -71,13 +71,26 @@ class Genesis:
         return msgpack.packb(record, use_bin_type=True)
 
 
-@dataclass(frozen=True)
 class Receipt:
-    """Where an accepted transaction landed and what it did."""
+    """Where an accepted transaction landed (`block`, `index`) and what it did (`events`)."""
 
-    block: int
-    index: int
-    events: list[Event]
+    __slots__ = ("block", "index", "_raw", "_events")
+
+    def __init__(self, block: int, index: int, raw: _core.Events) -> None:
+        self.block = block
+        self.index = index
+        self._raw = raw
+        self._events: list[Event] | None = None
+
+    @property
+    def events(self) -> list[Event]:
+        """Events as RULES.md names them, `(name, {field: value})`, converted on first access."""
+        if self._events is None:
+            self._events = convert_events(self._raw.to_list())
+        return self._events
+
+    def __repr__(self) -> str:
+        return f"Receipt(block={self.block}, index={self.index}, events={self.events!r})"
 
 
 def _pack_snapshot(block: int, root: bytes, state: bytes) -> bytes:
@@ -199,8 +212,8 @@ class Chain(Queries):
         except TxRejected as e:
             e.tx = tx
             raise
-        return Receipt(block=int(self._engine.block), index=int(self._engine.pending_len) - 1,
-                       events=convert_events(raw_events))
+        engine = self._engine
+        return Receipt(engine.block, engine.pending_len - 1, raw_events)
 
     def submit_many(self, txs: Iterable[Tx]) -> list[Receipt]:
         """Submit in order; stops at the first rejection and raises it (earlier ones stay applied)."""

@@ -44,7 +44,7 @@ class _Synth:
         self.triumvirate = [account(f"{tag}/triumvir/{i}") for i in range(3)]
         self.owners = [account(f"{tag}/owner/{k}") for k in range(cfg.subnets)]
         self.users = [account(f"{tag}/user/{i}") for i in range(cfg.users)]
-        self.validators_per_subnet = min(cfg.validators, cfg.uids)
+        self.validators_per_subnet = min(cfg.validators, max(1, cfg.uids // 4))
         self.hotkey_counter = 0
         # netuid → list of (hotkey, coldkey) of its validators
         self.validators: dict[int, list[tuple[AccountId, AccountId]]] = {}

@@ -8,6 +8,22 @@ use numpy::{IntoPyArray, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+/// The events of one transaction, kept in Rust until `to_list()` is called.
+#[pyclass(name = "Events", module = "taostate._core", frozen)]
+pub struct PyEvents {
+    events: Vec<crate::events::Event>,
+}
+
+#[pymethods]
+impl PyEvents {
+    fn to_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        events(py, &self.events)
+    }
+    fn __len__(&self) -> usize {
+        self.events.len()
+    }
+}
+
 #[pyclass(name = "Engine", module = "taostate._core")]
 pub struct PyEngine {
     inner: Engine,
@@ -169,9 +185,9 @@ impl PyEngine {
         events(py, ev)
     }
 
-    fn submit<'py>(&mut self, py: Python<'py>, tx: &[u8]) -> PyResult<Bound<'py, PyList>> {
-        let ev = self.inner.submit(tx).py_err()?;
-        events(py, &ev)
+    /// Applies one transaction; its events are converted to Python only when asked for.
+    fn submit(&mut self, tx: &[u8]) -> PyResult<PyEvents> {
+        Ok(PyEvents { events: self.inner.submit(tx).py_err()? })
     }
 
     fn seal<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {

@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
+    m.add_class::<engine::PyEvents>()?;
     rules::register(m)?;
     yuma::register(m)?;
     m.add("RULESET", crate::state::RULESET)?;
