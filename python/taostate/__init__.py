@@ -10,6 +10,7 @@ from .accounts import AccountId, account
 from .balance import RAO_PER_TAO, TAO, Balance
 from .chain import Chain, Genesis, Receipt, View
 from .errors import InvalidTransaction, LogError, ReplayDivergence, TaoStateError, TxRejected
+from . import queries
 from .queries import Metagraph
 
 __all__ = [
