@@ -52,6 +52,7 @@ class _Synth:
         self.next_weights: dict[tuple[int, AccountId], int] = {}
         self.txs = 0
         self.rejected = 0
+        self.churn_from = 0
 
     def genesis(self) -> Genesis:
         balances = {self.sudo: 1_000_000 * TAO}
@@ -117,6 +118,7 @@ class _Synth:
                 self.root_validators.append((hk, ck))
             chain.step()
         chain.step()
+        self.churn_from = chain.head + 2 * (cfg.tempo + 1) + cfg.subnets
 
     # ---- traffic ------------------------------------------------------------------------
     def weights_for(self, netuid: int) -> tuple[list[int], list[int]]:
@@ -146,8 +148,9 @@ class _Synth:
                 self.submit(chain, T.SetWeights(origin=hk, netuid=0, uids=netuids, values=values,
                                                 version_key=0))
                 self.next_weights[(0, hk)] = b + rng.randrange(300, 720)
-        # churn: a burned registration now and then
-        if self.cfg.subnets and rng.random() < 0.05:
+        # churn: a burned registration now and then, once epochs have given validators their
+        # pruning scores (before that every neuron scores 0 and the prune would hit validators)
+        if self.cfg.subnets and b > self.churn_from and rng.random() < 0.05:
             netuid = rng.randrange(1, self.cfg.subnets + 1)
             user = self.users[rng.randrange(len(self.users))]
             self.submit(chain, T.BurnedRegister(origin=user, netuid=netuid, hotkey=self.new_hotkey()))
