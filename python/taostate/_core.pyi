@@ -75,3 +75,30 @@ def adjust_registration_terms(burn: int, difficulty: int, *, registrations: int,
                               adjustment_alpha: int, min_burn: int, max_burn: int,
                               min_difficulty: int, max_difficulty: int) -> tuple[int, int]: ...
 def blocks_until_next_epoch(netuid: int, tempo: int, block: int) -> int: ...
+def epoch(
+    block: int,
+    stake: npt.NDArray[np.uint64],
+    weights: npt.NDArray[np.uint16] | tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], npt.NDArray[np.uint16]],
+    bonds: npt.NDArray[np.uint16] | tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], npt.NDArray[np.uint16]],
+    last_update: npt.NDArray[np.uint64],
+    block_at_registration: npt.NDArray[np.uint64],
+    validator_permit: npt.NDArray[np.bool_],
+    kappa: int,
+    bonds_moving_average: int,
+    max_allowed_validators: int,
+    activity_cutoff: int,
+    rao_emission: int,
+) -> dict[str, npt.NDArray[Any]]: ...
+def root_epoch(
+    stake: npt.NDArray[np.uint64], weights: npt.NDArray[np.uint16], kappa: int, rho: int, block_emission: int
+) -> npt.NDArray[np.uint64] | str: ...
+def yuma_weighted_median_col(
+    stake: npt.NDArray[np.int64], indptr: npt.NDArray[np.uint64], uids: npt.NDArray[np.uint16],
+    values: npt.NDArray[np.int64], columns: int, kappa: int,
+) -> npt.NDArray[np.int64]: ...
+def yuma_mat_ema_sparse(
+    new_indptr: npt.NDArray[np.uint64], new_uids: npt.NDArray[np.uint16], new_values: npt.NDArray[np.int64],
+    old_indptr: npt.NDArray[np.uint64], old_uids: npt.NDArray[np.uint16], old_values: npt.NDArray[np.int64],
+    columns: int, alpha: int,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], npt.NDArray[np.int64]]: ...
+def yuma_vec_max_upscale_to_u16(bits: npt.NDArray[np.int64]) -> npt.NDArray[np.uint16]: ...

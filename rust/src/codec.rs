@@ -12,6 +12,23 @@ pub const RECORD_VERSION: u64 = 1;
 
 type R<T> = std::result::Result<T, String>;
 
+/// Where a value sits, e.g. ("Transfer", "amount"); formatted only when an error is reported, so
+/// the hot decoding path allocates nothing.
+type W = (&'static str, &'static str);
+
+fn show(w: W) -> String {
+    if w.0.is_empty() {
+        w.1.to_string()
+    } else {
+        format!("{}.{}", w.0, w.1)
+    }
+}
+
+/// A location without a class name.
+const fn at(field: &'static str) -> W {
+    ("", field)
+}
+
 /// A cursor over the input bytes.
 struct Rd<'a> {
     buf: &'a [u8],
@@ -28,59 +45,61 @@ impl<'a> Rd<'a> {
     fn peek(&self) -> Option<u8> {
         self.buf.first().copied()
     }
-    fn array(&mut self, what: &str) -> R<u32> {
-        d::read_array_len(&mut self.buf).map_err(|_| format!("{what}: expected an array"))
+    fn array(&mut self, what: W) -> R<u32> {
+        d::read_array_len(&mut self.buf).map_err(|_| format!("{}: expected an array", show(what)))
     }
-    fn uint<T: num_traits::FromPrimitive>(&mut self, what: &str, ty: &str) -> R<T> {
+    fn uint<T: num_traits::FromPrimitive>(&mut self, what: W, ty: &str) -> R<T> {
         d::read_int::<T, _>(&mut self.buf).map_err(|e| match e {
-            NumValueReadError::OutOfRange => format!("{what}: integer out of range for {ty}"),
-            _ => format!("{what}: expected an unsigned integer ({ty})"),
+            NumValueReadError::OutOfRange => {
+                format!("{}: integer out of range for {ty}", show(what))
+            }
+            _ => format!("{}: expected an unsigned integer ({ty})", show(what)),
         })
     }
-    fn u64(&mut self, what: &str) -> R<u64> {
+    fn u64(&mut self, what: W) -> R<u64> {
         self.uint::<u64>(what, "u64")
     }
-    fn u32(&mut self, what: &str) -> R<u32> {
+    fn u32(&mut self, what: W) -> R<u32> {
         self.uint::<u32>(what, "u32")
     }
-    fn u16(&mut self, what: &str) -> R<u16> {
+    fn u16(&mut self, what: W) -> R<u16> {
         self.uint::<u16>(what, "u16")
     }
-    fn u8(&mut self, what: &str) -> R<u8> {
+    fn u8(&mut self, what: W) -> R<u8> {
         self.uint::<u8>(what, "u8")
     }
-    fn bool(&mut self, what: &str) -> R<bool> {
-        d::read_bool(&mut self.buf).map_err(|_| format!("{what}: expected a bool"))
+    fn bool(&mut self, what: W) -> R<bool> {
+        d::read_bool(&mut self.buf).map_err(|_| format!("{}: expected a bool", show(what)))
     }
-    fn bin(&mut self, what: &str) -> R<&'a [u8]> {
+    fn bin(&mut self, what: W) -> R<&'a [u8]> {
         let n = d::read_bin_len(&mut self.buf)
-            .map_err(|_| format!("{what}: expected bytes (bin)"))? as usize;
+            .map_err(|_| format!("{}: expected bytes (bin)", show(what)))? as usize;
         if self.buf.len() < n {
-            return Err(format!("{what}: truncated"));
+            return Err(format!("{}: truncated", show(what)));
         }
         let (h, t) = self.buf.split_at(n);
         self.buf = t;
         Ok(h)
     }
-    fn str(&mut self, what: &str) -> R<&'a str> {
-        let n = d::read_str_len(&mut self.buf).map_err(|_| format!("{what}: expected a string"))?
-            as usize;
+    fn str(&mut self, what: W) -> R<&'a str> {
+        let n = d::read_str_len(&mut self.buf)
+            .map_err(|_| format!("{}: expected a string", show(what)))? as usize;
         if self.buf.len() < n {
-            return Err(format!("{what}: truncated"));
+            return Err(format!("{}: truncated", show(what)));
         }
         let (h, t) = self.buf.split_at(n);
         self.buf = t;
-        std::str::from_utf8(h).map_err(|_| format!("{what}: not valid UTF-8"))
+        std::str::from_utf8(h).map_err(|_| format!("{}: not valid UTF-8", show(what)))
     }
-    fn fixed<const N: usize>(&mut self, what: &str) -> R<[u8; N]> {
+    fn fixed<const N: usize>(&mut self, what: W) -> R<[u8; N]> {
         let b = self.bin(what)?;
         b.try_into()
-            .map_err(|_| format!("{what}: expected {N} bytes, got {}", b.len()))
+            .map_err(|_| format!("{}: expected {N} bytes, got {}", show(what), b.len()))
     }
-    fn acct(&mut self, what: &str) -> R<AccountId> {
+    fn acct(&mut self, what: W) -> R<AccountId> {
         self.fixed::<32>(what)
     }
-    fn u16_array(&mut self, what: &str) -> R<Vec<u16>> {
+    fn u16_array(&mut self, what: W) -> R<Vec<u16>> {
         let n = self.array(what)?;
         (0..n).map(|_| self.u16(what)).collect()
     }
@@ -92,7 +111,7 @@ impl<'a> Rd<'a> {
             false
         }
     }
-    fn param_value(&mut self, what: &str) -> R<ParamValue> {
+    fn param_value(&mut self, what: W) -> R<ParamValue> {
         match self.peek() {
             Some(0xc2) | Some(0xc3) => Ok(ParamValue::Bool(self.bool(what)?)),
             _ => Ok(ParamValue::Int(self.u64(what)?)),
@@ -133,16 +152,16 @@ fn kind_shape(kind: u8) -> Option<(&'static str, u32)> {
     })
 }
 
-fn ip(rd: &mut Rd, what: &str) -> R<u128> {
+fn ip(rd: &mut Rd, what: W) -> R<u128> {
     Ok(u128::from_be_bytes(rd.fixed::<16>(what)?))
 }
 
 fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
-    let len = rd.array("transaction")?;
+    let len = rd.array(at("transaction"))?;
     if len == 0 {
         return Err("transaction: empty array".into());
     }
-    let kind = rd.u8("transaction.kind")?;
+    let kind = rd.u8(at("transaction.kind"))?;
     let (name, nargs) =
         kind_shape(kind).ok_or_else(|| format!("transaction.kind: unknown kind {kind}"))?;
     if len != nargs + 2 {
@@ -152,103 +171,102 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
             len - 1
         ));
     }
-    let f = |field: &str| format!("{name}.{field}");
-    let origin = rd.acct(&f("origin"))?;
+    let origin = rd.acct((name, "origin"))?;
     let call = match kind {
         1 => Call::Transfer {
-            dest: rd.acct(&f("dest"))?,
-            amount: rd.u64(&f("amount"))?,
+            dest: rd.acct((name, "dest"))?,
+            amount: rd.u64((name, "amount"))?,
         },
         2 => Call::AddStake {
-            hotkey: rd.acct(&f("hotkey"))?,
-            amount: rd.u64(&f("amount"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
+            amount: rd.u64((name, "amount"))?,
         },
         3 => Call::RemoveStake {
-            hotkey: rd.acct(&f("hotkey"))?,
-            amount: rd.u64(&f("amount"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
+            amount: rd.u64((name, "amount"))?,
         },
         4 => Call::BecomeDelegate {
-            hotkey: rd.acct(&f("hotkey"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
         },
         5 => Call::RegisterNetwork,
         6 => Call::DissolveNetwork {
-            netuid: rd.u16(&f("netuid"))?,
+            netuid: rd.u16((name, "netuid"))?,
         },
         7 => Call::BurnedRegister {
-            netuid: rd.u16(&f("netuid"))?,
-            hotkey: rd.acct(&f("hotkey"))?,
+            netuid: rd.u16((name, "netuid"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
         },
         8 => Call::Register {
-            netuid: rd.u16(&f("netuid"))?,
-            block_number: rd.u64(&f("block_number"))?,
-            nonce: rd.u64(&f("nonce"))?,
-            work: rd.bin(&f("work"))?.to_vec(),
-            hotkey: rd.acct(&f("hotkey"))?,
-            coldkey: rd.acct(&f("coldkey"))?,
+            netuid: rd.u16((name, "netuid"))?,
+            block_number: rd.u64((name, "block_number"))?,
+            nonce: rd.u64((name, "nonce"))?,
+            work: rd.bin((name, "work"))?.to_vec(),
+            hotkey: rd.acct((name, "hotkey"))?,
+            coldkey: rd.acct((name, "coldkey"))?,
         },
         9 => Call::SudoRegister {
-            netuid: rd.u16(&f("netuid"))?,
-            hotkey: rd.acct(&f("hotkey"))?,
-            coldkey: rd.acct(&f("coldkey"))?,
-            stake: rd.u64(&f("stake"))?,
-            balance: rd.u64(&f("balance"))?,
+            netuid: rd.u16((name, "netuid"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
+            coldkey: rd.acct((name, "coldkey"))?,
+            stake: rd.u64((name, "stake"))?,
+            balance: rd.u64((name, "balance"))?,
         },
         10 => Call::RootRegister {
-            hotkey: rd.acct(&f("hotkey"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
         },
         11 => Call::SetWeights {
-            netuid: rd.u16(&f("netuid"))?,
-            uids: rd.u16_array(&f("uids"))?,
-            values: rd.u16_array(&f("values"))?,
-            version_key: rd.u64(&f("version_key"))?,
+            netuid: rd.u16((name, "netuid"))?,
+            uids: rd.u16_array((name, "uids"))?,
+            values: rd.u16_array((name, "values"))?,
+            version_key: rd.u64((name, "version_key"))?,
         },
         12 => Call::ServeAxon {
-            netuid: rd.u16(&f("netuid"))?,
-            version: rd.u32(&f("version"))?,
-            ip: ip(rd, &f("ip"))?,
-            port: rd.u16(&f("port"))?,
-            ip_type: rd.u8(&f("ip_type"))?,
-            protocol: rd.u8(&f("protocol"))?,
-            placeholder1: rd.u8(&f("placeholder1"))?,
-            placeholder2: rd.u8(&f("placeholder2"))?,
+            netuid: rd.u16((name, "netuid"))?,
+            version: rd.u32((name, "version"))?,
+            ip: ip(rd, (name, "ip"))?,
+            port: rd.u16((name, "port"))?,
+            ip_type: rd.u8((name, "ip_type"))?,
+            protocol: rd.u8((name, "protocol"))?,
+            placeholder1: rd.u8((name, "placeholder1"))?,
+            placeholder2: rd.u8((name, "placeholder2"))?,
         },
         13 => Call::ServePrometheus {
-            netuid: rd.u16(&f("netuid"))?,
-            version: rd.u32(&f("version"))?,
-            ip: ip(rd, &f("ip"))?,
-            port: rd.u16(&f("port"))?,
-            ip_type: rd.u8(&f("ip_type"))?,
+            netuid: rd.u16((name, "netuid"))?,
+            version: rd.u32((name, "version"))?,
+            ip: ip(rd, (name, "ip"))?,
+            port: rd.u16((name, "port"))?,
+            ip_type: rd.u8((name, "ip_type"))?,
         },
         14 => Call::SudoSetHyperparameter {
             netuid: if rd.nil() {
                 None
             } else {
-                Some(rd.u16(&f("netuid"))?)
+                Some(rd.u16((name, "netuid"))?)
             },
-            name: rd.str(&f("name"))?.to_string(),
-            value: rd.param_value(&f("value"))?,
+            name: rd.str((name, "name"))?.to_string(),
+            value: rd.param_value((name, "value"))?,
         },
         15 => Call::SudoSetKey {
-            new: rd.acct(&f("new"))?,
+            new: rd.acct((name, "new"))?,
         },
         16 => Call::SudoTriumvirateAddMember {
-            member: rd.acct(&f("member"))?,
+            member: rd.acct((name, "member"))?,
         },
         17 => Call::SudoTriumvirateRemoveMember {
-            member: rd.acct(&f("member"))?,
+            member: rd.acct((name, "member"))?,
         },
         18 => Call::SudoTriumvirateSwapMember {
-            old: rd.acct(&f("old"))?,
-            new: rd.acct(&f("new"))?,
+            old: rd.acct((name, "old"))?,
+            new: rd.acct((name, "new"))?,
         },
         19 => Call::SudoSenateAddMember {
-            hotkey: rd.acct(&f("hotkey"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
         },
         20 => Call::SudoSenateRemoveMember {
-            hotkey: rd.acct(&f("hotkey"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
         },
         21 => Call::SudoDisapproveProposal {
-            hash: rd.fixed::<32>(&f("hash"))?,
+            hash: rd.fixed::<32>((name, "hash"))?,
         },
         22 => {
             if depth > 0 {
@@ -260,27 +278,27 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
             Call::Propose {
                 tx: bytes,
                 call: Box::new(inner),
-                duration: rd.u64(&f("duration"))?,
+                duration: rd.u64((name, "duration"))?,
             }
         }
         23 => Call::Vote {
-            hotkey: rd.acct(&f("hotkey"))?,
-            hash: rd.fixed::<32>(&f("hash"))?,
-            index: rd.u32(&f("index"))?,
-            approve: rd.bool(&f("approve"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
+            hash: rd.fixed::<32>((name, "hash"))?,
+            index: rd.u32((name, "index"))?,
+            approve: rd.bool((name, "approve"))?,
         },
         24 => Call::Close {
-            hash: rd.fixed::<32>(&f("hash"))?,
-            index: rd.u32(&f("index"))?,
+            hash: rd.fixed::<32>((name, "hash"))?,
+            index: rd.u32((name, "index"))?,
         },
         25 => Call::SwapHotkey {
-            hotkey: rd.acct(&f("hotkey"))?,
-            new_hotkey: rd.acct(&f("new_hotkey"))?,
+            hotkey: rd.acct((name, "hotkey"))?,
+            new_hotkey: rd.acct((name, "new_hotkey"))?,
         },
         26 => Call::Faucet {
-            block_number: rd.u64(&f("block_number"))?,
-            nonce: rd.u64(&f("nonce"))?,
-            work: rd.bin(&f("work"))?.to_vec(),
+            block_number: rd.u64((name, "block_number"))?,
+            nonce: rd.u64((name, "nonce"))?,
+            work: rd.bin((name, "work"))?.to_vec(),
         },
         _ => unreachable!("kind_shape covers every kind"),
     };
@@ -306,18 +324,18 @@ pub struct BlockRecord {
 
 pub fn decode_block(bytes: &[u8]) -> R<BlockRecord> {
     let mut rd = Rd::new(bytes);
-    if rd.array("block record")? != 4 {
+    if rd.array(at("block record"))? != 4 {
         return Err("block record: expected [version, number, parent_hash, txs]".into());
     }
-    let version = rd.u64("block record version")?;
+    let version = rd.u64(at("block record version"))?;
     if version != RECORD_VERSION {
         return Err(format!(
             "unknown block record version {version} (this engine reads version {RECORD_VERSION})"
         ));
     }
-    let number = rd.u64("block number")?;
-    let parent_hash = rd.fixed::<32>("parent_hash")?;
-    let n = rd.array("txs")?;
+    let number = rd.u64(at("block number"))?;
+    let parent_hash = rd.fixed::<32>(at("parent_hash"))?;
+    let n = rd.array(at("txs"))?;
     let mut txs = Vec::with_capacity(n.min(1 << 16) as usize);
     for i in 0..n {
         txs.push(read_tx(&mut rd, 0).map_err(|e| format!("transaction {i}: {e}"))?);
@@ -362,41 +380,44 @@ pub fn decode_genesis(bytes: &[u8]) -> R<Genesis> {
     let mut g = Genesis::default();
     let mut seen = Vec::new();
     for _ in 0..n {
-        let key = rd.str("genesis key")?;
+        let key = rd.str(at("genesis key"))?;
         if seen.contains(&key) {
             return Err(format!("genesis: duplicate key {key:?}"));
         }
         seen.push(key);
         match key {
             "balances" => {
-                let m = rd.array("genesis.balances")?;
+                let m = rd.array(at("genesis.balances"))?;
                 for _ in 0..m {
-                    if rd.array("genesis.balances entry")? != 2 {
+                    if rd.array(at("genesis.balances entry"))? != 2 {
                         return Err("genesis.balances: each entry is [account, rao]".into());
                     }
-                    let a = rd.acct("genesis.balances account")?;
-                    let v = rd.u64("genesis.balances amount")?;
+                    let a = rd.acct(at("genesis.balances account"))?;
+                    let v = rd.u64(at("genesis.balances amount"))?;
                     g.balances.push((a, v));
                 }
             }
-            "sudo" => g.sudo = rd.acct("genesis.sudo")?,
+            "sudo" => g.sudo = rd.acct(at("genesis.sudo"))?,
             "triumvirate" => {
-                let m = rd.array("genesis.triumvirate")?;
+                let m = rd.array(at("genesis.triumvirate"))?;
                 for _ in 0..m {
-                    g.triumvirate.push(rd.acct("genesis.triumvirate member")?);
+                    g.triumvirate
+                        .push(rd.acct(at("genesis.triumvirate member"))?);
                 }
             }
             "params" => {
                 let m = d::read_map_len(&mut rd.buf)
                     .map_err(|_| "genesis.params: expected a map".to_string())?;
                 for _ in 0..m {
-                    let k = rd.str("genesis.params name")?.to_string();
-                    let v = rd.param_value(&format!("genesis.params.{k}"))?;
+                    let k = rd.str(at("genesis.params name"))?.to_string();
+                    let v = rd
+                        .param_value(at("genesis.params value"))
+                        .map_err(|e| format!("{e} (parameter {k:?})"))?;
                     g.params.insert(k, v);
                 }
             }
             "ruleset" => {
-                let r = rd.str("genesis.ruleset")?;
+                let r = rd.str(at("genesis.ruleset"))?;
                 if r != RULESET {
                     return Err(format!(
                         "genesis.ruleset is {r:?}; this engine implements {RULESET:?}"

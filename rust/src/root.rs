@@ -86,11 +86,7 @@ fn normalized_stake(stake: &[u64]) -> Vec<I64F64> {
     stake
         .iter()
         .map(|&x| {
-            let bits = if total == 0 {
-                0
-            } else {
-                (u128::from(x) << 64) / total
-            };
+            let bits = (u128::from(x) << 64).checked_div(total).unwrap_or(0);
             I64F64::from_bits(bits as i128)
         })
         .collect()

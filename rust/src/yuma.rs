@@ -17,11 +17,15 @@
 //! the order of a stored bonds row) follow RULES exactly, and the median is computed through a
 //! characterisation proven equal to the reference's pivot recursion (see [`consensus`]).
 //!
-//! # Layout
-//! Sparse matrices are kept as rows in one buffer ([`Rows`]): a `u16` column array and a value
-//! array, with one capacity slot range per row. Passes over rows run on rayon chunks when the
-//! matrix is large; per-chunk column accumulators are integer sums (or maxima), so the result is
-//! the same for every thread count.
+//! # Layout and speed
+//! The epoch is bound by memory traffic and multiplications, so: the sparse rows live in one
+//! buffer ([`Rows`]: a `u16` column array and a `u32` value array, one capacity range per row)
+//! that holds the weights, then the bonds moving average, then the stored bonds, each written in
+//! place over the previous; the buffer is kept in a thread-local cache between calls (fresh pages
+//! cost more than the epoch); bonds are read from their source twice instead of being copied;
+//! every division by a shared divisor is one multiplication ([`fx::Recip`]). Passes over rows run
+//! on rayon chunks when the matrix is large; per-chunk column accumulators are integer sums (or
+//! maxima), so the result is the same for every thread count.
 
 use std::ops::Range;
 
@@ -144,7 +148,7 @@ pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
             .collect();
     }
     v.iter()
-        .map(|&x| to_u16_round(x.saturating_mul(u16_max) / max))
+        .map(|&x| to_u16_round(x.saturating_mul(u16_max).saturating_div(max)))
         .collect()
 }
 
@@ -272,13 +276,15 @@ pub(crate) mod fx {
     /// is exact for every `n < 2^64`: with `ℓ = ⌈log2 d⌉` and
     /// `m = ⌊2^64·(2^ℓ − d)/d⌋ + 1` (< 2^64), `t = ⌊m·n / 2^64⌋` and
     /// `q = (t + ((n − t) >> min(ℓ, 1))) >> max(ℓ − 1, 0)`. Numerators of 1.0 or more (rare: an
-    /// entry that is a whole column) take an exact wide division. `d = 0` gives the identity
+    /// entry that is a whole column) and the divisor 1 take an exact wide division. `d = 0` gives the identity
     /// (as `d = 2^32`), which is what `normalise` and the max-upscale do with a zero sum.
     #[derive(Clone, Copy, Debug)]
     pub struct Recip {
         m: u64,
         d: u64,
-        sh1: u32,
+        /// Numerators from here on take the wide division: 2^32, or 0 for d = 1 (ℓ = 0, the one
+        /// divisor whose first shift is not 1).
+        wide: u64,
         sh2: u32,
     }
 
@@ -291,19 +297,19 @@ pub(crate) mod fx {
             Recip {
                 m,
                 d,
-                sh1: l.min(1),
+                wide: if l == 0 { 0 } else { ONE },
                 sh2: l.saturating_sub(1),
             }
         }
 
         #[inline(always)]
         pub fn div(&self, x: u64) -> u64 {
-            if x >= ONE {
+            if x >= self.wide {
                 return self.div_wide(x);
             }
             let n = x << 32;
             let t = ((u128::from(n) * u128::from(self.m)) >> 64) as u64;
-            (t + ((n - t) >> self.sh1)) >> self.sh2
+            (t + ((n - t) >> 1)) >> self.sh2
         }
 
         #[cold]
@@ -313,7 +319,7 @@ pub(crate) mod fx {
         }
     }
 
-    /// Normalised weights lie in [0, 2^32] and never equal 2^32 − 1 (see `normalize_row`), so
+    /// Normalised weights lie in [0, 2^32] and never equal 2^32 − 1 (see `row_normalizer`), so
     /// a u32 holds them with 2^32 encoded as `u32::MAX`; the encoding preserves order. Used for
     /// the median's keys.
     #[inline(always)]
@@ -435,6 +441,10 @@ pub(crate) trait RowSource: Sync {
     fn canonical(&self) -> bool {
         false
     }
+    /// Row `i` as a dense slice of n values (0 = no entry), when stored that way.
+    fn dense_row(&self, _i: usize) -> Option<&[u16]> {
+        None
+    }
 }
 
 impl RowSource for [Vec<(u16, u16)>] {
@@ -465,15 +475,26 @@ impl RowSource for DenseRows<'_> {
         self.n
     }
     fn visit<F: FnMut(u16, u16)>(&self, i: usize, mut f: F) {
+        // Runs of 16 zeros are skipped with one vectorisable test (rows of non-validators are
+        // all zeros).
+        const RUN: usize = 16;
         let row = &self.data[i * self.n..(i + 1) * self.n];
-        for (j, &w) in row.iter().enumerate() {
-            if w != 0 {
-                f(j as u16, w);
+        for (k, run) in row.chunks(RUN).enumerate() {
+            if run.iter().all(|&w| w == 0) {
+                continue;
+            }
+            for (q, &w) in run.iter().enumerate() {
+                if w != 0 {
+                    f((k * RUN + q) as u16, w);
+                }
             }
         }
     }
     fn canonical(&self) -> bool {
         true
+    }
+    fn dense_row(&self, i: usize) -> Option<&[u16]> {
+        Some(&self.data[i * self.n..(i + 1) * self.n])
     }
 }
 
@@ -524,25 +545,30 @@ fn invalid(msg: String) -> ChainError {
     ChainError::InvalidArgument(msg)
 }
 
-/// What one read of a source row saw: its uid order and largest uid.
+/// What one read of a source row saw: whether its uids were strictly ascending (hence
+/// distinct), and the largest one (−1 for an empty row).
 #[derive(Clone, Copy)]
 struct RowShape {
     sorted: bool,
-    max: Option<u16>,
+    last: i32,
+    max: i32,
 }
 
 impl RowShape {
     fn new() -> Self {
         RowShape {
             sorted: true,
-            max: None,
+            last: -1,
+            max: -1,
         }
     }
 
     #[inline(always)]
     fn see(&mut self, j: u16) {
-        self.sorted &= self.max.is_none_or(|m| m < j);
-        self.max = Some(self.max.map_or(j, |m| m.max(j)));
+        let j = i32::from(j);
+        self.sorted &= self.last < j;
+        self.last = j;
+        self.max = self.max.max(j);
     }
 }
 
@@ -559,7 +585,7 @@ fn validate_row<S: RowSource + ?Sized>(
     if src.canonical() {
         return Ok(());
     }
-    if shape.max.is_some_and(|m| usize::from(m) >= n) {
+    if shape.max >= 0 && shape.max as usize >= n {
         let mut first = None;
         src.visit(i, |j, _| {
             if usize::from(j) >= n {
@@ -588,7 +614,7 @@ fn validate_row<S: RowSource + ?Sized>(
 /// Sorts a stored row by uid (uids are distinct). No step depends on entry order within a row
 /// (sums are exact, the median depends on values only, step 13 emits ascending uids), so rows are
 /// kept sorted to let later passes merge and cut them by uid.
-fn sort_row(cols: &mut [u16], vals: &mut [u64], scratch: &mut Vec<(u16, u64)>) {
+fn sort_row(cols: &mut [u16], vals: &mut [u32], scratch: &mut Vec<(u16, u32)>) {
     scratch.clear();
     scratch.extend(cols.iter().copied().zip(vals.iter().copied()));
     scratch.sort_unstable_by_key(|p| p.0);
@@ -603,15 +629,16 @@ fn sort_row(cols: &mut [u16], vals: &mut [u64], scratch: &mut Vec<(u16, u64)>) {
 // =====================================================================================
 
 /// Sparse rows in one buffer: row i owns the capacity `off[i] .. off[i+1]` and stores its
-/// entries at `off[i] + lo[i] .. off[i] + lo[i] + len[i]`, ascending uid. The same buffer holds
-/// the weights (step 5), the clipped weights (step 8), the bonds moving average (step 13) and the
-/// stored bonds (step 19), each written in place over the previous.
+/// entries at `off[i] + lo[i] .. off[i] + lo[i] + len[i]`, ascending uid. The same buffer holds,
+/// each written in place over the previous, the normalised weights of step 5 (as [`enc`]), the
+/// moving average of step 13 (as `acc − 1`: kept entries have `1 ≤ acc ≤ 2^32`) and the stored
+/// bonds of step 19 (u16). Values are u32 because the epoch is bound by memory traffic.
 pub(crate) struct Rows {
     off: Vec<usize>,
     lo: Vec<usize>,
     len: Vec<usize>,
     cols: Vec<u16>,
-    vals: Vec<u64>,
+    vals: Vec<u32>,
 }
 
 /// Thread-local cache of the big buffers of [`Rows`]: a fresh allocation is paid in page faults
@@ -620,7 +647,7 @@ pub(crate) struct Rows {
 #[derive(Default)]
 struct Buffers {
     cols: Vec<u16>,
-    vals: Vec<u64>,
+    vals: Vec<u32>,
 }
 
 const RETAIN_BYTES: usize = 256 << 20;
@@ -657,7 +684,7 @@ impl Rows {
     }
 
     #[inline]
-    fn row(&self, i: usize) -> (&[u16], &[u64]) {
+    fn row(&self, i: usize) -> (&[u16], &[u32]) {
         let s = self.off[i] + self.lo[i];
         let e = s + self.len[i];
         (&self.cols[s..e], &self.vals[s..e])
@@ -691,7 +718,7 @@ impl Rows {
 
 impl Drop for Rows {
     fn drop(&mut self) {
-        let bytes = self.cols.capacity() * 2 + self.vals.capacity() * 8;
+        let bytes = self.cols.capacity() * 2 + self.vals.capacity() * 4;
         if bytes <= RETAIN_BYTES {
             let buffers = Buffers {
                 cols: std::mem::take(&mut self.cols),
@@ -709,7 +736,7 @@ struct RowsChunk<'a> {
     lo: &'a mut [usize],
     len: &'a mut [usize],
     cols: &'a mut [u16],
-    vals: &'a mut [u64],
+    vals: &'a mut [u32],
 }
 
 /// One row of a chunk: where its entries start and how many there are, within its capacity.
@@ -717,7 +744,7 @@ struct RowMut<'a> {
     lo: &'a mut usize,
     len: &'a mut usize,
     cols: &'a mut [u16],
-    vals: &'a mut [u64],
+    vals: &'a mut [u32],
 }
 
 impl RowsChunk<'_> {
@@ -804,7 +831,6 @@ impl Exec {
 struct ColAcc {
     sum: Vec<u64>,
     max: Vec<u64>,
-    count: Vec<u32>,
 }
 
 impl ColAcc {
@@ -812,7 +838,6 @@ impl ColAcc {
         ColAcc {
             sum: vec![0; n],
             max: vec![0; n],
-            count: vec![0; n],
         }
     }
 
@@ -825,7 +850,6 @@ impl ColAcc {
                 .iter_mut()
                 .zip(p.max)
                 .for_each(|(a, x)| *a = (*a).max(x));
-            acc.count.iter_mut().zip(p.count).for_each(|(a, x)| *a += x);
         }
         acc
     }
@@ -967,6 +991,12 @@ impl Computed {
             return;
         }
         let write = |(i, row): (usize, &mut [u16])| {
+            if !self.validator_permit[i] && !self.permit_prev[i] {
+                if let Some(dense) = old.dense_row(i) {
+                    row.copy_from_slice(dense);
+                    return;
+                }
+            }
             row.fill(0);
             if self.validator_permit[i] {
                 let (cols, vals) = self.bonds.row(i);
@@ -1013,10 +1043,18 @@ where
     B: RowSource + ?Sized,
 {
     p.validate(weights.rows(), bonds.rows())?;
-    let work: usize = (0..p.n())
-        .map(|i| weights.row_bound(i) + bonds.row_bound(i))
+    // Entries the passes will handle: the permitted weight rows, and the bonds rows (a dense
+    // matrix bounds every row by n, so there the weights stand in for the bonds).
+    let w_work: usize = (0..p.n())
+        .filter(|&i| p.validator_permit[i])
+        .map(|i| weights.row_bound(i))
         .sum();
-    run_epoch(p, weights, bonds, Exec::auto(work))
+    let b_work: usize = if bonds.canonical() {
+        w_work
+    } else {
+        (0..p.n()).map(|i| bonds.row_bound(i)).sum()
+    };
+    run_epoch(p, weights, bonds, Exec::auto(w_work + b_work))
 }
 
 /// [`epoch_rows`] with an explicit execution mode (tests compare modes).
@@ -1054,7 +1092,7 @@ where
     let kappa = fx::div(u64::from(p.kappa) << 32, 65535u64 << 32);
     let c = consensus(&rows, &a, &loaded, kappa, exec);
     // Steps 8–10: clip; validator trust; ranks, trust, incentive.
-    let (vt, r) = clip_weights(&mut rows, &c, &a, exec);
+    let (vt, r) = clip_weights(&rows, &c, &a, exec);
     let trust: Vec<u64> = r
         .iter()
         .zip(r0)
@@ -1066,6 +1104,7 @@ where
     let ema = Ema {
         p,
         a: &a,
+        c: &c,
         delta_rec: recips(&r),
         bond_rec: recips(&bond_col_sum),
         alpha: ema_alpha(p.bonds_moving_average),
@@ -1178,7 +1217,7 @@ fn bond_column_sums<S: RowSource + ?Sized>(
 /// and outdated entries are dropped; rows are sorted by uid and normalised. Row capacities also
 /// fit the moving average written over them later (step 13). Returns the rows and, over the rows
 /// with `a_i > 0` (the rows the median reads), per column: the pre-rank `R0_j = Σ_i a_i ⊗ W_ij`
-/// (`sum`), the largest weight (`max`) and the number of entries (`count`).
+/// (`sum`) and the largest weight (`max`).
 fn load_weights<W, B>(
     p: &EpochParams<'_>,
     src: &W,
@@ -1208,8 +1247,10 @@ where
             let row = ch.row_mut(i);
             let mut shape = RowShape::new();
             if !p.validator_permit[i] {
-                src.visit(i, |j, _| shape.see(j));
-                validate_row(src, "weights", i, n, shape, &mut scratch)?;
+                if !src.canonical() {
+                    src.visit(i, |j, _| shape.see(j));
+                    validate_row(src, "weights", i, n, shape, &mut scratch)?;
+                }
                 continue;
             }
             let (mut len, mut sum) = (0usize, 0u64);
@@ -1218,7 +1259,7 @@ where
                 let ju = usize::from(j);
                 if ju < n && ju != i && !p.outdated(i, ju) {
                     row.cols[len] = j;
-                    row.vals[len] = u64::from(w);
+                    row.vals[len] = u32::from(w);
                     len += 1;
                     sum += u64::from(w);
                 }
@@ -1228,14 +1269,16 @@ where
             if !shape.sorted {
                 sort_row(cols, vals, &mut pairs);
             }
-            normalize_row(i, sum, vals)?;
             (*row.lo, *row.len) = (0, len);
-            if a[i] > 0 {
-                for (&j, &v) in cols.iter().zip(vals.iter()) {
+            let r = row_normalizer(i, sum)?;
+            let ai = a[i];
+            for (&j, v) in cols.iter().zip(vals.iter_mut()) {
+                let normalized = r.div(u64::from(*v));
+                *v = enc(normalized);
+                if ai > 0 {
                     let j = usize::from(j);
-                    acc.sum[j] += mul(a[i], v);
-                    acc.max[j] = acc.max[j].max(v);
-                    acc.count[j] += 1;
+                    acc.sum[j] += mul(ai, normalized);
+                    acc.max[j] = acc.max[j].max(normalized);
                 }
             }
         }
@@ -1245,25 +1288,28 @@ where
     Ok((rows, ColAcc::merge(parts?)))
 }
 
-/// Row-normalises one weights row in place: raw u16 values `w` become `I32F32(w) ⊘ I32F32(S)`,
-/// bits ⌊w·2^32 / S⌋ (both operands integers). The row sum S is an I32F32 in the reference; S ≥
-/// 2^31 overflows it, which RULES calls fatal. Since S < 2^31, a quotient for w < S is at most
-/// 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the value 2^32 − 1 never occurs ([`enc`]).
-fn normalize_row(i: usize, sum: u64, vals: &mut [u64]) -> Result<()> {
+/// The row normalisation of one weights row: raw u16 values `w` become `I32F32(w) ⊘ I32F32(S)`,
+/// bits ⌊w·2^32 / S⌋ (both operands integers); a zero sum leaves the (zero) values as they are.
+/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which RULES calls fatal.
+/// Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the value
+/// 2^32 − 1 never occurs, and [`enc`] stores the quotients in u32.
+fn row_normalizer(i: usize, sum: u64) -> Result<Recip> {
     if sum > i32::MAX as u64 {
         return Err(ChainError::Fatal(format!(
             "weights row {i} sums to {sum}, overflowing I32F32"
         )));
     }
-    if sum > 0 {
-        let r = Recip::new(sum);
-        vals.iter_mut().for_each(|v| *v = r.div(*v));
-    }
-    Ok(())
+    // Recip(0) is the identity; all values of a zero-sum row are 0.
+    Ok(Recip::new(sum))
 }
 
-/// Columns per block of the blocked transpose in [`consensus`].
-const MEDIAN_BLOCK: usize = 64;
+/// Columns per block of the median sweeps in [`consensus`]: wide enough that each row's segment
+/// spans many cache lines (the rows are far apart, so short segments are all latency), narrow
+/// enough that the block's histograms (`MEDIAN_BLOCK · 2^MEDIAN_BITS` u64) stay in L2.
+const MEDIAN_BLOCK: usize = 1024;
+
+/// Bits of the first-level histogram of each column.
+const MEDIAN_BITS: u32 = 6;
 
 /// Step 7: `C = weighted_median_col(a, W, n, κ)`.
 ///
@@ -1288,31 +1334,38 @@ fn consensus(w: &Rows, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec) -> Ve
     normalize_bits(&mut st); // §4.3 step 1: kept stakes normalised again
     let ss: u64 = st.iter().sum();
     let minority = ss as i64 - kappa as i64;
+    if minority < 0 {
+        return column_minima(w, &kept, n);
+    }
+    if minority as u64 >= ss {
+        return loaded.max.clone(); // the column maxima (0 for an empty column)
+    }
     let ctx = MedianCtx {
         w,
         kept: &kept,
         st: &st,
         ss,
-        loaded,
+        col_max: &loaded.max,
+        minority: minority as u64,
     };
-    if minority < 0 {
-        // Always the column minimum: 0 when a kept row has no entry there.
-        return (0..n)
-            .map(|c| {
-                if (loaded.count[c] as usize) < kept.len() {
-                    0
-                } else {
-                    ctx.column_min(c)
-                }
-            })
-            .collect();
-    }
-    if minority as u64 >= ss {
-        return loaded.max.clone(); // always the column maximum
-    }
     let parts = exec.ranges(n.div_ceil(MEDIAN_BLOCK));
-    let results = exec.map(parts, |blocks| ctx.blocks(blocks, minority as u64));
-    results.concat()
+    exec.map(parts, |blocks| ctx.blocks(blocks)).concat()
+}
+
+/// Column minima over the kept rows, absent entries counting as 0.
+fn column_minima(w: &Rows, kept: &[usize], n: usize) -> Vec<u64> {
+    let mut count = vec![0usize; n];
+    let mut min = vec![u64::MAX; n];
+    for &i in kept {
+        let (cols, vals) = w.row(i);
+        for (&j, &v) in cols.iter().zip(vals) {
+            count[usize::from(j)] += 1;
+            min[usize::from(j)] = min[usize::from(j)].min(dec(v));
+        }
+    }
+    (0..n)
+        .map(|j| if count[j] < kept.len() { 0 } else { min[j] })
+        .collect()
 }
 
 struct MedianCtx<'a> {
@@ -1320,132 +1373,134 @@ struct MedianCtx<'a> {
     kept: &'a [usize],
     st: &'a [u64],
     ss: u64,
-    loaded: &'a ColAcc,
+    col_max: &'a [u64],
+    minority: u64,
 }
 
-/// Reusable buffers of one median task.
-#[derive(Default)]
-struct MedianScratch {
-    /// The block's entries by column: (encoded score, kept-row index).
-    buf: Vec<(u32, u32)>,
-    /// First-level histograms of the block's columns (stake per bucket).
+/// Per-block state of the median sweeps.
+struct MedianBlock {
+    /// Per column: the shift of its first-level buckets, where its histogram starts, the bucket
+    /// holding the median (`u64::MAX` once the median is known) and the stake still to pass.
+    shift: [u32; MEDIAN_BLOCK],
+    hstart: [usize; MEDIAN_BLOCK + 1],
+    target: [u64; MEDIAN_BLOCK],
+    rem: [u64; MEDIAN_BLOCK],
     hist: Vec<u64>,
-    cands: Vec<(u32, u64)>,
+    cands: Vec<Vec<(u32, u64)>>,
 }
-
-/// Columns with at most this many candidates are finished by sorting.
-const SELECT_SMALL: usize = 24;
 
 impl MedianCtx<'_> {
-    fn column_min(&self, c: usize) -> u64 {
-        let mut min = u64::MAX;
-        for &i in self.kept {
-            let (cols, vals) = self.w.row(i);
-            if let Ok(q) = cols.binary_search(&(c as u16)) {
-                min = min.min(vals[q]);
-            }
-        }
-        min
-    }
-
-    /// Medians of the columns of blocks `blocks` (a blocked transpose: each block gathers the
-    /// entries of `MEDIAN_BLOCK` columns from every kept row through per-row cursors into the
-    /// uid-sorted rows, building each column's first-level histogram on the way).
-    fn blocks(&self, blocks: Range<usize>, minority: u64) -> Vec<u64> {
-        let n = self.loaded.count.len();
+    /// Medians of the columns of blocks `blocks`, in order.
+    fn blocks(&self, blocks: Range<usize>) -> Vec<u64> {
+        let n = self.col_max.len();
         let first = blocks.start * MEDIAN_BLOCK;
         let end = (blocks.end * MEDIAN_BLOCK).min(n);
+        // Per kept row, where its entries of the current block start (rows are uid-sorted).
         let mut cursor: Vec<usize> = self
             .kept
             .iter()
             .map(|&i| self.w.row(i).0.partition_point(|&c| usize::from(c) < first))
             .collect();
+        let mut block_end = vec![0usize; self.kept.len()];
+        let mut b = MedianBlock {
+            shift: [0; MEDIAN_BLOCK],
+            hstart: [0; MEDIAN_BLOCK + 1],
+            target: [0; MEDIAN_BLOCK],
+            rem: [0; MEDIAN_BLOCK],
+            hist: Vec::new(),
+            cands: vec![Vec::new(); MEDIAN_BLOCK],
+        };
+        let mut done = [None; MEDIAN_BLOCK];
         let mut out = Vec::with_capacity(end.saturating_sub(first));
-        let mut s = MedianScratch::default();
         for c0 in (first..end).step_by(MEDIAN_BLOCK) {
             let cols = c0..(c0 + MEDIAN_BLOCK).min(end);
-            self.block(cols, minority, &mut cursor, &mut s, &mut out);
+            self.histograms(&cols, &mut cursor, &mut block_end, &mut b);
+            for (k, slot) in done.iter_mut().enumerate().take(cols.len()) {
+                *slot = self.first_level(k, &mut b);
+            }
+            self.candidates(&cols, &cursor, &block_end, &mut b);
+            for (k, slot) in done.iter().enumerate().take(cols.len()) {
+                let key = slot.unwrap_or_else(|| select_refine(&mut b.cands[k], b.rem[k]));
+                out.push(dec(key));
+            }
+            cursor.copy_from_slice(&block_end);
         }
         out
     }
 
-    fn block(
+    /// Sweep 1: each column's first-level histogram (stake per bucket of its top key bits; the
+    /// key range comes from the column maximum). Leaves each row's block end in `block_end`.
+    fn histograms(
         &self,
-        cols: Range<usize>,
-        minority: u64,
+        cols: &Range<usize>,
         cursor: &mut [usize],
-        s: &mut MedianScratch,
-        out: &mut Vec<u64>,
+        block_end: &mut [usize],
+        b: &mut MedianBlock,
     ) {
-        let width = cols.len();
-        // Entry and histogram layout of the block's columns.
-        let (mut start, mut hstart) = ([0usize; MEDIAN_BLOCK + 1], [0usize; MEDIAN_BLOCK + 1]);
-        let mut shift = [0u32; MEDIAN_BLOCK];
         for (k, c) in cols.clone().enumerate() {
-            let count = self.loaded.count[c] as usize;
-            let max_key = enc(self.loaded.max[c]);
-            shift[k] = (32 - max_key.leading_zeros()).saturating_sub(hist_bits(count));
-            start[k + 1] = start[k] + count;
-            hstart[k + 1] = hstart[k] + (max_key >> shift[k]) as usize + 1;
+            let max_key = enc(self.col_max[c]);
+            b.shift[k] = (32 - max_key.leading_zeros()).saturating_sub(MEDIAN_BITS);
+            b.hstart[k + 1] = b.hstart[k] + (max_key >> b.shift[k]) as usize + 1;
         }
-        s.buf.clear();
-        s.buf.resize(start[width], (0, 0));
-        s.hist.clear();
-        s.hist.resize(hstart[width], 0);
-        let mut wpos = start;
+        b.hist.clear();
+        b.hist.resize(b.hstart[cols.len()], 0);
         for (k, &i) in self.kept.iter().enumerate() {
             let (rc, rv) = self.w.row(i);
             let x = self.st[k];
             let mut q = cursor[k];
             while q < rc.len() && usize::from(rc[q]) < cols.end {
                 let cc = usize::from(rc[q]) - cols.start;
-                let key = enc(rv[q]);
-                s.buf[wpos[cc]] = (key, k as u32);
-                wpos[cc] += 1;
-                s.hist[hstart[cc] + (key >> shift[cc]) as usize] += x;
+                b.hist[b.hstart[cc] + (rv[q] >> b.shift[cc]) as usize] += x;
                 q += 1;
             }
-            cursor[k] = q;
-        }
-        for cc in 0..width {
-            let entries = &s.buf[start[cc]..start[cc + 1]];
-            let hist = &mut s.hist[hstart[cc]..hstart[cc + 1]];
-            let key = self.select(entries, hist, shift[cc], minority, &mut s.cands);
-            out.push(dec(key));
+            block_end[k] = q;
         }
     }
 
-    /// The score v (encoded) of one column with `st(<v) ≤ minority < st(≤v)`, given
-    /// `0 ≤ minority < ss` and the column's first-level histogram over its listed entries. The
-    /// kept rows without an entry form a group of score 0 with the remaining stake.
-    fn select(
-        &self,
-        entries: &[(u32, u32)],
-        hist: &mut [u64],
-        shift: u32,
-        minority: u64,
-        cands: &mut Vec<(u32, u64)>,
-    ) -> u32 {
+    /// The bucket of column `k` holding its median. Returns the median when the bucket is a
+    /// single key; otherwise seeds the candidates (with the 0 group of absent entries if the
+    /// bucket is the first).
+    fn first_level(&self, k: usize, b: &mut MedianBlock) -> Option<u32> {
+        let hist = &mut b.hist[b.hstart[k]..b.hstart[k + 1]];
         let listed: u64 = hist.iter().sum();
-        let zero = self.ss - listed;
+        let zero = self.ss - listed; // stake of kept rows without an entry: score 0
         hist[0] += zero;
-        let (b, below) = find_bucket(hist, minority);
-        if shift == 0 {
-            return b as u32; // one key per bucket
+        let (bucket, below) = find_bucket(hist, self.minority);
+        b.cands[k].clear();
+        if b.shift[k] == 0 {
+            b.target[k] = u64::MAX;
+            return Some(bucket as u32);
         }
-        cands.clear();
-        cands.extend(
-            entries
-                .iter()
-                .filter(|&&(key, _)| (key >> shift) as usize == b)
-                .map(|&(key, k)| (key, self.st[k as usize])),
-        );
-        if b == 0 && zero > 0 {
-            cands.push((0, zero));
+        b.target[k] = bucket as u64;
+        b.rem[k] = self.minority - below;
+        if bucket == 0 && zero > 0 {
+            b.cands[k].push((0, zero));
         }
-        select_refine(cands, minority - below)
+        None
+    }
+
+    /// Sweep 2: the entries of each column's median bucket.
+    fn candidates(
+        &self,
+        cols: &Range<usize>,
+        cursor: &[usize],
+        block_end: &[usize],
+        b: &mut MedianBlock,
+    ) {
+        for (k, &i) in self.kept.iter().enumerate() {
+            let (rc, rv) = self.w.row(i);
+            for q in cursor[k]..block_end[k] {
+                let cc = usize::from(rc[q]) - cols.start;
+                if u64::from(rv[q] >> b.shift[cc]) == b.target[cc] {
+                    b.cands[cc].push((rv[q], self.st[k]));
+                }
+            }
+        }
     }
 }
+
+/// Candidate sets at most this large are finished by sorting.
+const SELECT_SMALL: usize = 24;
 
 /// Histogram width for `count` candidates: about one candidate per bucket, 16 to 256 buckets.
 fn hist_bits(count: usize) -> u32 {
@@ -1505,44 +1560,36 @@ fn select_refine(cands: &mut Vec<(u32, u64)>, mut target: u64) -> u32 {
     }
 }
 
-/// Steps 8–10 on the rows in place: clip each entry at its column's consensus (dropping it when
-/// the consensus is 0), then `VT_i = Σ_j W̄_ij` and the unnormalised ranks
+/// Steps 8–10: the clipped weights `W̄_ij = min(W_ij, C_j)` (0 where `C_j = 0`: RULES drops
+/// that entry, and a 0 entry adds nothing to any later sum or product while the moving average
+/// drops it, so the two are the same), `VT_i = Σ_j W̄_ij` and the unnormalised ranks
 /// `R_j = Σ_i a_i ⊗ W̄_ij`. `R_j` is also the column sum of the bond deltas of step 12, whose
-/// entries `W̄_ij ⊗ a_i` are the same products (⊗ is symmetric).
-fn clip_weights(w: &mut Rows, c: &[u64], a: &[u64], exec: Exec) -> (Vec<u64>, Vec<u64>) {
+/// entries `W̄_ij ⊗ a_i` are the same products (⊗ is symmetric). The rows are only read: step 13
+/// applies the same `min` again rather than paying for a write of the whole matrix.
+fn clip_weights(w: &Rows, c: &[u64], a: &[u64], exec: Exec) -> (Vec<u64>, Vec<u64>) {
     let n = a.len();
-    let chunks = w.chunks_mut(exec.parts);
-    let results = exec.map(chunks, |mut ch| {
+    let results = exec.map(exec.ranges(n), |rows| {
         let mut r = vec![0u64; n];
-        let mut vt = Vec::with_capacity(ch.rows.len());
-        for i in ch.rows.clone() {
-            let row = ch.row_mut(i);
-            let (lo, len, ai) = (*row.lo, *row.len, a[i]);
-            let (cols, vals) = (&mut row.cols[lo..lo + len], &mut row.vals[lo..lo + len]);
-            let (mut kept, mut sum) = (0usize, 0u64);
-            for q in 0..len {
-                let j = usize::from(cols[q]);
-                let (v, cj) = (vals[q], c[j]);
-                // w > C_j → C_j; when C_j = 0 the entry is dropped instead, and its clipped
-                // value 0 adds nothing below. Branch-free: clipping is a coin toss per entry.
-                let clipped = v.min(cj);
-                cols[kept] = cols[q];
-                vals[kept] = clipped;
-                kept += usize::from(cj != 0 || v == 0);
+        let mut vt = Vec::with_capacity(rows.len());
+        for i in rows {
+            let (cols, vals) = w.row(i);
+            let (mut sum, ai) = (0u64, a[i]);
+            for (&j, &v) in cols.iter().zip(vals) {
+                let j = usize::from(j);
+                let clipped = dec(v).min(c[j]);
                 sum += clipped;
                 r[j] += mul(ai, clipped);
             }
-            *row.len = kept;
             vt.push(sum);
         }
         (vt, r)
     });
     let (vts, rs): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    let mut r = rs.into_iter().reduce(|mut x, y| {
+    let r = rs.into_iter().reduce(|mut x, y| {
         x.iter_mut().zip(y).for_each(|(a, b)| *a += b);
         x
     });
-    (vts.concat(), r.take().unwrap_or_default())
+    (vts.concat(), r.unwrap_or_default())
 }
 
 /// Step 13's coefficients: `m = I64F64(BMA) ⊘ I64F64(10^6)`, `α = 1 − to_I32F32(m)`, `α' = 1 − α`.
@@ -1564,6 +1611,8 @@ fn recips(sums: &[u64]) -> Vec<Recip> {
 struct Ema<'a> {
     p: &'a EpochParams<'a>,
     a: &'a [u64],
+    /// The consensus, to clip the weights (step 8) on the fly.
+    c: &'a [u64],
     /// Column normalisation of the bond deltas: their sums are the ranks `R_j`.
     delta_rec: Vec<Recip>,
     /// Column normalisation of the old bonds.
@@ -1606,6 +1655,7 @@ impl Ema<'_> {
     }
 
     /// Steps 12–13 for row i, in place: `acc_j = α ⊗ (W̄_ij ⊗ a_i ⊘ R_j) + α' ⊗ (β_ij ⊘ CB_j)`
+    /// with `W̄_ij = min(W_ij, C_j)`
     /// (each side only where its entry exists; the sum is exact), kept where `acc_j > 0`,
     /// ascending j. The two uid-sorted rows are merged from the back and the result written from
     /// the end of the row's capacity, which never overtakes the unread clipped weights: after
@@ -1613,42 +1663,76 @@ impl Ema<'_> {
     /// capacity holds both rows (or all n uids). Rows with `a_i = 0` have all-zero deltas, which
     /// add nothing, so only their old bonds are read.
     fn row(&self, i: usize, row: RowMut<'_>, old: &[(u16, u16)], acc: &mut ColAcc) {
-        let (alpha, one_minus_alpha) = self.alpha;
         let ai = self.a[i];
-        let mut x = if ai > 0 { *row.len } else { 0 };
+        let wn = if ai > 0 { *row.len } else { 0 };
         let lo = *row.lo;
-        let mut y = old.len();
-        let mut t = row.cols.len();
         let (cols, vals) = (row.cols, row.vals);
-        while x > 0 || y > 0 {
-            let wj = if x > 0 {
-                i32::from(cols[lo + x - 1])
-            } else {
-                -1
-            };
-            let bj = if y > 0 { i32::from(old[y - 1].0) } else { -1 };
-            let j = wj.max(bj) as usize;
-            let mut v = 0u64;
-            if wj == j as i32 {
-                x -= 1;
-                let delta = mul(vals[lo + x], ai);
-                v += mul(alpha, self.delta_rec[j].div(delta));
+        let mut out = Emit { t: cols.len(), acc };
+        let delta = |j: usize, w: u32| {
+            let clipped = dec(w).min(self.c[j]);
+            mul(self.alpha.0, self.delta_rec[j].div(mul(clipped, ai)))
+        };
+        let bond = |j: usize, b: u16| mul(self.alpha.1, self.bond_rec[j].div(u64::from(b)));
+        if old.is_empty() {
+            for q in (lo..lo + wn).rev() {
+                let j = usize::from(cols[q]);
+                let v = delta(j, vals[q]);
+                out.push(cols, vals, j, v);
             }
-            if bj == j as i32 {
-                y -= 1;
-                let b = self.bond_rec[j].div(u64::from(old[y].1));
-                v += mul(one_minus_alpha, b);
+        } else if wn == 0 {
+            for &(j, b) in old.iter().rev() {
+                out.push(cols, vals, usize::from(j), bond(usize::from(j), b));
             }
-            if v > 0 {
-                t -= 1;
-                cols[t] = j as u16;
-                vals[t] = v;
-                acc.sum[j] += v;
-                acc.max[j] = acc.max[j].max(v);
+        } else if wn == old.len() && cols[lo..lo + wn].iter().zip(old).all(|(&c, o)| c == o.0) {
+            // The usual steady state: a validator's weights and bonds name the same uids.
+            for (q, &(_, b)) in (lo..lo + wn).zip(old).rev() {
+                let j = usize::from(cols[q]);
+                let v = delta(j, vals[q]) + bond(j, b);
+                out.push(cols, vals, j, v);
+            }
+        } else {
+            let (mut x, mut y) = (wn, old.len());
+            while x > 0 || y > 0 {
+                let wj = if x > 0 {
+                    i32::from(cols[lo + x - 1])
+                } else {
+                    -1
+                };
+                let bj = if y > 0 { i32::from(old[y - 1].0) } else { -1 };
+                let j = wj.max(bj);
+                let mut v = 0u64;
+                if wj == j {
+                    x -= 1;
+                    v += delta(j as usize, vals[lo + x]);
+                }
+                if bj == j {
+                    y -= 1;
+                    v += bond(j as usize, old[y].1);
+                }
+                out.push(cols, vals, j as usize, v);
             }
         }
-        *row.lo = t;
-        *row.len = cols.len() - t;
+        *row.lo = out.t;
+        *row.len = cols.len() - out.t;
+    }
+}
+
+/// Writes a row's moving average from the end of its capacity (see [`Ema::row`]).
+struct Emit<'a> {
+    t: usize,
+    acc: &'a mut ColAcc,
+}
+
+impl Emit<'_> {
+    #[inline(always)]
+    fn push(&mut self, cols: &mut [u16], vals: &mut [u32], j: usize, v: u64) {
+        if v > 0 {
+            self.t -= 1;
+            cols[self.t] = j as u16;
+            vals[self.t] = (v - 1) as u32; // 1 ≤ v ≤ 2^32
+            self.acc.sum[j] += v;
+            self.acc.max[j] = self.acc.max[j].max(v);
+        }
     }
 }
 
@@ -1677,13 +1761,14 @@ fn finish_bonds(
             if permit_new[i] {
                 for (&j, v) in cols.iter().zip(vals.iter_mut()) {
                     let j = usize::from(j);
-                    let b = norm[j].div(*v);
+                    let b = norm[j].div(u64::from(*v) + 1);
                     di += mul(incentive[j], b);
-                    *v = u64::from(fx::proportion_u16(upscale[j].div(b)));
+                    *v = u32::from(fx::proportion_u16(upscale[j].div(b)));
                 }
             } else {
                 for (&j, &v) in cols.iter().zip(vals.iter()) {
-                    di += mul(incentive[usize::from(j)], norm[usize::from(j)].div(v));
+                    let j = usize::from(j);
+                    di += mul(incentive[j], norm[j].div(u64::from(v) + 1));
                 }
             }
             d.push(di);
@@ -2335,7 +2420,8 @@ mod tests {
             c.weights[i] = vec![(4, 16383), (5, 32767), (6, 49149), (7, 65535)];
         }
         c.last_update = vec![1, 1, 1, 1, 0, 0, 0, 0];
-        let changes: [(u64, usize, Vec<(u16, u16)>); 4] = [
+        type Change = (u64, usize, Vec<(u16, u16)>);
+        let changes: [Change; 4] = [
             (1, 0, c.weights[0].clone()),
             (2, 0, vec![(0, 65535)]),
             (3, 1, vec![(1, 65535)]),
@@ -2476,9 +2562,8 @@ mod tests {
             for (q, &(j, v)) in sorted.iter().enumerate() {
                 let v = v.to_bits() as u64;
                 rows.cols[s + q] = j;
-                rows.vals[s + q] = v;
+                rows.vals[s + q] = enc(v);
                 if a[i] > 0 {
-                    acc.count[j as usize] += 1;
                     acc.max[j as usize] = acc.max[j as usize].max(v);
                 }
             }

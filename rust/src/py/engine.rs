@@ -187,7 +187,9 @@ impl PyEngine {
 
     /// Applies one transaction; its events are converted to Python only when asked for.
     fn submit(&mut self, tx: &[u8]) -> PyResult<PyEvents> {
-        Ok(PyEvents { events: self.inner.submit(tx).py_err()? })
+        Ok(PyEvents {
+            events: self.inner.submit(tx).py_err()?,
+        })
     }
 
     fn seal<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
