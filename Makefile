@@ -18,7 +18,7 @@ install-test: ## install the package with the test dependencies
 demo: install ## build a small synthetic chain, replay it from the log, show a metagraph
 	taostate demo
 
-test: install-test test-rust test-python ## install and run every test (Rust and Python)
+test: install-test lint test-rust test-python ## install and run every test (lint, Rust, Python)
 
 test-rust: ## Rust core unit tests (no interpreter)
 	cargo test --quiet
@@ -26,10 +26,11 @@ test-rust: ## Rust core unit tests (no interpreter)
 test-python: ## Python tests (pytest + hypothesis, profile from HYPOTHESIS_PROFILE, default ci)
 	cd tests && $(PY) -m pytest -q -p no:cacheprovider .
 
-lint: ## formatting, clippy, stub check
+lint: ## formatting, clippy, mypy, stub check
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --features python -- -D warnings
+	$(PY) -m mypy
 	$(PY) -m mypy.stubtest taostate._core
 
 bench: install ## benchmarks (see bench/README.md)

@@ -68,7 +68,8 @@ class Genesis:
             "params": dict(sorted(self.params.items())),
             "ruleset": RULESET,
         }
-        return msgpack.packb(record, use_bin_type=True)
+        packed: bytes = msgpack.packb(record, use_bin_type=True)
+        return packed
 
 
 class Receipt:
@@ -94,7 +95,8 @@ class Receipt:
 
 
 def _pack_snapshot(block: int, root: bytes, state: bytes) -> bytes:
-    return msgpack.packb([SNAPSHOT_VERSION, block, root, state], use_bin_type=True)
+    packed: bytes = msgpack.packb([SNAPSHOT_VERSION, block, root, state], use_bin_type=True)
+    return packed
 
 
 def _unpack_snapshot(data: bytes) -> tuple[int, bytes, bytes] | None:

@@ -45,7 +45,7 @@ def _state(chain: Chain, block: int | None) -> Chain | View:
 
 def _info(chain: Chain) -> tuple[dict[str, Any], list[str]]:
     subnets = chain.subnets()
-    data = {
+    data: dict[str, Any] = {
         "head": chain.head, "head_hash": chain.head_hash, "state_root": chain.state_root(),
         "total_issuance": chain.total_issuance, "total_balance": chain.total_balance,
         "total_stake": chain.total_stake, "total_locked": chain.total_locked,
@@ -74,7 +74,7 @@ def _metagraph_lines(view: Chain | View, netuid: int, limit: int = 16) -> tuple[
              f"{'uid':>4} {'hotkey':<14} {'stake τ':>14} {'rank':>6} {'trust':>6} {'cons':>6} "
              f"{'incent':>6} {'divs':>6} {'vtrust':>6} {'emission':>12} {'vp':>2}"]
     for uid in range(mg.n):
-        row = {
+        row: dict[str, Any] = {
             "uid": uid, "hotkey": mg.hotkeys[uid].ss58, "stake": int(mg.stake[uid]),
             "rank": int(mg.ranks_u16[uid]), "trust": int(mg.trust_u16[uid]),
             "consensus": int(mg.consensus_u16[uid]), "incentive": int(mg.incentive_u16[uid]),
@@ -165,7 +165,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
     who = _account_arg(args.account)
     with Chain.open(args.path, readonly=True, progress=not args.json) as chain:
         st = _state(chain, args.block)
-        data = {"account": who.ss58, "block": st.block, "free": st.balance(who),
+        data: dict[str, Any] = {"account": who.ss58, "block": st.block, "free": st.balance(who),
                 "staked": st.coldkey_stake(who)}
     _out(args, data, [f"{who.ss58} at block {data['block']}",
                       f"  free    {Balance(data['free'])}", f"  staked  {Balance(data['staked'])}"])

@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any, Final
 
 import lmdb
-import msgpack  # type: ignore[import-untyped]
+import msgpack
 
 from .errors import (
     ChainExists,

@@ -31,7 +31,7 @@ from typing import (
     dataclass_transform,
 )
 
-import msgpack  # type: ignore[import-untyped]
+import msgpack
 
 from .accounts import AccountId, AccountLike, to_account
 from .errors import InvalidTransaction
