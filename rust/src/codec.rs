@@ -45,16 +45,34 @@ impl<'a> Rd<'a> {
     fn peek(&self) -> Option<u8> {
         self.buf.first().copied()
     }
-    fn array(&mut self, what: W) -> R<u32> {
-        d::read_array_len(&mut self.buf).map_err(|_| format!("{}: expected an array", show(what)))
+    /// Every value has exactly one wire form (the shortest, as msgpack writers produce): a
+    /// transaction has one byte string and so one proposal hash.
+    fn canonical(&self, start: usize, expected: usize, what: W) -> R<()> {
+        if self.pos() - start != expected {
+            return Err(format!(
+                "{}: not in the shortest msgpack encoding",
+                show(what)
+            ));
+        }
+        Ok(())
     }
-    fn uint<T: num_traits::FromPrimitive>(&mut self, what: W, ty: &str) -> R<T> {
-        d::read_int::<T, _>(&mut self.buf).map_err(|e| match e {
+    fn array(&mut self, what: W) -> R<u32> {
+        let start = self.pos();
+        let n = d::read_array_len(&mut self.buf)
+            .map_err(|_| format!("{}: expected an array", show(what)))?;
+        self.canonical(start, header_len(n as u64, 16), what)?;
+        Ok(n)
+    }
+    fn uint<T: num_traits::FromPrimitive + Into<u64> + Copy>(&mut self, what: W, ty: &str) -> R<T> {
+        let start = self.pos();
+        let v = d::read_int::<T, _>(&mut self.buf).map_err(|e| match e {
             NumValueReadError::OutOfRange => {
                 format!("{}: integer out of range for {ty}", show(what))
             }
             _ => format!("{}: expected an unsigned integer ({ty})", show(what)),
-        })
+        })?;
+        self.canonical(start, uint_len(v.into()), what)?;
+        Ok(v)
     }
     fn u64(&mut self, what: W) -> R<u64> {
         self.uint::<u64>(what, "u64")
@@ -72,8 +90,10 @@ impl<'a> Rd<'a> {
         d::read_bool(&mut self.buf).map_err(|_| format!("{}: expected a bool", show(what)))
     }
     fn bin(&mut self, what: W) -> R<&'a [u8]> {
+        let start = self.pos();
         let n = d::read_bin_len(&mut self.buf)
             .map_err(|_| format!("{}: expected bytes (bin)", show(what)))? as usize;
+        self.canonical(start, header_len(n as u64, 0), what)?;
         if self.buf.len() < n {
             return Err(format!("{}: truncated", show(what)));
         }
@@ -82,8 +102,10 @@ impl<'a> Rd<'a> {
         Ok(h)
     }
     fn str(&mut self, what: W) -> R<&'a str> {
+        let start = self.pos();
         let n = d::read_str_len(&mut self.buf)
             .map_err(|_| format!("{}: expected a string", show(what)))? as usize;
+        self.canonical(start, str_header_len(n as u64), what)?;
         if self.buf.len() < n {
             return Err(format!("{}: truncated", show(what)));
         }
@@ -116,6 +138,37 @@ impl<'a> Rd<'a> {
             Some(0xc2) | Some(0xc3) => Ok(ParamValue::Bool(self.bool(what)?)),
             _ => Ok(ParamValue::Int(self.u64(what)?)),
         }
+    }
+}
+
+/// Length of the shortest msgpack encoding of an unsigned integer.
+fn uint_len(v: u64) -> usize {
+    match v {
+        0..=0x7f => 1,
+        0x80..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// Header length of an array (`fix_max` = 16 elements fit the fix form) or bin (no fix form:
+/// `fix_max` = 0) of length n.
+fn header_len(n: u64, fix_max: u64) -> usize {
+    match n {
+        _ if n < fix_max => 1,
+        _ if fix_max == 0 && n <= 0xff => 2,
+        _ if n <= 0xffff => 3,
+        _ => 5,
+    }
+}
+
+fn str_header_len(n: u64) -> usize {
+    match n {
+        0..=31 => 1,
+        32..=0xff => 2,
+        0x100..=0xffff => 3,
+        _ => 5,
     }
 }
 
@@ -482,6 +535,19 @@ mod tests {
             V::from(1),
         ]));
         assert!(decode_tx(&t).unwrap_err().contains("Transfer.origin"));
+    }
+
+    #[test]
+    fn non_canonical_encodings_are_refused() {
+        // amount 5 written as a uint64 instead of a positive fixint
+        let mut t = vec![0x94, 0x01, 0xc4, 32];
+        t.extend([1u8; 32]);
+        t.extend([0xc4, 32]);
+        t.extend([2u8; 32]);
+        let ok = [t.clone(), vec![0x05]].concat();
+        assert!(decode_tx(&ok).is_ok());
+        let long = [t, vec![0xcf, 0, 0, 0, 0, 0, 0, 0, 5]].concat();
+        assert!(decode_tx(&long).unwrap_err().contains("shortest"));
     }
 
     #[test]
