@@ -60,8 +60,7 @@ def test_one_class_per_rules_error() -> None:
 
 def test_catalogue_matches_rules_md() -> None:
     path = _rules_md()
-    if path is None:
-        pytest.skip("RULES.md not found next to the tests")
+    assert path is not None, "RULES.md not found: expected ../shared/RULES.md beside the checkout"
     text = path.read_text(encoding="utf-8")
     section = text.split("## 14. Error catalogue", 1)[1].split("\n## ", 1)[0]
     names: set[str] = set()
