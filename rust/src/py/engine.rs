@@ -174,9 +174,11 @@ impl PyEngine {
         events(py, self.inner.pending_events())
     }
 
+    /// Runs the next block's step (epochs included) with the GIL released; returns its events.
     fn open_block<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let was_open = self.inner.is_open();
-        self.inner.open_block().py_err()?;
+        let inner = &mut self.inner;
+        py.detach(|| inner.open_block()).py_err()?;
         let ev = if was_open {
             &[][..]
         } else {
@@ -192,8 +194,10 @@ impl PyEngine {
         })
     }
 
+    /// Seals the open block (running an empty block's step first if none is open; GIL released).
     fn seal<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let rec = self.inner.seal().py_err()?;
+        let inner = &mut self.inner;
+        let rec = py.detach(|| inner.seal()).py_err()?;
         Ok(bytes(py, &rec))
     }
 
