@@ -188,7 +188,15 @@ impl PyEngine {
     }
 
     /// Applies one transaction; its events are converted to Python only when asked for.
-    fn submit(&mut self, tx: &[u8]) -> PyResult<PyEvents> {
+    fn submit(&mut self, py: Python<'_>, tx: &[u8]) -> PyResult<PyEvents> {
+        if !self.inner.is_open() {
+            // Malformed bytes must not open the block (nothing may change): decode first.
+            crate::codec::decode_tx(tx)
+                .map_err(crate::ChainError::InvalidTransaction)
+                .py_err()?;
+            let inner = &mut self.inner;
+            py.detach(|| inner.open_block()).py_err()?;
+        }
         Ok(PyEvents {
             events: self.inner.submit(tx).py_err()?,
         })
