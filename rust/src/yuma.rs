@@ -939,7 +939,7 @@ pub(crate) struct Computed {
     pub server: Vec<u64>,
     pub validator: Vec<u64>,
     /// Step 19's stored rows (u16 values), valid for the rows that hold the new permit.
-    bonds: Rows,
+    bonds: Store,
     /// The previous permits, which decide `Clear` against `Unchanged`.
     permit_prev: Vec<bool>,
 }
@@ -959,7 +959,7 @@ impl Computed {
             validator_permit: vec![],
             server: vec![],
             validator: vec![],
-            bonds: Rows::with_capacities(std::iter::empty()),
+            bonds: Store::Sparse(Rows::with_capacities(std::iter::empty())),
             permit_prev: vec![],
         }
     }
@@ -967,13 +967,23 @@ impl Computed {
     /// Step 19's decision for row i.
     pub(crate) fn bonds_row(&self, i: usize) -> BondsRow {
         if self.validator_permit[i] {
-            let (cols, vals) = self.bonds.row(i);
-            BondsRow::Replace(
-                cols.iter()
-                    .zip(vals)
-                    .map(|(&j, &v)| (j, v as u16))
+            BondsRow::Replace(match &self.bonds {
+                Store::Sparse(rows) => {
+                    let (cols, vals) = rows.row(i);
+                    cols.iter()
+                        .zip(vals)
+                        .map(|(&j, &v)| (j, v as u16))
+                        .collect()
+                }
+                // A dense row cannot tell an entry rounded to 0 from no entry.
+                Store::Dense(m) => m
+                    .row(i)
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &v)| v != 0)
+                    .map(|(j, &v)| (j as u16, v as u16))
                     .collect(),
-            )
+            })
         } else if self.permit_prev[i] {
             BondsRow::Clear
         } else {
@@ -997,13 +1007,24 @@ impl Computed {
                     return;
                 }
             }
-            row.fill(0);
             if self.validator_permit[i] {
-                let (cols, vals) = self.bonds.row(i);
-                cols.iter()
-                    .zip(vals)
-                    .for_each(|(&j, &v)| row[j as usize] = v as u16);
-            } else if !self.permit_prev[i] {
+                match &self.bonds {
+                    Store::Sparse(rows) => {
+                        row.fill(0);
+                        let (cols, vals) = rows.row(i);
+                        cols.iter()
+                            .zip(vals)
+                            .for_each(|(&j, &v)| row[j as usize] = v as u16);
+                    }
+                    Store::Dense(m) => row
+                        .iter_mut()
+                        .zip(m.row(i))
+                        .for_each(|(o, &v)| *o = v as u16),
+                }
+                return;
+            }
+            row.fill(0);
+            if !self.permit_prev[i] {
                 old.visit(i, |j, v| row[j as usize] = v); // validated when read
             }
         };
@@ -1083,35 +1104,20 @@ where
     let s = normalized_stake(p.stake);
     let permit_new = topk(&s, usize::from(p.max_allowed_validators));
     let a = active_stake(&s, &active, p.validator_permit);
-    // Step 11 (first half, read-only): old bonds' column sums. Early, to validate all input.
-    let bond_col_sum = bond_column_sums(p, b_src, exec)?;
-    // Steps 5–6: weights (masked, row-normalised) and pre-ranks.
-    let (mut rows, loaded) = load_weights(p, w_src, b_src, &a, exec)?;
-    let r0 = &loaded.sum;
-    // Step 7: consensus.
-    let kappa = fx::div(u64::from(p.kappa) << 32, 65535u64 << 32);
-    let c = consensus(&rows, &a, &loaded, kappa, exec);
-    // Steps 8–10: clip; validator trust; ranks, trust, incentive.
-    let (vt, r) = clip_weights(&rows, &c, &a, exec);
-    let trust: Vec<u64> = r
-        .iter()
-        .zip(r0)
-        .map(|(&x, &y)| if y != 0 { fx::div(x, y) } else { 0 })
-        .collect();
-    let mut incentive = r.clone();
-    normalize_bits(&mut incentive);
-    // Steps 11–13: old bonds and bond deltas, column-normalised, and their moving average.
-    let ema = Ema {
-        p,
-        a: &a,
-        c: &c,
-        delta_rec: recips(&r),
-        bond_rec: recips(&bond_col_sum),
-        alpha: ema_alpha(p.bonds_moving_average),
+    // Steps 5–14 on the matrices: dense sources take a dense path (no uid arrays, no merges).
+    let core = if w_src.dense_row(0).is_some() && b_src.dense_row(0).is_some() {
+        dense_core(p, w_src, b_src, &a, &permit_new, exec)?
+    } else {
+        sparse_core(p, w_src, b_src, &a, &permit_new, exec)?
     };
-    let ema_cols = ema.run(&mut rows, b_src, exec);
-    // Steps 13 (normalise), 14 (dividends) and 19 (max-upscale, u16), in one pass.
-    let mut dividends = finish_bonds(&mut rows, &ema_cols, &incentive, &permit_new, exec);
+    let Core {
+        c,
+        vt,
+        trust,
+        incentive,
+        mut dividends,
+        bonds,
+    } = core;
     normalize_bits(&mut dividends);
     // Steps 15–16: emission split and rao.
     let split = emission_split(&incentive, &dividends, &s, &a);
@@ -1137,8 +1143,429 @@ where
         pruning_scores: vec_max_upscale_to_u16(&eps),
         active,
         validator_permit: permit_new,
-        bonds: rows,
+        bonds,
         permit_prev: p.validator_permit.to_vec(),
+    })
+}
+
+/// What steps 5–14 and 19 produce: consensus, validator trust, trust, incentive (normalised
+/// ranks), unnormalised dividends and the stored bonds rows.
+struct Core {
+    c: Vec<u64>,
+    vt: Vec<u64>,
+    trust: Vec<u64>,
+    incentive: Vec<u64>,
+    dividends: Vec<u64>,
+    bonds: Store,
+}
+
+/// Step 10's trust `T_j = R_j ⊘ R0_j` (0 where `R0_j = 0`) and incentive `normalise(R)`.
+fn trust_incentive(r: &[u64], r0: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    let trust: Vec<u64> = r
+        .iter()
+        .zip(r0)
+        .map(|(&x, &y)| if y != 0 { fx::div(x, y) } else { 0 })
+        .collect();
+    let mut incentive = r.to_vec();
+    normalize_bits(&mut incentive);
+    (trust, incentive)
+}
+
+/// Steps 5–14 and 19 over sparse rows.
+fn sparse_core<W, B>(
+    p: &EpochParams<'_>,
+    w_src: &W,
+    b_src: &B,
+    a: &[u64],
+    permit_new: &[bool],
+    exec: Exec,
+) -> Result<Core>
+where
+    W: RowSource + ?Sized,
+    B: RowSource + ?Sized,
+{
+    // Step 11 (first half, read-only): old bonds' column sums. Early, to validate all input.
+    let bond_col_sum = bond_column_sums(p, b_src, exec)?;
+    // Steps 5–6: weights (masked, row-normalised) and pre-ranks.
+    let (mut rows, loaded) = load_weights(p, w_src, b_src, a, exec)?;
+    // Step 7: consensus.
+    let c = consensus(&rows, a, &loaded, kappa_bits(p), exec);
+    // Steps 8–10: clip; validator trust; ranks, trust, incentive.
+    let (vt, r) = clip_weights(&rows, &c, a, exec);
+    let (trust, incentive) = trust_incentive(&r, &loaded.sum);
+    // Steps 11–13: old bonds and bond deltas, column-normalised, and their moving average.
+    let ema = Ema {
+        p,
+        a,
+        c: &c,
+        delta_rec: recips(&r),
+        bond_rec: recips(&bond_col_sum),
+        alpha: ema_alpha(p.bonds_moving_average),
+    };
+    let ema_cols = ema.run(&mut rows, b_src, exec);
+    // Steps 13 (normalise), 14 (dividends) and 19 (max-upscale, u16), in one pass.
+    let dividends = finish_bonds(&mut rows, &ema_cols, &incentive, permit_new, exec);
+    Ok(Core {
+        c,
+        vt,
+        trust,
+        incentive,
+        dividends,
+        bonds: Store::Sparse(rows),
+    })
+}
+
+/// Step 7's κ = I32F32(Kappa) ⊘ I32F32(65535).
+fn kappa_bits(p: &EpochParams<'_>) -> u64 {
+    fx::div(u64::from(p.kappa) << 32, 65535u64 << 32)
+}
+
+// =====================================================================================
+// The dense path: both matrices given as dense n×n arrays
+// =====================================================================================
+
+/// Step 19's stored bonds: sparse rows, or a dense row-major matrix.
+pub(crate) enum Store {
+    Sparse(Rows),
+    Dense(DenseMat),
+}
+
+/// A dense row-major n×n u32 matrix on the cached buffer of [`Rows`] (contents unspecified
+/// until written). It holds the normalised weights (as [`enc`] keys, 0 = no entry), then the
+/// moving average (`min(acc, 2^32 − 1)`; rows holding a larger value keep exact copies aside),
+/// then the stored bonds (u16 values) of the rows holding the new permit.
+pub(crate) struct DenseMat {
+    n: usize,
+    buffers: Buffers,
+}
+
+impl DenseMat {
+    fn new(n: usize) -> Self {
+        let mut buffers = BUFFERS
+            .try_with(|b| std::mem::take(&mut *b.borrow_mut()))
+            .unwrap_or_default();
+        if buffers.vals.len() < n * n {
+            buffers.vals.resize(n * n, 0);
+        }
+        DenseMat { n, buffers }
+    }
+
+    fn row(&self, i: usize) -> &[u32] {
+        &self.buffers.vals[i * self.n..(i + 1) * self.n]
+    }
+
+    fn all(&self) -> &[u32] {
+        &self.buffers.vals[..self.n * self.n]
+    }
+
+    /// The rows of `ranges` (consecutive, covering 0..n) as separate mutable slices.
+    fn split(&mut self, ranges: Vec<Range<usize>>) -> Vec<(Range<usize>, &mut [u32])> {
+        let n = self.n;
+        let mut rest = &mut self.buffers.vals[..n * n];
+        let mut out = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(r.len() * n);
+            out.push((r, head));
+            rest = tail;
+        }
+        out
+    }
+}
+
+impl Drop for DenseMat {
+    fn drop(&mut self) {
+        let b = &mut self.buffers;
+        if b.cols.capacity() * 2 + b.vals.capacity() * 4 <= RETAIN_BYTES {
+            let buffers = std::mem::take(b);
+            let _ = BUFFERS.try_with(|c| *c.borrow_mut() = buffers);
+        }
+    }
+}
+
+/// Step 5's normalisation of one dense row of raw weights `w` with sum `0 < S < 2^31`, in
+/// place: `q = ⌊w·2^32 / S⌋`, stored as [`enc`]. With `2^32 = A·S + B` (0 ≤ B < S),
+/// `q = w·A + ⌊w·B / S⌋`, all in u64 integers (`w·B < 2^47`), so the split is exact and needs no
+/// 128-bit division per entry. Returns the largest key of the row.
+fn normalize_dense_row(row: &mut [u32], sum: u64) -> u32 {
+    if sum == 0 {
+        return 0;
+    }
+    let (a, b) = (fx::ONE / sum, fx::ONE % sum);
+    let mut top = 0u32;
+    for v in row.iter_mut() {
+        let w = *v;
+        let frac = u64::from(w) * b / sum;
+        let q = u64::from(w) * a + frac;
+        let e = q.min(u64::from(u32::MAX)) as u32; // enc: 2^32 → u32::MAX
+        top = top.max(e);
+        *v = e;
+    }
+    top
+}
+
+/// Steps 5–14 and 19 over dense n×n sources (zero = no entry). Same arithmetic as the sparse
+/// path; entries that are absent there are zeros here, which add nothing to any sum or product.
+fn dense_core<W, B>(
+    p: &EpochParams<'_>,
+    w_src: &W,
+    b_src: &B,
+    a: &[u64],
+    permit_new: &[bool],
+    exec: Exec,
+) -> Result<Core>
+where
+    W: RowSource + ?Sized,
+    B: RowSource + ?Sized,
+{
+    let n = p.n();
+    let max_br = p.block_at_registration.iter().copied().max().unwrap_or(0);
+    // A row with LU_i > max BR has no outdated entry.
+    let clean = |i: usize| p.last_update[i] > max_br;
+    let brow = |i: usize| b_src.dense_row(i).expect("dense bonds");
+    let permit_prev = p.validator_permit;
+
+    // Step 11 (first half): old bonds' column sums (< 65536 · 65535 < 2^32 per chunk of rows).
+    let parts = exec.map(exec.ranges(n), |rows| {
+        let mut sum = vec![0u32; n];
+        for i in rows {
+            let b = brow(i);
+            if clean(i) {
+                sum.iter_mut().zip(b).for_each(|(s, &x)| *s += u32::from(x));
+            } else {
+                for (j, (s, &x)) in sum.iter_mut().zip(b).enumerate() {
+                    if !p.outdated(i, j) {
+                        *s += u32::from(x);
+                    }
+                }
+            }
+        }
+        sum
+    });
+    let mut bond_col_sum = vec![0u64; n];
+    for part in parts {
+        bond_col_sum
+            .iter_mut()
+            .zip(part)
+            .for_each(|(s, x)| *s += u64::from(x));
+    }
+    if let Some(j) = bond_col_sum.iter().position(|&x| x > i32::MAX as u64) {
+        return Err(ChainError::Fatal(format!(
+            "bonds column {j} sums to {}, overflowing I32F32",
+            bond_col_sum[j]
+        )));
+    }
+
+    // Steps 5–6: masked, row-normalised weights; pre-ranks and column maxima over a_i > 0.
+    let mut mat = DenseMat::new(n);
+    let results = exec.map(mat.split(exec.ranges(n)), |(rows, m)| -> Result<_> {
+        let (mut r0, mut mx) = (vec![0u64; n], vec![0u32; n]);
+        let mut special = Vec::with_capacity(rows.len());
+        for (k, i) in rows.clone().enumerate() {
+            if !permit_prev[i] {
+                special.push(false);
+                continue;
+            }
+            let row = &mut m[k * n..(k + 1) * n];
+            let w = w_src.dense_row(i).expect("dense weights");
+            if clean(i) {
+                row.iter_mut().zip(w).for_each(|(d, &x)| *d = u32::from(x));
+            } else {
+                for (j, (d, &x)) in row.iter_mut().zip(w).enumerate() {
+                    *d = if p.outdated(i, j) { 0 } else { u32::from(x) };
+                }
+            }
+            row[i] = 0;
+            let sum: u64 = row.iter().map(|&x| u64::from(x)).sum();
+            row_normalizer(i, sum)?;
+            let top = normalize_dense_row(row, sum);
+            let ai = a[i];
+            // A key u32::MAX (= 1.0) or a_i = 1.0 do not fit the 32×32-bit product.
+            let slow = top == u32::MAX || ai >= fx::ONE;
+            special.push(slow);
+            if ai == 0 {
+                continue;
+            }
+            if slow {
+                for ((r, x), &v) in r0.iter_mut().zip(mx.iter_mut()).zip(row.iter()) {
+                    *r += mul(ai, dec(v));
+                    *x = (*x).max(v);
+                }
+            } else {
+                for ((r, x), &v) in r0.iter_mut().zip(mx.iter_mut()).zip(row.iter()) {
+                    *r += (ai * u64::from(v)) >> 32;
+                    *x = (*x).max(v);
+                }
+            }
+        }
+        Ok((r0, mx, special))
+    });
+    let mut r0 = vec![0u64; n];
+    let mut mx = vec![0u32; n];
+    let mut special = Vec::with_capacity(n);
+    for part in results {
+        let (pr, pm, ps) = part?;
+        r0.iter_mut().zip(pr).for_each(|(s, x)| *s += x);
+        mx.iter_mut().zip(pm).for_each(|(s, x)| *s = (*s).max(x));
+        special.extend(ps);
+    }
+    let loaded = ColAcc {
+        sum: r0,
+        max: mx.into_iter().map(dec).collect(),
+    };
+
+    // Step 7: consensus.
+    let c = consensus_mat(Mat::Dense(mat.all(), n), a, &loaded, kappa_bits(p), exec);
+    let ce: Vec<u32> = c.iter().map(|&x| enc(x)).collect();
+
+    // Steps 8–10: clip; validator trust; ranks.
+    let results = exec.map(exec.ranges(n), |rows| {
+        let mut r = vec![0u64; n];
+        let mut vt = Vec::with_capacity(rows.len());
+        for i in rows {
+            if !permit_prev[i] {
+                vt.push(0);
+                continue;
+            }
+            let row = mat.row(i);
+            let ai = a[i];
+            let mut sum = 0u64;
+            if special[i] {
+                for ((r, &v), &cj) in r.iter_mut().zip(row).zip(&c) {
+                    let clipped = dec(v).min(cj);
+                    sum += clipped;
+                    *r += mul(ai, clipped);
+                }
+            } else if ai > 0 {
+                for ((r, &v), &cj) in r.iter_mut().zip(row).zip(&ce) {
+                    let clipped = u64::from(v.min(cj));
+                    sum += clipped;
+                    *r += (ai * clipped) >> 32;
+                }
+            } else {
+                sum = row
+                    .iter()
+                    .zip(&ce)
+                    .map(|(&v, &cj)| u64::from(v.min(cj)))
+                    .sum();
+            }
+            vt.push(sum);
+        }
+        (vt, r)
+    });
+    let mut r = vec![0u64; n];
+    let mut vt = Vec::with_capacity(n);
+    for (pv, pr) in results {
+        vt.extend(pv);
+        r.iter_mut().zip(pr).for_each(|(s, x)| *s += x);
+    }
+    let (trust, incentive) = trust_incentive(&r, &loaded.sum);
+
+    // Steps 11–13: `acc_ij = α ⊗ (W̄_ij ⊗ a_i ⊘ R_j) + α' ⊗ (β_ij ⊘ CB_j)`, in place.
+    let delta_rec = recips(&r);
+    let bond_rec = recips(&bond_col_sum);
+    let (alpha, alpha1) = ema_alpha(p.bonds_moving_average);
+    let results = exec.map(mat.split(exec.ranges(n)), |(rows, m)| {
+        let mut acc = ColAcc::new(n);
+        let mut tmp = vec![0u64; n];
+        let mut aside = Vec::new();
+        let mut nonzero = Vec::with_capacity(rows.len());
+        for (k, i) in rows.clone().enumerate() {
+            let row = &mut m[k * n..(k + 1) * n];
+            let b = brow(i);
+            let ai = a[i];
+            let has_w = permit_prev[i] && ai > 0;
+            let has_b = b.iter().any(|&x| x != 0);
+            if !has_w && !has_b {
+                nonzero.push(false);
+                continue;
+            }
+            nonzero.push(true);
+            if has_w {
+                for (j, (t, &v)) in tmp.iter_mut().zip(row.iter()).enumerate() {
+                    let clipped = dec(v).min(c[j]);
+                    *t = mul(alpha, delta_rec[j].div(mul(clipped, ai)));
+                }
+            } else {
+                tmp.fill(0);
+            }
+            if has_b {
+                let cl = clean(i);
+                for (j, (t, &x)) in tmp.iter_mut().zip(b).enumerate() {
+                    if cl || !p.outdated(i, j) {
+                        *t += mul(alpha1, bond_rec[j].div(u64::from(x)));
+                    }
+                }
+            }
+            let mut top = 0u64;
+            for (((d, &t), s), mx) in row
+                .iter_mut()
+                .zip(tmp.iter())
+                .zip(acc.sum.iter_mut())
+                .zip(acc.max.iter_mut())
+            {
+                *s += t;
+                *mx = (*mx).max(t);
+                top = top.max(t);
+                *d = t.min(u64::from(u32::MAX)) as u32;
+            }
+            if top >= u64::from(u32::MAX) {
+                aside.push((i, tmp.clone()));
+            }
+        }
+        (acc, aside, nonzero)
+    });
+    let mut accs = Vec::with_capacity(results.len());
+    let mut aside: Vec<Option<Vec<u64>>> = Vec::new();
+    let mut nonzero = Vec::with_capacity(n);
+    for (acc, side, nz) in results {
+        accs.push(acc);
+        for (i, v) in side {
+            if aside.is_empty() {
+                aside.resize(n, None);
+            }
+            aside[i] = Some(v);
+        }
+        nonzero.extend(nz);
+    }
+    let ema = ColAcc::merge(accs);
+
+    // Steps 13 (normalise), 14 (dividends) and 19 (max-upscale, u16), as in `finish_bonds`.
+    let norm = recips(&ema.sum);
+    let col_max: Vec<u64> = ema.max.iter().zip(&norm).map(|(&m, r)| r.div(m)).collect();
+    let upscale = recips(&col_max);
+    let results = exec.map(mat.split(exec.ranges(n)), |(rows, m)| {
+        let mut d = Vec::with_capacity(rows.len());
+        for (k, i) in rows.clone().enumerate() {
+            let row = &mut m[k * n..(k + 1) * n];
+            if !nonzero[i] {
+                if permit_new[i] {
+                    row.fill(0);
+                }
+                d.push(0);
+                continue;
+            }
+            let exact = aside.get(i).and_then(Option::as_ref);
+            let mut di = 0u64;
+            for (j, v) in row.iter_mut().enumerate() {
+                let x = exact.map_or(u64::from(*v), |e| e[j]);
+                let b = norm[j].div(x);
+                di += mul(incentive[j], b);
+                if permit_new[i] {
+                    *v = u32::from(fx::proportion_u16(upscale[j].div(b)));
+                }
+            }
+            d.push(di);
+        }
+        d
+    });
+    let dividends = results.concat();
+    Ok(Core {
+        c,
+        vt,
+        trust,
+        incentive,
+        dividends,
+        bonds: Store::Dense(mat),
     })
 }
 
@@ -1325,6 +1752,11 @@ const MEDIAN_BITS: u32 = 6;
 /// partition order cannot change the result; `weighted_median_col` (the literal recursion)
 /// cross-checks this in tests.
 fn consensus(w: &Rows, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec) -> Vec<u64> {
+    consensus_mat(Mat::Sparse(w), a, loaded, kappa, exec)
+}
+
+/// [`consensus`] over either layout.
+fn consensus_mat(w: Mat<'_>, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec) -> Vec<u64> {
     let n = a.len();
     let kept: Vec<usize> = (0..n).filter(|&i| a[i] > 0).collect();
     if kept.is_empty() {
@@ -1352,8 +1784,27 @@ fn consensus(w: &Rows, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec) -> Ve
     exec.map(parts, |blocks| ctx.blocks(blocks)).concat()
 }
 
+/// The normalised weights as the median reads them: sparse rows, or a dense row-major n×n
+/// matrix of [`enc`] keys (0 = no entry, which scores the same).
+#[derive(Clone, Copy)]
+enum Mat<'a> {
+    Sparse(&'a Rows),
+    Dense(&'a [u32], usize),
+}
+
 /// Column minima over the kept rows, absent entries counting as 0.
-fn column_minima(w: &Rows, kept: &[usize], n: usize) -> Vec<u64> {
+fn column_minima(w: Mat<'_>, kept: &[usize], n: usize) -> Vec<u64> {
+    let w = match w {
+        Mat::Sparse(w) => w,
+        Mat::Dense(m, n) => {
+            let mut min = vec![u32::MAX; n];
+            for &i in kept {
+                let row = &m[i * n..(i + 1) * n];
+                min.iter_mut().zip(row).for_each(|(x, &v)| *x = (*x).min(v));
+            }
+            return min.into_iter().map(dec).collect();
+        }
+    };
     let mut count = vec![0usize; n];
     let mut min = vec![u64::MAX; n];
     for &i in kept {
@@ -1369,7 +1820,7 @@ fn column_minima(w: &Rows, kept: &[usize], n: usize) -> Vec<u64> {
 }
 
 struct MedianCtx<'a> {
-    w: &'a Rows,
+    w: Mat<'a>,
     kept: &'a [usize],
     st: &'a [u64],
     ss: u64,
@@ -1396,11 +1847,14 @@ impl MedianCtx<'_> {
         let first = blocks.start * MEDIAN_BLOCK;
         let end = (blocks.end * MEDIAN_BLOCK).min(n);
         // Per kept row, where its entries of the current block start (rows are uid-sorted).
-        let mut cursor: Vec<usize> = self
-            .kept
-            .iter()
-            .map(|&i| self.w.row(i).0.partition_point(|&c| usize::from(c) < first))
-            .collect();
+        let mut cursor: Vec<usize> = match self.w {
+            Mat::Sparse(w) => self
+                .kept
+                .iter()
+                .map(|&i| w.row(i).0.partition_point(|&c| usize::from(c) < first))
+                .collect(),
+            Mat::Dense(..) => vec![0; self.kept.len()],
+        };
         let mut block_end = vec![0usize; self.kept.len()];
         let mut b = MedianBlock {
             shift: [0; MEDIAN_BLOCK],
@@ -1444,8 +1898,21 @@ impl MedianCtx<'_> {
         }
         b.hist.clear();
         b.hist.resize(b.hstart[cols.len()], 0);
+        if let Mat::Dense(m, n) = self.w {
+            for (k, &i) in self.kept.iter().enumerate() {
+                let x = self.st[k];
+                let seg = &m[i * n + cols.start..i * n + cols.end];
+                for (cc, &v) in seg.iter().enumerate() {
+                    b.hist[b.hstart[cc] + (v >> b.shift[cc]) as usize] += x;
+                }
+            }
+            return;
+        }
+        let Mat::Sparse(w) = self.w else {
+            unreachable!()
+        };
         for (k, &i) in self.kept.iter().enumerate() {
-            let (rc, rv) = self.w.row(i);
+            let (rc, rv) = w.row(i);
             let x = self.st[k];
             let mut q = cursor[k];
             while q < rc.len() && usize::from(rc[q]) < cols.end {
@@ -1487,8 +1954,22 @@ impl MedianCtx<'_> {
         block_end: &[usize],
         b: &mut MedianBlock,
     ) {
+        let w = match self.w {
+            Mat::Sparse(w) => w,
+            Mat::Dense(m, n) => {
+                for (k, &i) in self.kept.iter().enumerate() {
+                    let seg = &m[i * n + cols.start..i * n + cols.end];
+                    for (cc, &v) in seg.iter().enumerate() {
+                        if u64::from(v >> b.shift[cc]) == b.target[cc] {
+                            b.cands[cc].push((v, self.st[k]));
+                        }
+                    }
+                }
+                return;
+            }
+        };
         for (k, &i) in self.kept.iter().enumerate() {
-            let (rc, rv) = self.w.row(i);
+            let (rc, rv) = w.row(i);
             for q in cursor[k]..block_end[k] {
                 let cc = usize::from(rc[q]) - cols.start;
                 if u64::from(rv[q] >> b.shift[cc]) == b.target[cc] {
@@ -2976,5 +3457,67 @@ mod tests {
             assert_eq!(par.into_output(), seq);
         }
         assert_eq!(literal_epoch(&c.input()), seq);
+    }
+
+    #[test]
+    fn dense_path_matches_literal_reference() {
+        // The dense path (both matrices dense) against the literal transcription, for every
+        // execution mode; small subnets hit the rare cases (a_i = 1, a row of one entry, moving
+        // averages of exactly 1.0).
+        let rng = Rng::new(777);
+        let dense = |rows: &[Vec<(u16, u16)>], n: usize| {
+            let mut d = vec![0u16; n * n];
+            rows.iter()
+                .enumerate()
+                .for_each(|(i, r)| r.iter().for_each(|&(j, v)| d[i * n + j as usize] = v));
+            d
+        };
+        let strip_zero = |o: EpochOutput| EpochOutput {
+            bonds: o
+                .bonds
+                .into_iter()
+                .map(|b| match b {
+                    BondsRow::Replace(r) => {
+                        BondsRow::Replace(r.into_iter().filter(|e| e.1 != 0).collect())
+                    }
+                    other => other,
+                })
+                .collect(),
+            ..o
+        };
+        for round in 0..600 {
+            let n = match round % 10 {
+                0 => 60 + rng.below(250) as usize,
+                1..=4 => 1 + rng.below(4) as usize,
+                _ => 1 + rng.below(40) as usize,
+            };
+            let mut c = random_case(&rng, n);
+            if round % 3 == 0 {
+                c.bma = rng.below(3) * 500_000;
+            }
+            for _ in 0..3 {
+                let want = strip_zero(literal_epoch(&c.input()));
+                let p = params(&c);
+                let (wd, bd) = (dense(&c.weights, n), dense(&c.bonds, n));
+                let (wdr, bdr) = (DenseRows { data: &wd, n }, DenseRows { data: &bd, n });
+                let sparse = epoch_rows(&p, &c.weights[..], &c.bonds[..]).unwrap();
+                let mut want_bonds = vec![0u16; n * n];
+                sparse.write_dense_bonds(&bdr, &mut want_bonds);
+                for exec in [Exec::sequential(), Exec::parallel(3), Exec::parallel(64)] {
+                    let got = epoch_exec(&p, &wdr, &bdr, exec).unwrap();
+                    let mut got_bonds = vec![7u16; n * n];
+                    got.write_dense_bonds(&bdr, &mut got_bonds);
+                    assert_eq!(got_bonds, want_bonds, "n = {n}, exec {exec:?}");
+                    assert_eq!(
+                        strip_zero(got.into_output()),
+                        want,
+                        "n = {n}, exec {exec:?}"
+                    );
+                }
+                let out = c.run();
+                c.absorb(&out);
+                c.block += 1 + rng.below(50);
+            }
+        }
     }
 }
