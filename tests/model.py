@@ -8,12 +8,13 @@ Written from RULES.md alone (not from the Rust core). Everything is Python integ
 * accounts are their 32 raw bytes;
 * the state is a handful of dicts named after RULES §0.6.
 
-Scope: balances (§2), staking and delegation (§7), burned/sudo/root registration with replacement,
-pruning and the senate (§8 except POW `register`), subnets (§9), the hyperparameter setter and
+Scope: balances (§2), staking and delegation (§7), burned/POW/sudo/root registration with
+replacement, pruning and the senate (§8; the POW seal with a plain-Python Keccak-256 and the block
+hashes H(k) computed from the records the model itself builds), subnets (§9), the hyperparameter setter and
 `sudo_set_key` (§13.3), the calls that always fail (§13.4), weights (§10), serving (§11) and the
 whole block step (§3: A1 adjustments, A2 root epoch §5, A3 drain §6.3, A4 owner cut and subnet
-epoch §4). POW `register` and governance (§12) are out of scope: :meth:`Model.apply` raises
-:class:`OutOfScope` for them and the fuzzer does not generate them.
+epoch §4), and governance (§12: triumvirate and senate membership, proposals, votes, close with
+the Sudo dispatch of an approved transaction). :class:`OutOfScope` is raised for anything else.
 
 Transactions are duck-typed: :meth:`Model.apply` reads ``type(tx).__name__`` and the attributes of
 the RULES call (``origin``, ``hotkey``, ``amount``…); accounts are anything ``bytes()`` accepts. So
@@ -23,8 +24,12 @@ the model works on ``taostate.tx`` objects without importing taostate.
 from __future__ import annotations
 
 import copy
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgpack  # type: ignore[import-untyped]
 
 U16_MAX = 0xFFFF
 U32_MAX = 0xFFFF_FFFF
@@ -530,6 +535,66 @@ def root_epoch_values(stakes: list[int], rows: list[list[tuple[int, int]]], netu
 
 
 # --------------------------------------------------------------------------------------------- #
+# POW seal (RULES §8.3): the original Keccak-256 (not NIST SHA3), in plain Python
+
+_KECCAK_RC = [
+    0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
+    0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
+    0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
+    0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
+    0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
+    0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
+]
+_KECCAK_ROT = [[0, 36, 3, 41, 18], [1, 44, 10, 45, 2], [62, 6, 43, 15, 61],
+               [28, 55, 25, 21, 56], [27, 20, 39, 8, 14]]  # r[x][y]
+_MASK64 = (1 << 64) - 1
+
+
+def _rol(v: int, n: int) -> int:
+    return ((v << n) | (v >> (64 - n))) & _MASK64 if n else v
+
+
+def _keccak_f(a: list[list[int]]) -> list[list[int]]:
+    for rc in _KECCAK_RC:
+        c = [a[x][0] ^ a[x][1] ^ a[x][2] ^ a[x][3] ^ a[x][4] for x in range(5)]
+        d = [c[(x - 1) % 5] ^ _rol(c[(x + 1) % 5], 1) for x in range(5)]
+        a = [[a[x][y] ^ d[x] for y in range(5)] for x in range(5)]
+        b = [[0] * 5 for _ in range(5)]
+        for x in range(5):
+            for y in range(5):
+                b[y][(2 * x + 3 * y) % 5] = _rol(a[x][y], _KECCAK_ROT[x][y])
+        a = [[b[x][y] ^ ((~b[(x + 1) % 5][y]) & b[(x + 2) % 5][y]) for y in range(5)]
+             for x in range(5)]
+        a[0][0] ^= rc
+    return a
+
+
+def keccak256(data: bytes) -> bytes:
+    rate = 136
+    msg = bytearray(data)
+    msg.append(0x01)
+    while len(msg) % rate:
+        msg.append(0)
+    msg[-1] |= 0x80
+    a = [[0] * 5 for _ in range(5)]
+    for off in range(0, len(msg), rate):
+        for i in range(rate // 8):
+            a[i % 5][i // 5] ^= int.from_bytes(msg[off + 8 * i: off + 8 * i + 8], "little")
+        a = _keccak_f(a)
+    return b"".join(a[i % 5][i // 5].to_bytes(8, "little") for i in range(4))
+
+
+def seal(block_hash: bytes, nonce: int, hotkey: bytes) -> bytes:
+    """``Keccak-256(SHA-256(nonce_le_8 ‖ Keccak-256(H ‖ hotkey)))``."""
+    pre = keccak256(block_hash + hotkey)
+    return keccak256(hashlib.sha256(nonce.to_bytes(8, "little") + pre).digest())
+
+
+def blake2b_256(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=32).digest()
+
+
+# --------------------------------------------------------------------------------------------- #
 # Parameters (RULES §13)
 
 # name: (type, Default, User (after init_new_network), who)   who: "S" Sudo, "O" OwnerOrSudo
@@ -652,7 +717,8 @@ class Model:
     """The whole chain state of RULES §0.6 and its transitions."""
 
     def __init__(self, balances: dict[bytes, int], sudo: bytes,
-                 params: dict[str, int] | None = None) -> None:
+                 params: dict[str, int] | None = None, genesis_record: bytes | None = None,
+                 triumvirate: list[bytes] | None = None) -> None:
         self.free: dict[bytes, int] = {}
         for a, v in balances.items():
             if v:
@@ -673,6 +739,10 @@ class Model:
         self.last_tx_block: dict[bytes, int] = {}
         self.is_member: dict[bytes, set[int]] = {}
         self.senate: set[bytes] = set()
+        self.triumvirate: list[bytes] = [bytes(t) for t in triumvirate or []]
+        self.proposals: dict[bytes, dict[str, Any]] = {}  # hash → proposal (RULES §12)
+        self.proposal_count = 0
+        self.dispatching = False  # inside an approved proposal's Sudo dispatch
         # subnets
         self.added: set[int] = set()
         self.neurons: dict[int, Neurons] = {}
@@ -693,13 +763,19 @@ class Model:
         self.registered_at: dict[int, int] = {}
         self.axons: dict[tuple[int, bytes], dict[str, int]] = {}
         self.prometheus: dict[tuple[int, bytes], dict[str, int]] = {}
-        # blocks
+        # blocks; block hashes (RULES §8.3 H(k)) when the genesis record bytes are given
+        self.block_hashes: list[bytes] | None = (
+            None if genesis_record is None else [blake2b_256(genesis_record)])
+        self.block_txs: list[Any] = []  # wire arrays of the open block's accepted transactions
+        self.used_work: dict[bytes, int] = {}
         self.head = 0
         self.block = 0
         self.is_open = False
         # bookkeeping for the tests (not chain state)
         self.minted_past_cap = False
+        self.last_dispatch: str | None = None
         self.last_root_epoch: str | None = None
+        self.coverage: Counter[str] = Counter()  # which rule paths ran (for tuning the fuzzer)
         # genesis root network (§9.5)
         self.added.add(0)
         self.neurons[0] = Neurons()
@@ -797,9 +873,24 @@ class Model:
 
     def seal(self) -> int:
         self.open_block()
+        if self.block_hashes is not None:
+            record = msgpack.packb([1, self.block, self.block_hashes[-1], self.block_txs],
+                                   use_bin_type=True)
+            self.block_hashes.append(blake2b_256(record))
+        self.block_txs = []
         self.head = self.block
         self.is_open = False
         return self.head
+
+    def block_hash(self, k: int) -> bytes:
+        """H(k) of RULES §8.3: the hash of committed block k, zeros for the open block."""
+        assert self.block_hashes is not None, "block hashes need the genesis record"
+        return bytes(32) if k == self.block else self.block_hashes[k]
+
+    @property
+    def head_hash(self) -> bytes:
+        assert self.block_hashes is not None
+        return self.block_hashes[self.head]
 
     def step(self, blocks: int = 1) -> int:
         for _ in range(blocks):
@@ -835,6 +926,8 @@ class Model:
         for u in sorted(self.added):
             if u in self.loaded_emission:
                 tuples = self.loaded_emission.pop(u)
+                if any(h in self.delegates and v for h, _, v in tuples):
+                    self.coverage["drain_to_delegate"] += 1
                 for hotkey, server, validator in tuples:
                     self.credit(hotkey, server, validator)
                 self.total_issuance += sum(s + v for _, s, v in tuples)
@@ -871,6 +964,9 @@ class Model:
         if n == 0:
             return []
         bar = self.block_at_registration[u]
+        self.coverage["epoch"] += 1
+        if any(nr.weights.get(i) for i in range(n)):
+            self.coverage["epoch_with_weights"] += 1
         res = yuma_epoch(
             b, [self.hotkey_stake(h) for h in nr.keys],
             [nr.weights.get(i, []) for i in range(n)], [nr.bonds.get(i, []) for i in range(n)],
@@ -878,6 +974,12 @@ class Model:
             kappa=self.p(u, "kappa"), bonds_moving_average=self.p(u, "bonds_moving_average"),
             max_allowed_validators=self.p(u, "max_allowed_validators"),
             activity_cutoff=self.p(u, "activity_cutoff"), rao_emission=rao_emission)
+        if any(res.dividends):
+            self.coverage["epoch_with_dividends"] += 1
+        if any(res.consensus):
+            self.coverage["epoch_with_consensus"] += 1
+        if rao_emission:
+            self.coverage["epoch_with_emission"] += 1
         nr.active = res.active
         nr.emission = res.emission
         nr.rank, nr.trust, nr.consensus = res.rank, res.trust, res.consensus
@@ -905,8 +1007,12 @@ class Model:
             netuids, self.p(0, "kappa"), self.p(0, "rho"), self.block_emission)
         if isinstance(out, str):
             self.last_root_epoch = out
+            self.coverage["root_epoch:" + out] += 1
             return
         self.last_root_epoch = "set"
+        self.coverage["root_epoch:set" if any(out) else "root_epoch:zero"] += 1
+        if self.block_emission < INITIAL_BLOCK_EMISSION:
+            self.coverage["halved_emission"] += 1
         for u, v in zip(netuids, out):
             self.emission_values[u] = v
 
@@ -928,6 +1034,8 @@ class Model:
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
+        if self.block_hashes is not None:
+            self.block_txs.append(tx.to_wire())
 
     # §2.1
     def _tx_Transfer(self, tx: Any) -> None:
@@ -1034,7 +1142,10 @@ class Model:
         old = nr.keys[uid]
         del nr.uids[old]
         self.is_member.get(old, set()).discard(u)
+        self.coverage[f"replace_neuron:{'root' if u == 0 else 'subnet'}"] += 1
         if not self.is_member.get(old):
+            if self.hotkey_stake(old):
+                self.coverage["unstake_on_deregistration"] += 1
             self.unstake_all(old)
         nr.active[uid] = True
         nr.keys[uid] = h
@@ -1066,13 +1177,14 @@ class Model:
     def inc16(d: dict[int, int], u: int) -> None:
         d[u] = min(d.get(u, 0) + 1, U16_MAX)
 
-    def common_checks(self, u: int, h: bytes) -> None:
-        """§8.1 C1–C6 (burn path)."""
+    def common_checks(self, u: int, h: bytes, pow_path: bool = False) -> None:
+        """§8.1 C1–C6 (burn path, or POW path)."""
         if u == 0:
             raise Rejected("OperationNotPermittedonRootSubnet")
         if u not in self.added:
             raise Rejected("NetworkDoesNotExist")
-        if not self.p(u, "network_registration_allowed"):
+        flag = "network_pow_registration_allowed" if pow_path else "network_registration_allowed"
+        if not self.p(u, flag):
             raise Rejected("RegistrationDisabled")
         if self.registrations_this_block.get(u, 0) >= self.p(u, "max_registrations_per_block"):
             raise Rejected("TooManyRegistrationsThisBlock")
@@ -1104,8 +1216,39 @@ class Model:
         self.set_p(u, "rao_recycled_for_registration",
                    self.p(u, "rao_recycled_for_registration") + burn)
 
+    # §8.3
+    def _tx_Register(self, tx: Any) -> None:
+        h, u, bn, work = bytes(tx.hotkey), tx.netuid, tx.block_number, bytes(tx.work)
+        if bytes(tx.origin) != h:
+            raise Rejected("HotkeyOriginMismatch")
+        self.common_checks(u, h, pow_path=True)
+        b = self.block
+        if not bn <= b:
+            raise Rejected("InvalidWorkBlock")
+        if not b - bn < 3:
+            raise Rejected("InvalidWorkBlock")
+        if len(work) != 32:
+            raise Rejected("InvalidSeal")
+        if int.from_bytes(work, "big") * self.p(u, "difficulty") > (1 << 256) - 1:
+            raise Rejected("InvalidDifficulty")
+        if seal(self.block_hash(bn), tx.nonce, h) != work:
+            raise Rejected("InvalidSeal")
+        c = bytes(tx.coldkey)
+        self.create_account(c, h)
+        if self.owner[h] != c:
+            raise Rejected("NonAssociatedColdKey")
+        if self.p(u, "max_allowed_uids") == 0:
+            raise Rejected("NetworkDoesNotExist")
+        self.used_work[work] = b
+        self.assign_uid(u, h)
+        self.inc16(self.pow_registrations_this_interval, u)
+        self.inc16(self.registrations_this_interval, u)
+        self.inc16(self.registrations_this_block, u)
+        self.coverage["pow_register"] += 1
+
     def is_sudo(self, origin: bytes) -> bool:
-        return origin == self.sudo_key
+        """Origin ``Sudo``: the sudo key, or a call dispatched by an approved proposal."""
+        return self.dispatching or origin == self.sudo_key
 
     # §8.5
     def _tx_SudoRegister(self, tx: Any) -> None:
@@ -1163,6 +1306,8 @@ class Model:
                     raise Rejected("AlreadySenateMember")
                 self.senate.discard(last)
                 self.senate.add(h)
+                self.delete_votes(last)
+                self.coverage["senate_swap"] += 1
         else:
             if h in self.senate:
                 raise Rejected("AlreadySenateMember")
@@ -1226,6 +1371,7 @@ class Model:
             if p is None:
                 raise Rejected("AllNetworksInImmunity")
             self.remove_network(p)
+            self.coverage["prune_network"] += 1
             u = p
         self.debit_check(c, cost, "NotEnoughBalanceToStake")
         self.free[c] = self.balance(c) - cost
@@ -1365,9 +1511,146 @@ class Model:
         self.set_p(u, name, value)
 
     def _tx_SudoSetKey(self, tx: Any) -> None:
-        if bytes(tx.origin) != self.sudo_key:
+        if self.dispatching or bytes(tx.origin) != self.sudo_key:  # SudoKey only
             raise Rejected("BadOrigin")
         self.sudo_key = bytes(tx.new)
+
+    # §12 governance
+    def _require_sudo(self, tx: Any) -> None:
+        if not self.is_sudo(bytes(tx.origin)):
+            raise Rejected("BadOrigin")
+
+    def delete_votes(self, who: bytes) -> None:
+        for p in self.proposals.values():
+            p["ayes"] = [v for v in p["ayes"] if v != who]
+            p["nays"] = [v for v in p["nays"] if v != who]
+
+    def _tx_SudoTriumvirateAddMember(self, tx: Any) -> None:
+        self._require_sudo(tx)
+        member = bytes(tx.member)
+        if member in self.triumvirate:
+            raise Rejected("AlreadyTriumvirateMember")
+        if len(self.triumvirate) >= 3:
+            raise Rejected("TooManyTriumvirateMembers")
+        self.triumvirate.append(member)
+
+    def _tx_SudoTriumvirateRemoveMember(self, tx: Any) -> None:
+        self._require_sudo(tx)
+        member = bytes(tx.member)
+        if member not in self.triumvirate:
+            raise Rejected("NotTriumvirateMember")
+        self.triumvirate.remove(member)
+        self.delete_votes(member)
+
+    def _tx_SudoTriumvirateSwapMember(self, tx: Any) -> None:
+        self._require_sudo(tx)
+        old, new = bytes(tx.old), bytes(tx.new)
+        if old == new:
+            return
+        if old not in self.triumvirate:
+            raise Rejected("NotTriumvirateMember")
+        if new in self.triumvirate:
+            raise Rejected("AlreadyTriumvirateMember")
+        self.triumvirate[self.triumvirate.index(old)] = new
+        self.delete_votes(old)
+
+    def _tx_SudoSenateAddMember(self, tx: Any) -> None:
+        self._require_sudo(tx)
+        h = bytes(tx.hotkey)
+        if h in self.senate:
+            raise Rejected("AlreadySenateMember")
+        if len(self.senate) >= SENATE_MAX:
+            raise Rejected("TooManySenateMembers")
+        self.senate.add(h)
+
+    def _tx_SudoSenateRemoveMember(self, tx: Any) -> None:
+        self._require_sudo(tx)
+        h = bytes(tx.hotkey)
+        if h not in self.senate:
+            raise Rejected("NotSenateMember")
+        self.senate.discard(h)  # votes already cast stay counted
+
+    def _tx_SudoDisapproveProposal(self, tx: Any) -> None:
+        self._require_sudo(tx)
+        self.proposals.pop(bytes(tx.hash), None)
+
+    PROPOSABLE = ("SudoRegister", "SudoSetHyperparameter", "SudoTriumvirateAddMember",
+                  "SudoTriumvirateRemoveMember", "SudoTriumvirateSwapMember",
+                  "SudoSenateAddMember", "SudoSenateRemoveMember", "SudoDisapproveProposal")
+
+    def _tx_Propose(self, tx: Any) -> None:
+        a = bytes(tx.origin)
+        if a not in self.triumvirate:
+            raise Rejected("NotTriumvirateMember")
+        if tx.duration < 3600:
+            raise Rejected("WrongDuration")
+        inner = tx.transaction
+        if type(inner).__name__ not in self.PROPOSABLE or bytes(inner.origin) != bytes(32):
+            raise Rejected("BadOrigin")
+        h = blake2b_256(msgpack.packb(inner.to_wire(), use_bin_type=True))
+        if h in self.proposals:
+            raise Rejected("DuplicateProposal")
+        if len(self.proposals) >= 10:
+            raise Rejected("TooManyProposals")
+        self.proposals[h] = {
+            "tx": inner, "index": self.proposal_count, "proposer": a,
+            "threshold": len(self.senate) // 2 + 1, "ayes": [], "nays": [],
+            "end": self.block + tx.duration}
+        self.proposal_count += 1
+
+    def _open_proposal(self, h: bytes, index: int) -> dict[str, Any]:
+        p = self.proposals.get(h)
+        if p is None:
+            raise Rejected("ProposalMissing")
+        if p["index"] != index:
+            raise Rejected("WrongIndex")
+        return p
+
+    def _tx_Vote(self, tx: Any) -> None:
+        c, hk = bytes(tx.origin), bytes(tx.hotkey)
+        if self.owner.get(hk) != c:
+            raise Rejected("NonAssociatedColdKey")
+        if hk not in self.senate:
+            raise Rejected("NotSenateMember")
+        p = self._open_proposal(bytes(tx.hash), tx.index)
+        mine, other = ("ayes", "nays") if tx.approve else ("nays", "ayes")
+        if hk in p[mine]:
+            raise Rejected("DuplicateVote")
+        p[other] = [v for v in p[other] if v != hk]
+        p[mine].append(hk)
+
+    def _tx_Close(self, tx: Any) -> None:
+        h = bytes(tx.hash)
+        p = self._open_proposal(h, tx.index)
+        seats, y, x, t = len(self.senate), len(p["ayes"]), len(p["nays"]), p["threshold"]
+        if y >= t:
+            approve = True
+        elif max(seats - x, 0) < t:
+            approve = False
+        elif self.block < p["end"]:
+            raise Rejected("TooEarly")
+        else:
+            approve = False
+        self.proposals.pop(h, None)
+        self.coverage["close:approve" if approve else "close:disapprove"] += 1
+        if not approve:
+            return
+        if not 2 * y > seats:
+            self.last_dispatch = "BadOrigin"
+            return
+        inner = p["tx"]
+        saved = copy.deepcopy(self.__dict__)
+        self.dispatching = True
+        try:
+            getattr(self, "_tx_" + type(inner).__name__)(inner)
+            self.last_dispatch = None
+        except Rejected as e:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            self.last_dispatch = e.code
+        finally:
+            self.dispatching = False
+        self.coverage[f"dispatch:{self.last_dispatch or 'ok'}"] += 1
 
     # §13.4
     def _tx_SwapHotkey(self, tx: Any) -> None:
@@ -1385,7 +1668,8 @@ class Model:
         return None if nr is None else nr.uids.get(h)
 
     def accounts(self) -> list[bytes]:
-        """Every account with a non-zero balance, a non-zero stake or a hotkey (owner entry)."""
+        """Every account with a non-zero balance, a non-zero stake, or a hotkey: hotkey accounts
+        (owner entries) and the coldkeys owning them."""
         out = {a for a, v in self.free.items() if v}
         for h, st in self.stake.items():
             for c, v in st.items():
@@ -1393,6 +1677,7 @@ class Model:
                     out.add(c)
                     out.add(h)
         out.update(self.owner)
+        out.update(self.owner.values())
         return sorted(out)
 
     def axon(self, u: int, h: bytes) -> dict[str, int] | None:

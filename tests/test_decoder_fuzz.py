@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
@@ -201,7 +201,11 @@ def structured_records(draw: st.DrawFn) -> tuple[list[bytes], bytes]:
 
 # ---- tests -----------------------------------------------------------------------------------
 
-_fuzz = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Cheap inputs: at least 300 per test even under the `ci` profile.
+_DEFAULT = settings.default
+assert _DEFAULT is not None
+_fuzz = settings(max_examples=max(300, _DEFAULT.max_examples),
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def test_valid_records_apply() -> None:

@@ -365,3 +365,28 @@ def test_register_network_and_neurons() -> None:
     assert mdl.total_issuance == 10**13 - 10**9  # Burn keeps its default 10^9 (§9.3)
     assert mdl.p(1, "rao_recycled_for_registration") == 10**9
     assert mdl.total_issuance == mdl.total_balance + mdl.total_stake + mdl.total_locked
+
+
+# ---- §8.3, §15.13: the POW seal ------------------------------------------------------------
+
+
+def test_keccak_and_seal_vectors() -> None:
+    assert m.keccak256(b"").hex() == (
+        "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+    hot = b"\x01" * 32
+    assert m.keccak256(bytes(32) + hot).hex() == (
+        "d5f4f7e1d989848480236fb0a5f808d5877abf778364ae50845234dd6c1e80fc")
+    assert m.seal(bytes(32), 0, hot).hex() == (
+        "0c01140c2140983c69a6bf1c009d2f6b66ca9e60cf53b7783e5cd1ac070c5d46")
+    assert m.seal(bytes(32), 2535, hot).hex() == (
+        "003e3837aa8821c287b31a16ed677fe0a11f11568302948b0dbaacf76b5a3b87")
+
+
+def test_seal_difficulty_claims_of_15_13() -> None:
+    hot = b"\x01" * 32
+
+    def ok(nonce: int, difficulty: int) -> bool:
+        return int.from_bytes(m.seal(bytes(32), nonce, hot), "big") * difficulty < 2**256
+
+    assert ok(0, 21) and not ok(0, 22)
+    assert ok(2535, 1000) and not any(ok(n, 1000) for n in range(2535))

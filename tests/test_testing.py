@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +23,7 @@ GENESIS = ts.Genesis(balances={**{p: 1_000 * ts.TAO for p in PEOPLE[:3]}, SUDO: 
 
 
 @pytest.fixture(scope="module")
-def chain() -> ts.Chain:
+def chain() -> Iterator[ts.Chain]:
     with ts.Chain.ephemeral(GENESIS) as c:
         c.submit(tx.RegisterNetwork(origin=PEOPLE[0]))
         c.step()
@@ -177,6 +178,7 @@ def test_histories_use_the_genesis_accounts() -> None:
     def collect(h: tst.History) -> None:
         people = {ts.accounts.to_account(k, "k") for k in h.genesis.balances}
         people.add(ts.accounts.to_account(h.genesis.sudo, "sudo"))
+        people.update(ts.accounts.to_account(t, "t") for t in h.genesis.triumvirate)
         touched.extend(t.origin in people for t in h.transactions)
 
     collect()

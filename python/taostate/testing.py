@@ -229,13 +229,15 @@ def transactions(kinds: Iterable[KindLike] | None = None, *,
                  accounts: _AccountStrategy | None = None,
                  netuids: st.SearchStrategy[int] | None = None,
                  amounts: st.SearchStrategy[int] | None = None,
-                 sudo: _AccountStrategy | None = None) -> st.SearchStrategy[_tx.Tx]:
+                 sudo: _AccountStrategy | None = None,
+                 origins: _AccountStrategy | None = None) -> st.SearchStrategy[_tx.Tx]:
     """Any transaction of :mod:`taostate.tx` (or only those of ``kinds``: classes or names such as
     ``"AddStake"`` / ``"add_stake"``), well-typed by construction.
 
     ``accounts`` draws every account field (origin, hotkey, dest …; default :func:`accounts`),
     ``netuids`` the netuids (default: mostly 0–4), ``amounts`` every rao amount (default
-    :func:`amounts`), ``sudo`` the origin of Sudo calls (default: ``accounts``). A ``Propose``
+    :func:`amounts`), ``sudo`` the origin of Sudo calls (default: ``accounts``), ``origins`` the
+    origin of every other call (default: ``accounts``). A ``Propose``
     wraps a Sudo-kind transaction whose origin is (mostly) the all-zero account; weights are short
     vectors of small uids; hyperparameter names include unknown ones and values include misfits —
     so the rules have something to refuse.
@@ -244,6 +246,7 @@ def transactions(kinds: Iterable[KindLike] | None = None, *,
     nets = netuids if netuids is not None else _netuids()
     amt = amounts if amounts is not None else _amounts()
     sud = sudo if sudo is not None else acct
+    orig = origins if origins is not None else acct
     classes = sorted({_class(k) for k in (kinds if kinds is not None else _tx.KINDS.values())},
                      key=lambda c: c.KIND)
     if not classes:
@@ -266,16 +269,16 @@ def transactions(kinds: Iterable[KindLike] | None = None, *,
     def build(cls: type[_tx.Tx]) -> st.SearchStrategy[_tx.Tx]:
         name = cls.__name__
         sudo_kind = name.startswith("Sudo")
-        origin = sud if sudo_kind else acct
+        origin = sud if sudo_kind else orig
         if name == "SudoSetHyperparameter":
             return _hyperparameter(origin, nets)
         if name == "SetWeights":
             return st.builds(
                 lambda o, n, uv, vk: _tx.SetWeights(origin=o, netuid=n, uids=uv[0],
                                                     values=uv[1], version_key=vk),
-                acct, nets, weights, _u64_small())
+                orig, nets, weights, _u64_small())
         if name == "Propose":
-            return st.builds(_tx.Propose, origin=acct, transaction=st.deferred(nested),
+            return st.builds(_tx.Propose, origin=orig, transaction=st.deferred(nested),
                              duration=st.one_of(st.sampled_from([0, 3599, 3600, 3601]),
                                                 _u64_small()))
         fields: dict[str, st.SearchStrategy[Any]] = {"origin": origin}
@@ -410,9 +413,10 @@ def histories(draw: st.DrawFn, *, genesis: st.SearchStrategy[Genesis] | None = N
     """A :class:`History`: a genesis (default :func:`geneses`) and up to ``max_blocks`` blocks of
     up to ``max_txs_per_block`` transactions (of ``kinds``, default all) each.
 
-    The transactions' accounts are mostly the genesis's own (its funded accounts, its sudo key,
-    its triumvirate) plus a few hotkeys, so that transfers, stakes, registrations and sudo calls
-    act on funded state; netuids are mostly 0–4.
+    The transactions are mostly signed by the genesis's own accounts (its funded accounts, its sudo
+    key, its triumvirate; Sudo calls mostly by the sudo key) and name those accounts plus a few
+    hotkeys, so that transfers, stakes, registrations and sudo calls act on funded state; netuids
+    are mostly 0–4.
     """
     g = draw(genesis if genesis is not None else geneses())
     people = sorted({to_account(k, "balances") for k in g.balances}
@@ -421,8 +425,10 @@ def histories(draw: st.DrawFn, *, genesis: st.SearchStrategy[Genesis] | None = N
     hotkeys = [account(f"testing/hotkey/{i}") for i in range(4)]
     acct = _accounts(people + hotkeys)
     sudo = _one_in(5).flatmap(lambda rare: acct if rare else st.just(to_account(g.sudo, "sudo")))
+    signers = _one_in(4).flatmap(lambda rare: acct if rare else st.sampled_from(people))
     balances = [int(v) for v in g.balances.values()]
-    txs = transactions(kinds, accounts=acct, sudo=sudo, amounts=_amounts(around=balances[:8]))
+    txs = transactions(kinds, accounts=acct, sudo=sudo, origins=signers,
+                       amounts=_amounts(around=balances[:8]))
     n_blocks = draw(st.integers(0, max_blocks))
     blocks = [draw(st.lists(txs, max_size=max_txs_per_block)) for _ in range(n_blocks)]
     return History(genesis=g, blocks=blocks)
