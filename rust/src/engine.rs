@@ -436,49 +436,14 @@ impl Engine {
 
     /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked` and the stake totals (RULES.md §1.2).
     pub fn check_invariants(&self) -> std::result::Result<(), String> {
-        let s = &self.state;
-        let stake: u64 = s.stake.values().flat_map(|m| m.values()).sum();
-        let lhs = s.total_issuance;
-        let rhs = s.total_balance() + stake + s.total_locked();
-        if lhs != rhs {
-            return Err(format!(
-                "TotalIssuance {lhs} != balances + stake + locked {rhs}"
-            ));
-        }
-        if s.total_stake != stake {
-            return Err(format!("TotalStake {} != Σ Stake {stake}", s.total_stake));
-        }
-        for (h, m) in &s.stake {
-            let t: u64 = m.values().sum();
-            if s.total_hotkey_stake(h) != t {
-                return Err(format!("TotalHotkeyStake[{}] mismatch", hex(h)));
-            }
-        }
-        Ok(())
+        self.state.check_supply()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn genesis_bytes(balances: &[([u8; 32], u64)]) -> Vec<u8> {
-        use rmpv::Value as V;
-        let bal = balances
-            .iter()
-            .map(|(a, v)| V::Array(vec![V::Binary(a.to_vec()), V::from(*v)]))
-            .collect();
-        let m = V::Map(vec![
-            (V::from("balances"), V::Array(bal)),
-            (V::from("sudo"), V::Binary(vec![1; 32])),
-            (V::from("triumvirate"), V::Array(vec![])),
-            (V::from("params"), V::Map(vec![])),
-            (V::from("ruleset"), V::from("finney-2023")),
-        ]);
-        let mut out = Vec::new();
-        rmpv::encode::write_value(&mut out, &m).unwrap();
-        out
-    }
+    use crate::testutil::genesis_bytes;
 
     fn transfer(from: u8, to: u8, amount: u64) -> Vec<u8> {
         use rmpv::Value as V;
@@ -495,7 +460,7 @@ mod tests {
 
     #[test]
     fn live_equals_replay() {
-        let g = genesis_bytes(&[([1; 32], 10_000), ([2; 32], 1_000)]);
+        let g = genesis_bytes(&[([1; 32], 10_000), ([2; 32], 1_000)], &[]);
         let mut live = Engine::from_genesis(&g).unwrap();
         let mut records = Vec::new();
         for i in 0..5u64 {
@@ -518,9 +483,11 @@ mod tests {
 
     #[test]
     fn genesis_checks() {
-        assert!(Engine::from_genesis(&genesis_bytes(&[([1; 32], S_MAX), ([2; 32], 1)])).is_err());
-        assert!(Engine::from_genesis(&genesis_bytes(&[([1; 32], 5), ([1; 32], 1)])).is_err());
-        let e = Engine::from_genesis(&genesis_bytes(&[([1; 32], S_MAX)])).unwrap();
+        assert!(
+            Engine::from_genesis(&genesis_bytes(&[([1; 32], S_MAX), ([2; 32], 1)], &[])).is_err()
+        );
+        assert!(Engine::from_genesis(&genesis_bytes(&[([1; 32], 5), ([1; 32], 1)], &[])).is_err());
+        let e = Engine::from_genesis(&genesis_bytes(&[([1; 32], S_MAX)], &[])).unwrap();
         assert_eq!(e.state.total_issuance, S_MAX);
         assert!(e.state.subnet_exists(0));
     }

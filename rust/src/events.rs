@@ -94,3 +94,9 @@ impl Events {
         self.list.is_empty()
     }
 }
+
+impl AsRef<[Event]> for Events {
+    fn as_ref(&self) -> &[Event] {
+        &self.list
+    }
+}

@@ -344,6 +344,7 @@ mod tests {
     use super::*;
     use crate::engine::{dispatch, genesis_state};
     use crate::state::Subnet;
+    use crate::testutil::{genesis_bytes, names};
     use crate::tx::{Call, ParamValue};
     use rmpv::Value as V;
 
@@ -351,23 +352,6 @@ mod tests {
     const T1: AccountId = [10; 32];
     const T2: AccountId = [11; 32];
     const STRANGER: AccountId = [99; 32];
-
-    fn genesis_bytes(balances: &[([u8; 32], u64)]) -> Vec<u8> {
-        let bal = balances
-            .iter()
-            .map(|(a, v)| V::Array(vec![V::Binary(a.to_vec()), V::from(*v)]))
-            .collect();
-        let m = V::Map(vec![
-            (V::from("balances"), V::Array(bal)),
-            (V::from("sudo"), V::Binary(SUDO.to_vec())),
-            (V::from("triumvirate"), V::Array(vec![])),
-            (V::from("params"), V::Map(vec![])),
-            (V::from("ruleset"), V::from("finney-2023")),
-        ]);
-        let mut out = Vec::new();
-        rmpv::encode::write_value(&mut out, &m).unwrap();
-        out
-    }
 
     /// Senate hotkey k (coldkey `coldkey(k)`).
     fn senator(k: u8) -> AccountId {
@@ -381,7 +365,7 @@ mod tests {
     /// Genesis, block 100, triumvirate {T1, T2}, `senators` senate hotkeys with owners, subnet 1
     /// (tempo 360).
     fn state(senators: u8) -> State {
-        let mut s = genesis_state(&genesis_bytes(&[(SUDO, 1_000)])).unwrap();
+        let mut s = genesis_state(&genesis_bytes(&[(SUDO, 1_000)], &[])).unwrap();
         s.block = 100;
         s.triumvirate = vec![T1, T2];
         for k in 0..senators {
@@ -461,10 +445,6 @@ mod tests {
 
     fn close(s: &mut State, hash: Hash, index: u32) -> Result<Vec<Event>> {
         run(s, STRANGER, Call::Close { hash, index })
-    }
-
-    fn names(evs: &[Event]) -> Vec<&'static str> {
-        evs.iter().map(|e| e.name).collect()
     }
 
     fn field<'a>(e: &'a Event, k: &str) -> &'a Value {

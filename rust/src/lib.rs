@@ -22,6 +22,8 @@ pub mod snapshot;
 pub mod staking;
 pub mod state;
 pub mod subnets;
+#[cfg(test)]
+mod testutil;
 pub mod tx;
 pub mod weights;
 pub mod yuma;

@@ -785,6 +785,7 @@ mod tests {
 mod tx_tests {
     use super::*;
     use crate::events::Value;
+    use crate::testutil::{assert_supply, genesis_bytes, names, rule};
 
     const ALICE: AccountId = [0xA1; 32];
     const BOB: AccountId = [0xB0; 32];
@@ -792,29 +793,6 @@ mod tx_tests {
 
     fn k(b: u8) -> AccountId {
         [b; 32]
-    }
-
-    /// Genesis record bytes (as in the engine tests), with global `params`.
-    fn genesis_bytes(balances: &[(AccountId, u64)], params: &[(&str, u64)]) -> Vec<u8> {
-        use rmpv::Value as V;
-        let bal = balances
-            .iter()
-            .map(|(a, v)| V::Array(vec![V::Binary(a.to_vec()), V::from(*v)]))
-            .collect();
-        let params = params
-            .iter()
-            .map(|(name, v)| (V::from(*name), V::from(*v)))
-            .collect();
-        let m = V::Map(vec![
-            (V::from("balances"), V::Array(bal)),
-            (V::from("sudo"), V::Binary(SUDO_KEY.to_vec())),
-            (V::from("triumvirate"), V::Array(vec![])),
-            (V::from("params"), V::Map(params)),
-            (V::from("ruleset"), V::from("finney-2023")),
-        ]);
-        let mut out = Vec::new();
-        rmpv::encode::write_value(&mut out, &m).unwrap();
-        out
     }
 
     /// Genesis with balances, block 1 open, and user subnet 1 (no owner) as `init_new_network`
@@ -825,27 +803,6 @@ mod tx_tests {
         crate::subnets::init_new_network(&mut s, 1, 360);
         s.subnet_storage_mut(1).params.burn = 1000;
         s
-    }
-
-    fn rule(e: RuleError) -> Result<()> {
-        Err(ChainError::Rule(e))
-    }
-
-    fn names(ev: &Events) -> Vec<&'static str> {
-        ev.list.iter().map(|e| e.name).collect()
-    }
-
-    /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked` and the stake totals (§1.2).
-    fn assert_supply(s: &State) {
-        let stake: u64 = s.stake.values().flat_map(|m| m.values()).sum();
-        assert_eq!(
-            s.total_issuance,
-            s.total_balance() + stake + s.total_locked()
-        );
-        assert_eq!(s.total_stake, stake);
-        for (h, m) in &s.stake {
-            assert_eq!(s.total_hotkey_stake(h), m.values().sum::<u64>());
-        }
     }
 
     /// Asserts that `f` fails with `e` and changes neither the state nor the events.

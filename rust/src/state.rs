@@ -323,4 +323,38 @@ impl State {
             .find(|(n, _)| *n == k)
             .map(|(_, h)| *h)
     }
+
+    /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked`, `TotalStake = Σ Stake` and the per-hotkey
+    /// and per-coldkey stake totals (RULES.md §1.2).
+    pub fn check_supply(&self) -> std::result::Result<(), String> {
+        let stake: u64 = self.stake.values().flat_map(|m| m.values()).sum();
+        let rhs = self.total_balance() + stake + self.total_locked();
+        if self.total_issuance != rhs {
+            return Err(format!(
+                "TotalIssuance {} != balances + stake + locked {rhs}",
+                self.total_issuance
+            ));
+        }
+        if self.total_stake != stake {
+            return Err(format!(
+                "TotalStake {} != Σ Stake {stake}",
+                self.total_stake
+            ));
+        }
+        let mut by_coldkey: BTreeMap<AccountId, u64> = BTreeMap::new();
+        for (h, m) in &self.stake {
+            if self.total_hotkey_stake(h) != m.values().sum::<u64>() {
+                return Err(format!("TotalHotkeyStake mismatch for hotkey {h:02x?}"));
+            }
+            for (c, x) in m {
+                *by_coldkey.entry(*c).or_default() += x;
+            }
+        }
+        for (c, x) in &by_coldkey {
+            if self.total_coldkey_stake(c) != *x {
+                return Err(format!("TotalColdkeyStake mismatch for coldkey {c:02x?}"));
+            }
+        }
+        Ok(())
+    }
 }

@@ -262,6 +262,7 @@ mod tests {
     use super::*;
     use crate::events::Value;
     use crate::state::{AxonInfo, Subnet, EXISTENTIAL_DEPOSIT};
+    use crate::testutil::{assert_supply, names, rule};
 
     const TAO: u64 = 1_000_000_000;
     const ALICE: AccountId = [0xA1; 32];
@@ -291,23 +292,6 @@ mod tests {
             },
         );
         s
-    }
-
-    fn rule(e: RuleError) -> Result<()> {
-        Err(ChainError::Rule(e))
-    }
-
-    fn names(ev: &Events) -> Vec<&'static str> {
-        ev.list.iter().map(|e| e.name).collect()
-    }
-
-    /// Issuance = free + stake + locks (RULES.md §1.2).
-    fn assert_supply(s: &State) {
-        let stake: u64 = s.stake.values().flat_map(|m| m.values()).sum();
-        assert_eq!(
-            s.total_issuance,
-            s.total_balance() + stake + s.total_locked()
-        );
     }
 
     /// Asserts that `f` fails with `e` and changes neither the state nor the events.

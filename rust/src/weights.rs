@@ -144,20 +144,7 @@ mod tests {
     use super::*;
     use crate::engine::genesis_state;
     use crate::events::Value;
-    use rmpv::Value as V;
-
-    fn genesis_bytes() -> Vec<u8> {
-        let m = V::Map(vec![
-            (V::from("balances"), V::Array(vec![])),
-            (V::from("sudo"), V::Binary(vec![1; 32])),
-            (V::from("triumvirate"), V::Array(vec![])),
-            (V::from("params"), V::Map(vec![])),
-            (V::from("ruleset"), V::from("finney-2023")),
-        ]);
-        let mut out = Vec::new();
-        rmpv::encode::write_value(&mut out, &m).unwrap();
-        out
-    }
+    use crate::testutil::genesis_bytes;
 
     fn hk(k: u8) -> AccountId {
         [40 + k; 32]
@@ -181,7 +168,7 @@ mod tests {
     /// Block 1000. Subnet 1: uids 0..4 = hk(0..4), uid 0 holds a permit, MinAllowedWeights 2,
     /// MaxWeightsLimit 65535. Root: uids 0..2 = hk(10..12). Subnet 3 exists too.
     fn state() -> State {
-        let mut s = genesis_state(&genesis_bytes()).unwrap();
+        let mut s = genesis_state(&genesis_bytes(&[], &[])).unwrap();
         s.block = 1000;
         let mut sub = Subnet::default();
         fill(&mut sub, 0, 4);
