@@ -16,7 +16,7 @@ install-test: ## install the package with the test dependencies
 	$(PIP) install --quiet '.[test]'
 
 demo: install ## build a small synthetic chain, replay it from the log, show a metagraph
-	taostate demo
+	$(PY) -m taostate demo
 
 test: install-test lint test-rust test-python ## install and run every test (lint, Rust, Python)
 

@@ -1,0 +1,7 @@
+"""`python -m taostate …` is the `taostate` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
