@@ -179,7 +179,8 @@ class Chain(Queries):
         self.close()
 
     def close(self) -> None:
-        """Close the log. An open, unsealed block is discarded (call `step()` first to keep it)."""
+        """Close the log. An open, unsealed block is discarded (call `step()` first to keep it);
+        so are sealed blocks still buffered by an unfinished `batch()`."""
         if self._closed:
             return
         self._closed = True
