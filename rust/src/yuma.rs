@@ -2307,6 +2307,23 @@ mod tests {
     use super::*;
     use crate::fixedpoint::{I64F64, I96F32};
 
+    /// The output with stored `(j, 0)` bond entries removed (dense outputs cannot represent them).
+    fn strip_zero(o: EpochOutput) -> EpochOutput {
+        EpochOutput {
+            bonds: o
+                .bonds
+                .into_iter()
+                .map(|b| match b {
+                    BondsRow::Replace(r) => {
+                        BondsRow::Replace(r.into_iter().filter(|e| e.1 != 0).collect())
+                    }
+                    other => other,
+                })
+                .collect(),
+            ..o
+        }
+    }
+
     // ---------------------------------------------------------------------------------
     // Helpers
     // ---------------------------------------------------------------------------------
@@ -3306,19 +3323,6 @@ mod tests {
             let (wdr, bdr) = (DenseRows { data: &wd, n }, DenseRows { data: &bd, n });
             let want = epoch_rows(&p, &c.weights[..], &c.bonds[..]).unwrap();
             let want_out = want.into_output();
-            let strip_zero = |o: EpochOutput| EpochOutput {
-                bonds: o
-                    .bonds
-                    .into_iter()
-                    .map(|b| match b {
-                        BondsRow::Replace(r) => {
-                            BondsRow::Replace(r.into_iter().filter(|e| e.1 != 0).collect())
-                        }
-                        other => other,
-                    })
-                    .collect(),
-                ..o
-            };
             let got_dense = epoch_rows(&p, &wdr, &bdr).unwrap();
             let mut dense_bonds = vec![0u16; n * n];
             got_dense.write_dense_bonds(&bdr, &mut dense_bonds);
@@ -3471,19 +3475,6 @@ mod tests {
                 .enumerate()
                 .for_each(|(i, r)| r.iter().for_each(|&(j, v)| d[i * n + j as usize] = v));
             d
-        };
-        let strip_zero = |o: EpochOutput| EpochOutput {
-            bonds: o
-                .bonds
-                .into_iter()
-                .map(|b| match b {
-                    BondsRow::Replace(r) => {
-                        BondsRow::Replace(r.into_iter().filter(|e| e.1 != 0).collect())
-                    }
-                    other => other,
-                })
-                .collect(),
-            ..o
         };
         for round in 0..600 {
             let n = match round % 10 {
