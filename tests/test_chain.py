@@ -171,3 +171,19 @@ def test_halving_examples() -> None:
         assert e(issuance) == emission, issuance
     for (i, em), (_, prev) in zip(table[1:11], table[0:10]):
         assert e(i - 1) == prev, i  # exact thresholds: one rao less is still the previous level
+
+
+def test_batch_commits_sealed_blocks_when_the_block_raises(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with ts.Chain.create(path, genesis()) as chain:
+        with pytest.raises(ts.errors.InsufficientBalance):
+            with chain.batch(size=1000):
+                chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=600))
+                chain.step()
+                chain.submit(tx.Transfer(origin=CAROL, dest=BOB, amount=10**15))
+        assert chain.head == 1
+        chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=700))  # the engine and log agree
+        chain.step()
+        root = chain.state_root()
+    with ts.Chain.open(path, readonly=True) as reader:
+        assert reader.head == 2 and reader.state_root() == root

@@ -277,16 +277,20 @@ class Chain(Queries):
     @contextlib.contextmanager
     def batch(self, size: int = 10_000) -> Iterator[Chain]:
         """Within the block, `step()` buffers sealed blocks and appends them `size` at a time in one
-        write transaction (the rest at exit). Blocks are committed only when appended."""
+        write transaction (the rest at exit, also when the block exits with an exception: sealed
+        blocks are valid). Blocks are committed only when appended."""
         self._check_open()
         if self._buffer is not None:
             raise TaoStateError("batch() is already active on this chain")
         self._buffer, self._batch_size = ([], []), size
         try:
             yield self
-            self._flush()
         finally:
-            self._buffer = None
+            try:
+                if not self._closed:
+                    self._flush()
+            finally:
+                self._buffer = None
 
     def snapshot(self) -> int:
         """Store a snapshot of the committed state now (the open block, if any, is not included)."""
