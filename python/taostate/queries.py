@@ -156,7 +156,14 @@ class Queries:
     def subnets(self) -> list[int]:
         return [int(n) for n in self._engine.subnets()]
 
+    def _require_subnet(self, netuid: int) -> None:
+        from .errors import NetworkDoesNotExist
+
+        if netuid not in self._engine.subnets():
+            raise NetworkDoesNotExist(f"subnet {netuid} does not exist (existing: {self.subnets()})")
+
     def subnet(self, netuid: int) -> dict[str, Any]:
+        self._require_subnet(netuid)
         info = dict(self._engine.subnet_info(netuid))
         if info["owner"] is not None:
             info["owner"] = AccountId(info["owner"])
@@ -188,6 +195,7 @@ class Queries:
         }
 
     def metagraph(self, netuid: int) -> Metagraph:
+        self._require_subnet(netuid)
         d = self._engine.metagraph(netuid)
         n = int(d["n"])
         return Metagraph(
