@@ -356,7 +356,8 @@ class Chain(Queries):
                 checked += 1
             engine.apply_records(batch[pos:])
         root = bytes(engine.state_root())
-        if not self._engine.is_open and root != bytes(self._engine.state_root()):
+        live = self._engine
+        if not live.is_open and int(live.head) == head and root != bytes(live.state_root()):
             raise ReplayDivergence(f"block {head}: the replay differs from the live state", block=head)
         return {"head": head, "head_hash": bytes(engine.head_hash).hex(), "state_root": root.hex(),
                 "snapshots_checked": checked}
