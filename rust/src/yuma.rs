@@ -1282,20 +1282,14 @@ impl Drop for DenseMat {
     }
 }
 
-/// Step 5's normalisation of one dense row of raw weights `w` with sum `0 < S < 2^31`, in
-/// place: `q = ⌊w·2^32 / S⌋`, stored as [`enc`]. With `2^32 = A·S + B` (0 ≤ B < S),
-/// `q = w·A + ⌊w·B / S⌋`, all in u64 integers (`w·B < 2^47`), so the split is exact and needs no
-/// 128-bit division per entry. Returns the largest key of the row.
-fn normalize_dense_row(row: &mut [u32], sum: u64) -> u32 {
-    if sum == 0 {
-        return 0;
-    }
-    let (a, b) = (fx::ONE / sum, fx::ONE % sum);
+/// Step 5's normalisation of one dense row of raw weights, in place: `q = ⌊w·2^32 / S⌋` by the
+/// row's [`row_normalizer`] (the same exact reciprocal the sparse path uses, one multiplication
+/// per entry instead of a hardware division), stored as [`enc`]. Returns the largest key of
+/// the row.
+fn normalize_dense_row(row: &mut [u32], r: &Recip) -> u32 {
     let mut top = 0u32;
     for v in row.iter_mut() {
-        let w = *v;
-        let frac = u64::from(w) * b / sum;
-        let q = u64::from(w) * a + frac;
+        let q = r.div(u64::from(*v));
         let e = q.min(u64::from(u32::MAX)) as u32; // enc: 2^32 → u32::MAX
         top = top.max(e);
         *v = e;
@@ -1376,8 +1370,7 @@ where
             }
             row[i] = 0;
             let sum: u64 = row.iter().map(|&x| u64::from(x)).sum();
-            row_normalizer(i, sum)?;
-            let top = normalize_dense_row(row, sum);
+            let top = normalize_dense_row(row, &row_normalizer(i, sum)?);
             let ai = a[i];
             // A key u32::MAX (= 1.0) or a_i = 1.0 do not fit the 32×32-bit product.
             let slow = top == u32::MAX || ai >= fx::ONE;
@@ -1862,7 +1855,7 @@ impl MedianCtx<'_> {
             target: [0; MEDIAN_BLOCK],
             rem: [0; MEDIAN_BLOCK],
             hist: Vec::new(),
-            cands: vec![Vec::new(); MEDIAN_BLOCK],
+            cands: take_cands(),
         };
         let mut done = [None; MEDIAN_BLOCK];
         let mut out = Vec::with_capacity(end.saturating_sub(first));
@@ -1879,6 +1872,7 @@ impl MedianCtx<'_> {
             }
             cursor.copy_from_slice(&block_end);
         }
+        keep_cands(b.cands);
         out
     }
 
@@ -1978,6 +1972,33 @@ impl MedianCtx<'_> {
             }
         }
     }
+}
+
+thread_local! {
+    /// Candidate lists kept per thread between epochs, so that a block's 1024 columns do not
+    /// allocate theirs afresh each time (every list is cleared before use, so old contents
+    /// never matter). Lists that grew beyond [`CANDS_RETAIN`] entries are released instead.
+    static MEDIAN_CANDS: std::cell::RefCell<Vec<Vec<(u32, u64)>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+const CANDS_RETAIN: usize = 256;
+
+fn take_cands() -> Vec<Vec<(u32, u64)>> {
+    let mut cands = MEDIAN_CANDS
+        .try_with(|c| std::mem::take(&mut *c.borrow_mut()))
+        .unwrap_or_default();
+    cands.resize_with(MEDIAN_BLOCK, Vec::new);
+    cands
+}
+
+fn keep_cands(mut cands: Vec<Vec<(u32, u64)>>) {
+    for c in &mut cands {
+        if c.capacity() > CANDS_RETAIN {
+            *c = Vec::new();
+        }
+    }
+    let _ = MEDIAN_CANDS.try_with(|c| *c.borrow_mut() = cands);
 }
 
 /// Candidate sets at most this large are finished by sorting.

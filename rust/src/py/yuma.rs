@@ -6,7 +6,7 @@
 
 use numpy::ndarray::Axis;
 use numpy::{
-    IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -187,14 +187,22 @@ fn epoch<'py>(
     };
     let n = params.stake.len();
     let (w, b) = (weights.source("weights", n)?, bonds.source("bonds", n)?);
-    let (out, dense_bonds) = py
-        .detach(|| -> Result<_, ChainError> {
+    // The bonds output is numpy's own array, written in place: numpy's allocator asks for
+    // transparent huge pages on large buffers, so the n×n result costs a few page faults
+    // instead of one per 4 KiB (a fresh `Vec` handed over would fault on every page).
+    let bonds_out = PyArray2::<u16>::zeros(py, [n, n], false);
+    let out = {
+        let mut rw = bonds_out.readwrite();
+        let dense = rw
+            .as_slice_mut()
+            .map_err(|_| PyRuntimeError::new_err("bonds output is not contiguous"))?;
+        py.detach(|| -> Result<_, ChainError> {
             let out = yuma::epoch_rows(&params, &w, &b)?;
-            let mut dense = vec![0u16; n * n];
-            out.write_dense_bonds(&b, &mut dense);
-            Ok((out, dense))
+            out.write_dense_bonds(&b, dense);
+            Ok(out)
         })
-        .map_err(to_py_err)?;
+        .map_err(to_py_err)?
+    };
     let d = PyDict::new(py);
     d.set_item("active", out.active.into_pyarray(py))?;
     d.set_item("validator_permit", out.validator_permit.into_pyarray(py))?;
@@ -208,7 +216,7 @@ fn epoch<'py>(
     d.set_item("emission", out.emission.into_pyarray(py))?;
     d.set_item("server_emission", out.server.into_pyarray(py))?;
     d.set_item("validator_emission", out.validator.into_pyarray(py))?;
-    d.set_item("bonds", dense_bonds.into_pyarray(py).reshape([n, n])?)?;
+    d.set_item("bonds", bonds_out)?;
     Ok(d)
 }
 
