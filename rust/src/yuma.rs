@@ -71,7 +71,7 @@ pub struct EpochInput<'a> {
 }
 
 /// Outputs of the subnet epoch (RULES §4.2 steps 16–20). u16 fields are stored proportions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EpochOutput {
     pub active: Vec<bool>,
     pub emission: Vec<u64>,
@@ -926,18 +926,8 @@ impl EpochParams<'_> {
 
 /// The epoch's results before they are shaped into [`EpochOutput`] (or a dense bonds matrix).
 pub(crate) struct Computed {
-    pub active: Vec<bool>,
-    pub emission: Vec<u64>,
-    pub rank: Vec<u16>,
-    pub trust: Vec<u16>,
-    pub consensus: Vec<u16>,
-    pub incentive: Vec<u16>,
-    pub dividends: Vec<u16>,
-    pub validator_trust: Vec<u16>,
-    pub pruning_scores: Vec<u16>,
-    pub validator_permit: Vec<bool>,
-    pub server: Vec<u64>,
-    pub validator: Vec<u64>,
+    /// Every output but `bonds` (left empty: the rows are decided from `bonds` below).
+    pub out: EpochOutput,
     /// Step 19's stored rows (u16 values), valid for the rows that hold the new permit.
     bonds: Store,
     /// The previous permits, which decide `Clear` against `Unchanged`.
@@ -947,18 +937,7 @@ pub(crate) struct Computed {
 impl Computed {
     fn empty() -> Self {
         Computed {
-            active: vec![],
-            emission: vec![],
-            rank: vec![],
-            trust: vec![],
-            consensus: vec![],
-            incentive: vec![],
-            dividends: vec![],
-            validator_trust: vec![],
-            pruning_scores: vec![],
-            validator_permit: vec![],
-            server: vec![],
-            validator: vec![],
+            out: EpochOutput::default(),
             bonds: Store::Sparse(Rows::with_capacities(std::iter::empty())),
             permit_prev: vec![],
         }
@@ -966,7 +945,7 @@ impl Computed {
 
     /// Step 19's decision for row i.
     pub(crate) fn bonds_row(&self, i: usize) -> BondsRow {
-        if self.validator_permit[i] {
+        if self.out.validator_permit[i] {
             BondsRow::Replace(match &self.bonds {
                 Store::Sparse(rows) => {
                     let (cols, vals) = rows.row(i);
@@ -995,19 +974,19 @@ impl Computed {
     /// initial contents): new rows where replaced, zeros where cleared, `old` where unchanged.
     #[cfg_attr(not(feature = "python"), allow(dead_code))]
     pub(crate) fn write_dense_bonds<B: RowSource + ?Sized>(&self, old: &B, out: &mut [u16]) {
-        let n = self.validator_permit.len();
+        let n = self.out.validator_permit.len();
         debug_assert_eq!(out.len(), n * n);
         if n == 0 {
             return;
         }
         let write = |(i, row): (usize, &mut [u16])| {
-            if !self.validator_permit[i] && !self.permit_prev[i] {
+            if !self.out.validator_permit[i] && !self.permit_prev[i] {
                 if let Some(dense) = old.dense_row(i) {
                     row.copy_from_slice(dense);
                     return;
                 }
             }
-            if self.validator_permit[i] {
+            if self.out.validator_permit[i] {
                 match &self.bonds {
                     Store::Sparse(rows) => {
                         row.fill(0);
@@ -1036,24 +1015,10 @@ impl Computed {
     }
 
     fn into_output(self) -> EpochOutput {
-        let bonds = (0..self.validator_permit.len())
+        let bonds = (0..self.out.validator_permit.len())
             .map(|i| self.bonds_row(i))
             .collect();
-        EpochOutput {
-            active: self.active,
-            emission: self.emission,
-            rank: self.rank,
-            trust: self.trust,
-            consensus: self.consensus,
-            incentive: self.incentive,
-            dividends: self.dividends,
-            validator_trust: self.validator_trust,
-            pruning_scores: self.pruning_scores,
-            validator_permit: self.validator_permit,
-            bonds,
-            server: self.server,
-            validator: self.validator,
-        }
+        EpochOutput { bonds, ..self.out }
     }
 }
 
@@ -1131,18 +1096,21 @@ where
     // Step 18: writes (as u16 proportions).
     let prop = |v: &[u64]| -> Vec<u16> { v.iter().map(|&x| fx::proportion_u16(x)).collect() };
     Ok(Computed {
-        emission: to_rao(&split.combined),
-        server: to_rao(&split.server),
-        validator: to_rao(&split.validator),
-        rank: prop(&incentive),
-        trust: prop(&trust),
-        consensus: prop(&c),
-        incentive: prop(&incentive),
-        dividends: prop(&dividends),
-        validator_trust: prop(&vt),
-        pruning_scores: vec_max_upscale_to_u16(&eps),
-        active,
-        validator_permit: permit_new,
+        out: EpochOutput {
+            emission: to_rao(&split.combined),
+            server: to_rao(&split.server),
+            validator: to_rao(&split.validator),
+            rank: prop(&incentive),
+            trust: prop(&trust),
+            consensus: prop(&c),
+            incentive: prop(&incentive),
+            dividends: prop(&dividends),
+            validator_trust: prop(&vt),
+            pruning_scores: vec_max_upscale_to_u16(&eps),
+            active,
+            validator_permit: permit_new,
+            bonds: Vec::new(),
+        },
         bonds,
         permit_prev: p.validator_permit.to_vec(),
     })

@@ -199,7 +199,7 @@ fn epoch<'py>(
         py.detach(|| -> Result<_, ChainError> {
             let out = yuma::epoch_rows(&params, &w, &b)?;
             out.write_dense_bonds(&b, dense);
-            Ok(out)
+            Ok(out.out)
         })
         .map_err(to_py_err)?
     };
