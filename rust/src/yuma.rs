@@ -31,6 +31,9 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+mod kernels;
+use kernels::{Divisor, Divisors, EmaCols, EmaRow, FinishCols};
+
 use crate::error::{ChainError, Result};
 use crate::fixedpoint::I32F32;
 
@@ -1250,23 +1253,9 @@ impl Drop for DenseMat {
     }
 }
 
-/// Step 5's normalisation of one dense row of raw weights, in place: `q = ⌊w·2^32 / S⌋` by the
-/// row's [`row_normalizer`] (the same exact reciprocal the sparse path uses, one multiplication
-/// per entry instead of a hardware division), stored as [`enc`]. Returns the largest key of
-/// the row.
-fn normalize_dense_row(row: &mut [u32], r: &Recip) -> u32 {
-    let mut top = 0u32;
-    for v in row.iter_mut() {
-        let q = r.div(u64::from(*v));
-        let e = q.min(u64::from(u32::MAX)) as u32; // enc: 2^32 → u32::MAX
-        top = top.max(e);
-        *v = e;
-    }
-    top
-}
-
 /// Steps 5–14 and 19 over dense n×n sources (zero = no entry). Same arithmetic as the sparse
 /// path; entries that are absent there are zeros here, which add nothing to any sum or product.
+/// The per-row work is done by the SIMD kernels of [`kernels`].
 fn dense_core<W, B>(
     p: &EpochParams<'_>,
     w_src: &W,
@@ -1321,53 +1310,31 @@ where
     let mut mat = DenseMat::new(n);
     let results = exec.map(mat.split(exec.ranges(n)), |(rows, m)| -> Result<_> {
         let (mut r0, mut mx) = (vec![0u64; n], vec![0u32; n]);
-        let mut special = Vec::with_capacity(rows.len());
         for (k, i) in rows.clone().enumerate() {
             if !permit_prev[i] {
-                special.push(false);
-                continue;
+                continue; // the row stays unwritten: no later pass reads it
             }
             let row = &mut m[k * n..(k + 1) * n];
-            let w = w_src.dense_row(i).expect("dense weights");
-            if clean(i) {
-                row.iter_mut().zip(w).for_each(|(d, &x)| *d = u32::from(x));
-            } else {
-                for (j, (d, &x)) in row.iter_mut().zip(w).enumerate() {
-                    *d = if p.outdated(i, j) { 0 } else { u32::from(x) };
+            let mut sum = kernels::load_row(w_src.dense_row(i).expect("dense weights"), row);
+            sum -= u64::from(std::mem::take(&mut row[i]));
+            if !clean(i) {
+                for (j, v) in row.iter_mut().enumerate() {
+                    if p.outdated(i, j) {
+                        sum -= u64::from(std::mem::take(v));
+                    }
                 }
             }
-            row[i] = 0;
-            let sum: u64 = row.iter().map(|&x| u64::from(x)).sum();
-            let top = normalize_dense_row(row, &row_normalizer(i, sum)?);
-            let ai = a[i];
-            // A key u32::MAX (= 1.0) or a_i = 1.0 do not fit the 32×32-bit product.
-            let slow = top == u32::MAX || ai >= fx::ONE;
-            special.push(slow);
-            if ai == 0 {
-                continue;
-            }
-            if slow {
-                for ((r, x), &v) in r0.iter_mut().zip(mx.iter_mut()).zip(row.iter()) {
-                    *r += mul(ai, dec(v));
-                    *x = (*x).max(v);
-                }
-            } else {
-                for ((r, x), &v) in r0.iter_mut().zip(mx.iter_mut()).zip(row.iter()) {
-                    *r += (ai * u64::from(v)) >> 32;
-                    *x = (*x).max(v);
-                }
-            }
+            let d = Divisor::new(checked_row_sum(i, sum)?);
+            kernels::normalize_row(row, d, a[i], &mut r0, &mut mx);
         }
-        Ok((r0, mx, special))
+        Ok((r0, mx))
     });
     let mut r0 = vec![0u64; n];
     let mut mx = vec![0u32; n];
-    let mut special = Vec::with_capacity(n);
     for part in results {
-        let (pr, pm, ps) = part?;
+        let (pr, pm) = part?;
         r0.iter_mut().zip(pr).for_each(|(s, x)| *s += x);
         mx.iter_mut().zip(pm).for_each(|(s, x)| *s = (*s).max(x));
-        special.extend(ps);
     }
     let loaded = ColAcc {
         sum: r0,
@@ -1376,41 +1343,16 @@ where
 
     // Step 7: consensus.
     let c = consensus_mat(Mat::Dense(mat.all(), n), a, &loaded, kappa_bits(p), exec);
-    let ce: Vec<u32> = c.iter().map(|&x| enc(x)).collect();
 
     // Steps 8–10: clip; validator trust; ranks.
     let results = exec.map(exec.ranges(n), |rows| {
         let mut r = vec![0u64; n];
-        let mut vt = Vec::with_capacity(rows.len());
-        for i in rows {
-            if !permit_prev[i] {
-                vt.push(0);
-                continue;
-            }
-            let row = mat.row(i);
-            let ai = a[i];
-            let mut sum = 0u64;
-            if special[i] {
-                for ((r, &v), &cj) in r.iter_mut().zip(row).zip(&c) {
-                    let clipped = dec(v).min(cj);
-                    sum += clipped;
-                    *r += mul(ai, clipped);
-                }
-            } else if ai > 0 {
-                for ((r, &v), &cj) in r.iter_mut().zip(row).zip(&ce) {
-                    let clipped = u64::from(v.min(cj));
-                    sum += clipped;
-                    *r += (ai * clipped) >> 32;
-                }
-            } else {
-                sum = row
-                    .iter()
-                    .zip(&ce)
-                    .map(|(&v, &cj)| u64::from(v.min(cj)))
-                    .sum();
-            }
-            vt.push(sum);
-        }
+        let vt: Vec<u64> = rows
+            .map(|i| match permit_prev[i] {
+                true => kernels::clip_row(mat.row(i), &c, a[i], &mut r),
+                false => 0,
+            })
+            .collect();
         (vt, r)
     });
     let mut r = vec![0u64; n];
@@ -1422,55 +1364,42 @@ where
     let (trust, incentive) = trust_incentive(&r, &loaded.sum);
 
     // Steps 11–13: `acc_ij = α ⊗ (W̄_ij ⊗ a_i ⊘ R_j) + α' ⊗ (β_ij ⊘ CB_j)`, in place.
-    let delta_rec = recips(&r);
-    let bond_rec = recips(&bond_col_sum);
-    let (alpha, alpha1) = ema_alpha(p.bonds_moving_average);
+    let (delta, bond) = (Divisors::new(&r), Divisors::new(&bond_col_sum));
+    let ema_cols = EmaCols {
+        c: &c,
+        delta: &delta,
+        bond: &bond,
+        alpha: ema_alpha(p.bonds_moving_average),
+    };
     let results = exec.map(mat.split(exec.ranges(n)), |(rows, m)| {
         let mut acc = ColAcc::new(n);
-        let mut tmp = vec![0u64; n];
+        let (mut vals, mut masked) = (vec![0u64; n], Vec::new());
         let mut aside = Vec::new();
         let mut nonzero = Vec::with_capacity(rows.len());
         for (k, i) in rows.clone().enumerate() {
             let row = &mut m[k * n..(k + 1) * n];
             let b = brow(i);
-            let ai = a[i];
-            let has_w = permit_prev[i] && ai > 0;
+            let has_w = permit_prev[i] && a[i] > 0;
             let has_b = b.iter().any(|&x| x != 0);
+            nonzero.push(has_w || has_b);
             if !has_w && !has_b {
-                nonzero.push(false);
                 continue;
             }
-            nonzero.push(true);
-            if has_w {
-                for (j, (t, &v)) in tmp.iter_mut().zip(row.iter()).enumerate() {
-                    let clipped = dec(v).min(c[j]);
-                    *t = mul(alpha, delta_rec[j].div(mul(clipped, ai)));
-                }
+            let b = if has_b && !clean(i) {
+                masked.clear();
+                masked.extend((0..n).map(|j| if p.outdated(i, j) { 0 } else { b[j] }));
+                &masked[..]
             } else {
-                tmp.fill(0);
-            }
-            if has_b {
-                let cl = clean(i);
-                for (j, (t, &x)) in tmp.iter_mut().zip(b).enumerate() {
-                    if cl || !p.outdated(i, j) {
-                        *t += mul(alpha1, bond_rec[j].div(u64::from(x)));
-                    }
-                }
-            }
-            let mut top = 0u64;
-            for (((d, &t), s), mx) in row
-                .iter_mut()
-                .zip(tmp.iter())
-                .zip(acc.sum.iter_mut())
-                .zip(acc.max.iter_mut())
-            {
-                *s += t;
-                *mx = (*mx).max(t);
-                top = top.max(t);
-                *d = t.min(u64::from(u32::MAX)) as u32;
-            }
+                b
+            };
+            let ema_row = EmaRow {
+                weights: has_w.then_some((&row[..], a[i])),
+                bonds: has_b.then_some(b),
+            };
+            kernels::ema_row(&ema_row, &ema_cols, &mut vals);
+            let top = kernels::store_row(&vals, row, &mut acc.sum, &mut acc.max);
             if top >= u64::from(u32::MAX) {
-                aside.push((i, tmp.clone()));
+                aside.push((i, vals.clone())); // holds 2^32, which u32 cannot
             }
         }
         (acc, aside, nonzero)
@@ -1491,31 +1420,33 @@ where
     let ema = ColAcc::merge(accs);
 
     // Steps 13 (normalise), 14 (dividends) and 19 (max-upscale, u16), as in `finish_bonds`.
-    let norm = recips(&ema.sum);
-    let col_max: Vec<u64> = ema.max.iter().zip(&norm).map(|(&m, r)| r.div(m)).collect();
-    let upscale = recips(&col_max);
+    let norm = Divisors::new(&ema.sum);
+    let col_max: Vec<u64> = ema
+        .max
+        .iter()
+        .enumerate()
+        .map(|(j, &m)| norm.div(j, m))
+        .collect();
+    let upscale = Divisors::new(&col_max);
+    let finish_cols = FinishCols {
+        norm: &norm,
+        incentive: &incentive,
+        upscale: &upscale,
+    };
     let results = exec.map(mat.split(exec.ranges(n)), |(rows, m)| {
         let mut d = Vec::with_capacity(rows.len());
         for (k, i) in rows.clone().enumerate() {
             let row = &mut m[k * n..(k + 1) * n];
-            if !nonzero[i] {
+            d.push(if !nonzero[i] {
                 if permit_new[i] {
                     row.fill(0);
                 }
-                d.push(0);
-                continue;
-            }
-            let exact = aside.get(i).and_then(Option::as_ref);
-            let mut di = 0u64;
-            for (j, v) in row.iter_mut().enumerate() {
-                let x = exact.map_or(u64::from(*v), |e| e[j]);
-                let b = norm[j].div(x);
-                di += mul(incentive[j], b);
-                if permit_new[i] {
-                    *v = u32::from(fx::proportion_u16(upscale[j].div(b)));
-                }
-            }
-            d.push(di);
+                0
+            } else if let Some(exact) = aside.get(i).and_then(Option::as_ref) {
+                kernels::finish_row_exact(exact, row, &finish_cols, permit_new[i])
+            } else {
+                kernels::finish_row(row, &finish_cols, permit_new[i])
+            });
         }
         d
     });
@@ -1682,13 +1613,18 @@ where
 /// Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the value
 /// 2^32 − 1 never occurs, and [`enc`] stores the quotients in u32.
 fn row_normalizer(i: usize, sum: u64) -> Result<Recip> {
+    // Recip(0) is the identity; all values of a zero-sum row are 0.
+    Ok(Recip::new(checked_row_sum(i, sum)?))
+}
+
+/// A raw weights row sum, which must be an I32F32 (below 2^31).
+fn checked_row_sum(i: usize, sum: u64) -> Result<u64> {
     if sum > i32::MAX as u64 {
         return Err(ChainError::Fatal(format!(
             "weights row {i} sums to {sum}, overflowing I32F32"
         )));
     }
-    // Recip(0) is the identity; all values of a zero-sum row are 0.
-    Ok(Recip::new(sum))
+    Ok(sum)
 }
 
 /// Columns per block of the median sweeps in [`consensus`]: wide enough that each row's segment

@@ -1,0 +1,543 @@
+//! Row kernels of the dense epoch path (`dense_core` in `yuma.rs`): the §0.3 arithmetic of
+//! steps 5–14 and 19 over one row of an n×n matrix, written so that the compiler turns it into
+//! SIMD code.
+//!
+//! * No 128-bit products: every product multiplies two 32-bit halves (one `vpmuludq` lane).
+//!   Operands are I32F32 proportions in `[0, 2^32]` (bits of `[0, 1]`); the one 33-bit value,
+//!   1.0 = 2^32, is handled with masks ([`mul`]).
+//! * No hardware division: a division `⌊x·2^32 / d⌋` by a per-column (or per-row) divisor is
+//!   Granlund & Montgomery's multiply-shift ([`Divisor`]), with the two shifts per divisor so
+//!   that every divisor — 1 included — takes the same branch-free formula.
+//! * No branches inside the loops: choices per row are made before the loop.
+//!
+//! Each public kernel is compiled for AVX-512, AVX2 and the baseline, and the best one the CPU
+//! supports is picked at run time (`multiversion`). Every version executes the same integer
+//! operations, so the results never depend on the machine; the unit tests below pin each helper
+//! to its 128-bit definition and each kernel to a scalar transcription, and `yuma.rs` tests the
+//! whole dense path against a literal port of the reference.
+
+use multiversion::multiversion;
+
+/// The bits of 1.0.
+pub const ONE: u64 = 1 << 32;
+const LO: u64 = 0xffff_ffff;
+
+/// `a ⊗ b` = ⌊a·b / 2^32⌋ for `a, b ≤ 2^32`, with 32×32-bit products only.
+///
+/// With `a = ah·2^32 + al` (ah ∈ {0, 1}, and al = 0 when ah = 1) and the same for b:
+/// `a·b / 2^32 = al·bl / 2^32 + ah·bl + bh·al + ah·bh·2^32`; only the first term has a fraction.
+#[inline(always)]
+pub fn mul(a: u64, b: u64) -> u64 {
+    debug_assert!(a <= ONE && b <= ONE);
+    let (al, bl) = (a & LO, b & LO);
+    let ah = (a >> 32).wrapping_neg(); // all ones when a = 2^32
+    let bh = (b >> 32).wrapping_neg();
+    ((al * bl) >> 32) + (bl & ah) + (al & bh) + (ah & bh & ONE)
+}
+
+/// Key of a normalised weight (see `fx::enc`) back to its bits: `u32::MAX` is 1.0.
+#[inline(always)]
+fn dec(e: u32) -> u64 {
+    u64::from(e) + u64::from(e == u32::MAX)
+}
+
+/// `to_u16(x ⊗ 65535)` of a proportion `x ≤ 2^32`: ⌊x·65535 / 2^32⌋ (x·65535 < 2^48).
+#[inline(always)]
+fn proportion_u16(x: u64) -> u32 {
+    (((x << 16) - x) >> 32) as u32
+}
+
+/// Division by an invariant divisor d ≥ 1: `div(x) = ⌊x·2^32 / d⌋` for `x ≤ 2^32` (exact; the
+/// caller guarantees the quotient fits 64 bits, which every epoch use does, with `x ≤ d`).
+///
+/// For `x < 2^32` the numerator `n = x·2^32` is below 2^64 and, with `ℓ = ⌈log2 d⌉` and
+/// `m = ⌊2^64·(2^ℓ − d)/d⌋ + 1`, `t = ⌊m·n / 2^64⌋` and
+/// `q = (t + ((n − t) >> min(ℓ, 1))) >> max(ℓ − 1, 0)` is exact (Granlund & Montgomery 1994,
+/// fig. 4.1). `m < 2^64` is split in 32-bit halves so that `t = x·m_hi + ⌊x·m_lo / 2^32⌋`
+/// needs only 32×32-bit products. The numerator 2^32 (x = 1.0) takes `⌊2^64 / d⌋`, kept
+/// aside. `d = 0` is taken as `d = 2^32`, the identity: what `normalise` and the max-upscale do
+/// with a zero sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Divisor {
+    m_lo: u32,
+    m_hi: u32,
+    s1: u32,
+    s2: u32,
+    full: u64,
+}
+
+impl Divisor {
+    pub fn new(d: u64) -> Self {
+        let d = if d == 0 { ONE } else { d };
+        let l = 64 - (d - 1).leading_zeros(); // ⌈log2 d⌉
+        let d128 = u128::from(d);
+        let m = ((((1u128 << l) - d128) << 64) / d128) as u64 + 1;
+        Divisor {
+            m_lo: m as u32,
+            m_hi: (m >> 32) as u32,
+            s1: l.min(1),
+            s2: l.saturating_sub(1),
+            // 2^64 / 1 does not fit; x = 2^32 > d = 1 never occurs (x ≤ d).
+            full: u64::try_from((1u128 << 64) / d128).unwrap_or(u64::MAX),
+        }
+    }
+
+    #[inline(always)]
+    pub fn div(&self, x: u64) -> u64 {
+        div_parts(
+            x,
+            u64::from(self.m_lo),
+            u64::from(self.m_hi),
+            u64::from(self.s1),
+            u64::from(self.s2),
+            self.full,
+        )
+    }
+}
+
+#[inline(always)]
+fn div_parts(x: u64, m_lo: u64, m_hi: u64, s1: u64, s2: u64, full: u64) -> u64 {
+    debug_assert!(x <= ONE);
+    let xl = x & LO;
+    let t = xl * m_hi + ((xl * m_lo) >> 32);
+    let n = xl << 32;
+    let q = (t + ((n - t) >> s1)) >> s2;
+    let big = (x >> 32).wrapping_neg();
+    (q & !big) | (full & big)
+}
+
+/// One [`Divisor`] per column, as parallel arrays (the layout SIMD loads want).
+#[derive(Clone, Debug, Default)]
+pub struct Divisors {
+    m_lo: Vec<u32>,
+    m_hi: Vec<u32>,
+    s1: Vec<u32>,
+    s2: Vec<u32>,
+    full: Vec<u64>,
+}
+
+impl Divisors {
+    pub fn new(ds: &[u64]) -> Self {
+        let mut out = Divisors::default();
+        for &d in ds {
+            let v = Divisor::new(d);
+            out.m_lo.push(v.m_lo);
+            out.m_hi.push(v.m_hi);
+            out.s1.push(v.s1);
+            out.s2.push(v.s2);
+            out.full.push(v.full);
+        }
+        out
+    }
+
+    /// ⌊x·2^32 / d_j⌋.
+    #[inline(always)]
+    pub fn div(&self, j: usize, x: u64) -> u64 {
+        div_parts(
+            x,
+            u64::from(self.m_lo[j]),
+            u64::from(self.m_hi[j]),
+            u64::from(self.s1[j]),
+            u64::from(self.s2[j]),
+            self.full[j],
+        )
+    }
+
+    /// The arrays cut to `n` columns (so that the loops need no bounds checks).
+    #[inline(always)]
+    fn cols(&self, n: usize) -> Cols<'_> {
+        Cols {
+            m_lo: &self.m_lo[..n],
+            m_hi: &self.m_hi[..n],
+            s1: &self.s1[..n],
+            s2: &self.s2[..n],
+            full: &self.full[..n],
+        }
+    }
+}
+
+struct Cols<'a> {
+    m_lo: &'a [u32],
+    m_hi: &'a [u32],
+    s1: &'a [u32],
+    s2: &'a [u32],
+    full: &'a [u64],
+}
+
+impl Cols<'_> {
+    #[inline(always)]
+    fn div(&self, j: usize, x: u64) -> u64 {
+        div_parts(
+            x,
+            u64::from(self.m_lo[j]),
+            u64::from(self.m_hi[j]),
+            u64::from(self.s1[j]),
+            u64::from(self.s2[j]),
+            self.full[j],
+        )
+    }
+}
+
+// =====================================================================================
+// Kernels
+// =====================================================================================
+
+/// Copies a raw u16 row into `row` (u32) and returns its sum.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn load_row(w: &[u16], row: &mut [u32]) -> u64 {
+    let n = row.len();
+    let w = &w[..n];
+    let mut sum = 0u64;
+    for j in 0..n {
+        row[j] = u32::from(w[j]);
+        sum += u64::from(w[j]);
+    }
+    sum
+}
+
+/// Step 5 (normalisation by the row sum, `d`) and step 6's accumulations for one row of raw
+/// weights, in place: the row becomes the keys of `⌊w·2^32 / S⌋` (`fx::enc`: 1.0 as
+/// `u32::MAX`); when `a_i > 0`, adds `a_i ⊗ W_ij` to `r0[j]` and raises `mx[j]` to the key.
+/// Quotients are at most 2^32 and never 2^32 − 1 (`row_normalizer`).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn normalize_row(row: &mut [u32], d: Divisor, ai: u64, r0: &mut [u64], mx: &mut [u32]) {
+    let n = row.len();
+    let (r0, mx) = (&mut r0[..n], &mut mx[..n]);
+    if ai == 0 {
+        for v in row.iter_mut() {
+            *v = d.div(u64::from(*v)).min(u64::from(u32::MAX)) as u32;
+        }
+        return;
+    }
+    for j in 0..n {
+        let q = d.div(u64::from(row[j]));
+        let e = q.min(u64::from(u32::MAX)) as u32;
+        row[j] = e;
+        r0[j] += mul(ai, q);
+        mx[j] = mx[j].max(e);
+    }
+}
+
+/// Steps 8–10 for one row of keys: `W̄_ij = min(W_ij, C_j)`; adds `a_i ⊗ W̄_ij` to `r[j]` and
+/// returns `VT_i = Σ_j W̄_ij`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn clip_row(row: &[u32], c: &[u64], ai: u64, r: &mut [u64]) -> u64 {
+    let n = row.len();
+    let (c, r) = (&c[..n], &mut r[..n]);
+    let mut sum = 0u64;
+    if ai == 0 {
+        for j in 0..n {
+            sum += dec(row[j]).min(c[j]);
+        }
+        return sum;
+    }
+    for j in 0..n {
+        let clipped = dec(row[j]).min(c[j]);
+        sum += clipped;
+        r[j] += mul(ai, clipped);
+    }
+    sum
+}
+
+/// What one row contributes to the moving average of step 13.
+pub struct EmaRow<'a> {
+    /// The row's weight keys and `a_i`, when the row has bond deltas (`a_i > 0`).
+    pub weights: Option<(&'a [u32], u64)>,
+    /// The row's old bonds (outdated entries zeroed), when it has any.
+    pub bonds: Option<&'a [u16]>,
+}
+
+/// The per-column data of steps 11–13 shared by all rows.
+pub struct EmaCols<'a> {
+    /// The consensus C_j (to clip the weights).
+    pub c: &'a [u64],
+    /// Division by the ranks R_j (the bond deltas' column sums).
+    pub delta: &'a Divisors,
+    /// Division by the old bonds' column sums.
+    pub bond: &'a Divisors,
+    /// α and 1 − α.
+    pub alpha: (u64, u64),
+}
+
+/// Steps 11–13 for one row, exact, into `out`:
+/// `out_j = α ⊗ (W̄_ij ⊗ a_i ⊘ R_j) + α' ⊗ (β_ij ⊘ CB_j)` (each side only when the row has it;
+/// a missing side is 0). Every term is at most its coefficient, so `out_j ≤ 2^32`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
+    let n = out.len();
+    let (alpha, alpha1) = cols.alpha;
+    let bond = cols.bond.cols(n);
+    match (row.weights, row.bonds) {
+        (Some((w, ai)), b) => {
+            let (w, c, delta) = (&w[..n], &cols.c[..n], cols.delta.cols(n));
+            // (No closure here: closures do not inherit the kernel's target features.)
+            if let Some(b) = b {
+                let b = &b[..n];
+                for j in 0..n {
+                    let clipped = dec(w[j]).min(c[j]);
+                    out[j] = mul(alpha, delta.div(j, mul(clipped, ai)))
+                        + mul(alpha1, bond.div(j, u64::from(b[j])));
+                }
+            } else {
+                for j in 0..n {
+                    let clipped = dec(w[j]).min(c[j]);
+                    out[j] = mul(alpha, delta.div(j, mul(clipped, ai)));
+                }
+            }
+        }
+        (None, Some(b)) => {
+            let b = &b[..n];
+            for j in 0..n {
+                out[j] = mul(alpha1, bond.div(j, u64::from(b[j])));
+            }
+        }
+        (None, None) => out.fill(0),
+    }
+}
+
+/// Stores an exact moving-average row as u32 (`min(v, 2^32 − 1)`), adds it to the column sums
+/// and raises the column maxima; returns the row's largest value (a row holding 2^32 must keep
+/// its exact values aside).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn store_row(vals: &[u64], row: &mut [u32], sum: &mut [u64], max: &mut [u64]) -> u64 {
+    let n = vals.len();
+    let (row, sum, max) = (&mut row[..n], &mut sum[..n], &mut max[..n]);
+    let mut top = 0u64;
+    for j in 0..n {
+        let t = vals[j];
+        sum[j] += t;
+        max[j] = max[j].max(t);
+        top = top.max(t);
+        row[j] = t.min(u64::from(u32::MAX)) as u32;
+    }
+    top
+}
+
+/// Per-column data of steps 13, 14 and 19.
+pub struct FinishCols<'a> {
+    /// Division by the moving average's column sums (step 13).
+    pub norm: &'a Divisors,
+    /// The incentive I_j (step 14).
+    pub incentive: &'a [u64],
+    /// Division by the normalised bonds' column maxima (step 19).
+    pub upscale: &'a Divisors,
+}
+
+/// Steps 13, 14 and 19 for one row of the moving average (u32 values, exact: the row holds no
+/// 2^32): returns `D_i = Σ_j I_j ⊗ B'_ij` with `B'_ij = acc_ij ⊘ CE_j`; when `store`, overwrites
+/// the row with the stored bonds `to_u16(B'_ij ⊘ M_j ⊗ 65535)`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn finish_row<'a>(row: &mut [u32], cols: &FinishCols<'a>, store: bool) -> u64 {
+    let n = row.len();
+    let (norm, inc, up) = (
+        cols.norm.cols(n),
+        &cols.incentive[..n],
+        cols.upscale.cols(n),
+    );
+    let mut d = 0u64;
+    if store {
+        for j in 0..n {
+            let b = norm.div(j, u64::from(row[j]));
+            d += mul(inc[j], b);
+            row[j] = proportion_u16(up.div(j, b));
+        }
+    } else {
+        for j in 0..n {
+            d += mul(inc[j], norm.div(j, u64::from(row[j])));
+        }
+    }
+    d
+}
+
+/// [`finish_row`] for a row whose exact values (some 2^32) were kept aside in `vals`.
+pub fn finish_row_exact(vals: &[u64], row: &mut [u32], cols: &FinishCols<'_>, store: bool) -> u64 {
+    let mut d = 0u64;
+    for (j, (&x, v)) in vals.iter().zip(row.iter_mut()).enumerate() {
+        let b = cols.norm.div(j, x);
+        d += mul(cols.incentive[j], b);
+        if store {
+            *v = proportion_u16(cols.upscale.div(j, b));
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        /// A proportion in [0, 2^32], often at the edges.
+        fn prop(&mut self) -> u64 {
+            match self.next() % 8 {
+                0 => 0,
+                1 => ONE,
+                2 => ONE - 1 - self.next() % 3,
+                3 => self.next() % 70_000,
+                _ => self.next() % (ONE + 1),
+            }
+        }
+    }
+
+    fn mul_def(a: u64, b: u64) -> u64 {
+        ((u128::from(a) * u128::from(b)) >> 32) as u64
+    }
+
+    fn div_def(x: u64, d: u64) -> u64 {
+        let d = if d == 0 { ONE } else { d };
+        ((u128::from(x) << 32) / u128::from(d)) as u64
+    }
+
+    #[test]
+    fn mul_is_the_128_bit_product() {
+        let mut rng = Rng(99);
+        for &(a, b) in &[(0, 0), (ONE, ONE), (ONE, 5), (7, ONE), (ONE - 1, ONE - 1)] {
+            assert_eq!(mul(a, b), mul_def(a, b), "{a} {b}");
+        }
+        for _ in 0..200_000 {
+            let (a, b) = (rng.prop(), rng.prop());
+            assert_eq!(mul(a, b), mul_def(a, b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn divisor_is_exact() {
+        let mut rng = Rng(7);
+        let mut ds: Vec<u64> = vec![0, 1, 2, 3, 5, 7, 65535, 65536, ONE - 1, ONE, ONE + 1];
+        ds.extend((1..40).map(|k| 1u64 << k));
+        ds.extend((1..40).map(|k| (1u64 << k) + 1));
+        ds.extend((2..40).map(|k| (1u64 << k) - 1));
+        for _ in 0..2000 {
+            ds.push(1 + rng.next() % (1 << (1 + rng.next() % 40)));
+        }
+        for &d in &ds {
+            let v = Divisor::new(d);
+            let dd = if d == 0 { ONE } else { d };
+            let mut xs = vec![
+                0,
+                1,
+                dd.min(ONE),
+                dd.min(ONE).saturating_sub(1),
+                (dd / 2).min(ONE),
+            ];
+            xs.extend((0..60).map(|_| rng.next() % (dd.min(ONE) + 1)));
+            for x in xs {
+                assert_eq!(v.div(x), div_def(x, d), "x = {x}, d = {d}");
+            }
+            let all = Divisors::new(&[3, d]);
+            assert_eq!(all.div(1, dd.min(ONE)), div_def(dd.min(ONE), d));
+        }
+    }
+
+    #[test]
+    fn kernels_match_their_scalar_definitions() {
+        let mut rng = Rng(4242);
+        for round in 0..300 {
+            let n = 1 + (rng.next() % 300) as usize;
+            let raw: Vec<u16> = (0..n)
+                .map(|_| {
+                    if rng.next().is_multiple_of(4) {
+                        0
+                    } else {
+                        rng.next() as u16
+                    }
+                })
+                .collect();
+            let mut row = vec![0u32; n];
+            let sum = load_row(&raw, &mut row);
+            assert_eq!(sum, raw.iter().map(|&x| u64::from(x)).sum::<u64>());
+            let ai = [0, ONE, rng.prop()][round % 3];
+            let (mut r0, mut mx) = (vec![5u64; n], vec![3u32; n]);
+            normalize_row(&mut row, Divisor::new(sum), ai, &mut r0, &mut mx);
+            for j in 0..n {
+                let q = div_def(u64::from(raw[j]), sum);
+                assert_eq!(dec(row[j]), q);
+                let (r, m) = if ai > 0 {
+                    (5 + mul_def(ai, q), row[j].max(3))
+                } else {
+                    (5, 3)
+                };
+                assert_eq!((r0[j], mx[j]), (r, m));
+            }
+            let c: Vec<u64> = (0..n).map(|_| rng.prop()).collect();
+            let mut r = vec![1u64; n];
+            let vt = clip_row(&row, &c, ai, &mut r);
+            let clipped: Vec<u64> = (0..n).map(|j| dec(row[j]).min(c[j])).collect();
+            assert_eq!(vt, clipped.iter().sum::<u64>());
+            for j in 0..n {
+                assert_eq!(r[j], 1 + if ai > 0 { mul_def(ai, clipped[j]) } else { 0 });
+            }
+            let sums: Vec<u64> = (0..n).map(|j| r[j].max(1) + rng.next() % 3).collect();
+            let bsums: Vec<u64> = (0..n).map(|_| rng.next() % 3_000_000).collect();
+            let bonds: Vec<u16> = (0..n)
+                .map(|j| (rng.next() % (bsums[j] + 1)).min(65535) as u16)
+                .collect();
+            let (delta, bond) = (Divisors::new(&sums), Divisors::new(&bsums));
+            let alpha = [ONE, 0, rng.next() % ONE][round % 3];
+            let cols = EmaCols {
+                c: &c,
+                delta: &delta,
+                bond: &bond,
+                alpha: (alpha, ONE - alpha),
+            };
+            for (hw, hb) in [(true, true), (true, false), (false, true), (false, false)] {
+                let erow = EmaRow {
+                    weights: hw.then_some((&row[..], ai)),
+                    bonds: hb.then_some(&bonds[..]),
+                };
+                let mut out = vec![9u64; n];
+                ema_row(&erow, &cols, &mut out);
+                for j in 0..n {
+                    let mut want = 0;
+                    if hw {
+                        let x = mul_def(clipped[j], ai);
+                        want += mul_def(alpha, div_def(x, sums[j]));
+                    }
+                    if hb {
+                        want += mul_def(ONE - alpha, div_def(u64::from(bonds[j]), bsums[j]));
+                    }
+                    assert_eq!(out[j], want, "round {round} j {j}");
+                }
+            }
+            let vals: Vec<u64> = (0..n).map(|_| rng.prop()).collect();
+            let (mut st, mut s, mut m) = (vec![0u32; n], vec![2u64; n], vec![4u64; n]);
+            let top = store_row(&vals, &mut st, &mut s, &mut m);
+            assert_eq!(top, vals.iter().copied().max().unwrap());
+            for j in 0..n {
+                assert_eq!(st[j], vals[j].min(u64::from(u32::MAX)) as u32);
+                assert_eq!((s[j], m[j]), (2 + vals[j], vals[j].max(4)));
+            }
+            let colsum: Vec<u64> = vals.iter().map(|&v| v + rng.next() % 1000).collect();
+            let norm = Divisors::new(&colsum);
+            let b: Vec<u64> = (0..n).map(|j| div_def(vals[j], colsum[j])).collect();
+            let maxes: Vec<u64> = b.iter().map(|&x| x + rng.next() % 5).collect();
+            let upscale = Divisors::new(&maxes);
+            let inc: Vec<u64> = (0..n).map(|_| rng.prop()).collect();
+            let fc = FinishCols {
+                norm: &norm,
+                incentive: &inc,
+                upscale: &upscale,
+            };
+            let want_d: u64 = (0..n).map(|j| mul_def(inc[j], b[j])).sum();
+            let want_row: Vec<u32> = (0..n)
+                .map(|j| ((div_def(b[j], maxes[j]) * 65535) >> 32) as u32)
+                .collect();
+            let mut exact_row = vec![0u32; n];
+            assert_eq!(finish_row_exact(&vals, &mut exact_row, &fc, true), want_d);
+            assert_eq!(exact_row, want_row);
+            if vals.iter().all(|&v| v < ONE) {
+                let mut fr: Vec<u32> = vals.iter().map(|&v| v as u32).collect();
+                assert_eq!(finish_row(&mut fr.clone(), &fc, false), want_d);
+                assert_eq!(finish_row(&mut fr, &fc, true), want_d);
+                assert_eq!(fr, want_row);
+            }
+        }
+    }
+}
