@@ -112,9 +112,14 @@ def _int(name: str, value: object, hi: int) -> int:
     return v
 
 
+_DTYPE_MAX: dict[type[np.unsignedinteger[Any]], int] = {
+    t: int(np.iinfo(t).max) for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+}
+
+
 def _int_array(name: str, value: object, hi: int, dtype: type[np.unsignedinteger[Any]]) -> np.ndarray:
     """A C-contiguous array of ``dtype`` from integers in ``0..=hi`` (any shape)."""
-    if isinstance(value, np.ndarray) and value.dtype == dtype and hi >= np.iinfo(dtype).max:
+    if isinstance(value, np.ndarray) and value.dtype == dtype and hi >= _DTYPE_MAX[dtype]:
         return np.ascontiguousarray(value)  # every value of the dtype is in range: no scan
     try:
         arr = value if isinstance(value, np.ndarray) else np.asarray(value)

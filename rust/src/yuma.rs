@@ -1276,13 +1276,16 @@ where
     let permit_prev = p.validator_permit;
 
     // Step 11 (first half): old bonds' column sums (< 65536 · 65535 < 2^32 per chunk of rows).
+    // Also notes which rows have any (raw) bond.
     let parts = exec.map(exec.ranges(n), |rows| {
         let mut sum = vec![0u32; n];
+        let mut any = Vec::with_capacity(rows.len());
         for i in rows {
             let b = brow(i);
             if clean(i) {
-                sum.iter_mut().zip(b).for_each(|(s, &x)| *s += u32::from(x));
+                any.push(kernels::add_row(b, &mut sum));
             } else {
+                any.push(b.iter().any(|&x| x != 0));
                 for (j, (s, &x)) in sum.iter_mut().zip(b).enumerate() {
                     if !p.outdated(i, j) {
                         *s += u32::from(x);
@@ -1290,14 +1293,16 @@ where
                 }
             }
         }
-        sum
+        (sum, any)
     });
     let mut bond_col_sum = vec![0u64; n];
-    for part in parts {
+    let mut has_bonds = Vec::with_capacity(n);
+    for (part, any) in parts {
         bond_col_sum
             .iter_mut()
             .zip(part)
             .for_each(|(s, x)| *s += u64::from(x));
+        has_bonds.extend(any);
     }
     if let Some(j) = bond_col_sum.iter().position(|&x| x > i32::MAX as u64) {
         return Err(ChainError::Fatal(format!(
@@ -1380,7 +1385,7 @@ where
             let row = &mut m[k * n..(k + 1) * n];
             let b = brow(i);
             let has_w = permit_prev[i] && a[i] > 0;
-            let has_b = b.iter().any(|&x| x != 0);
+            let has_b = has_bonds[i];
             nonzero.push(has_w || has_b);
             if !has_w && !has_b {
                 continue;
@@ -1669,6 +1674,9 @@ fn consensus_mat(w: Mat<'_>, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec)
     if minority as u64 >= ss {
         return loaded.max.clone(); // the column maxima (0 for an empty column)
     }
+    if let Mat::Dense(m, n) = w {
+        return dense_medians(m, n, &kept, &st, minority as u64, &loaded.max, exec);
+    }
     let ctx = MedianCtx {
         w,
         kept: &kept,
@@ -1679,6 +1687,85 @@ fn consensus_mat(w: Mat<'_>, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec)
     };
     let parts = exec.ranges(n.div_ceil(MEDIAN_BLOCK));
     exec.map(parts, |blocks| ctx.blocks(blocks)).concat()
+}
+
+/// Binary-search steps of [`dense_medians`] before the remaining candidates are listed.
+const DENSE_MEDIAN_LEVELS: usize = 9;
+
+/// Step 7 on a dense matrix of keys, [`kernels::LANES`] columns at a time (the result is the
+/// characterisation of [`consensus`]: the smallest key v with `st(≤v) > minority`, with
+/// `0 ≤ minority < ss`). The kept rows' keys of the block are copied into a contiguous strip;
+/// per column, a binary search on the key keeps `st(≤lo−1) ≤ minority < st(≤hi)` (true at
+/// `lo = 0`, `hi` = the column maximum, whose `st` is `ss`), each step counting the stake at
+/// most `mid` for all lanes at once. After [`DENSE_MEDIAN_LEVELS`] steps, columns not yet
+/// settled (`lo < hi`) select among their few keys in `[lo, hi]` with the stake below `lo`
+/// already passed.
+fn dense_medians(
+    m: &[u32],
+    n: usize,
+    kept: &[usize],
+    st: &[u64],
+    minority: u64,
+    col_max: &[u64],
+    exec: Exec,
+) -> Vec<u64> {
+    use kernels::LANES;
+    let parts = exec.ranges(n.div_ceil(LANES));
+    let results = exec.map(parts, |blocks| {
+        let mut strip = vec![0u32; kept.len() * LANES];
+        let (mut hits, mut cands) = (Vec::new(), vec![Vec::new(); LANES]);
+        let mut out = Vec::with_capacity(blocks.len() * LANES);
+        for b in blocks {
+            let c0 = b * LANES;
+            let w = LANES.min(n - c0);
+            if w < LANES {
+                strip.fill(0); // lanes past n: settled at once (lo = hi = 0)
+            }
+            for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
+                seg[..w].copy_from_slice(&m[i * n + c0..i * n + c0 + w]);
+            }
+            let (mut lo, mut below) = ([0u32; LANES], [0u64; LANES]);
+            let mut hi = [0u32; LANES];
+            for (h, &x) in hi.iter_mut().zip(&col_max[c0..c0 + w]) {
+                *h = enc(x);
+            }
+            for _ in 0..DENSE_MEDIAN_LEVELS {
+                if lo == hi {
+                    break;
+                }
+                let mid: [u32; LANES] = std::array::from_fn(|c| lo[c] + (hi[c] - lo[c]) / 2);
+                let at_most = kernels::stake_at_most(&strip, st, &mid);
+                for c in 0..LANES {
+                    if lo[c] == hi[c] {
+                        continue;
+                    }
+                    if at_most[c] > minority {
+                        hi[c] = mid[c];
+                    } else {
+                        (lo[c], below[c]) = (mid[c] + 1, at_most[c]);
+                    }
+                }
+            }
+            if lo != hi {
+                hits.clear();
+                kernels::keys_in_range(&strip, &lo, &hi, &mut hits);
+                cands.iter_mut().for_each(Vec::clear);
+                for &h in &hits {
+                    let (k, c) = (h as usize / LANES, h as usize % LANES);
+                    cands[c].push((strip[h as usize], st[k]));
+                }
+            }
+            for c in 0..w {
+                out.push(dec(if lo[c] == hi[c] {
+                    lo[c]
+                } else {
+                    select_refine(&mut cands[c], minority - below[c])
+                }));
+            }
+        }
+        out
+    });
+    results.concat()
 }
 
 /// The normalised weights as the median reads them: sparse rows, or a dense row-major n×n

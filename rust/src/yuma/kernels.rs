@@ -109,10 +109,10 @@ fn div_parts(x: u64, m_lo: u64, m_hi: u64, s1: u64, s2: u64, full: u64) -> u64 {
 /// One [`Divisor`] per column, as parallel arrays (the layout SIMD loads want).
 #[derive(Clone, Debug, Default)]
 pub struct Divisors {
-    m_lo: Vec<u32>,
-    m_hi: Vec<u32>,
-    s1: Vec<u32>,
-    s2: Vec<u32>,
+    m_lo: Vec<u64>,
+    m_hi: Vec<u64>,
+    s1: Vec<u64>,
+    s2: Vec<u64>,
     full: Vec<u64>,
 }
 
@@ -121,10 +121,10 @@ impl Divisors {
         let mut out = Divisors::default();
         for &d in ds {
             let v = Divisor::new(d);
-            out.m_lo.push(v.m_lo);
-            out.m_hi.push(v.m_hi);
-            out.s1.push(v.s1);
-            out.s2.push(v.s2);
+            out.m_lo.push(u64::from(v.m_lo));
+            out.m_hi.push(u64::from(v.m_hi));
+            out.s1.push(u64::from(v.s1));
+            out.s2.push(u64::from(v.s2));
             out.full.push(v.full);
         }
         out
@@ -135,10 +135,10 @@ impl Divisors {
     pub fn div(&self, j: usize, x: u64) -> u64 {
         div_parts(
             x,
-            u64::from(self.m_lo[j]),
-            u64::from(self.m_hi[j]),
-            u64::from(self.s1[j]),
-            u64::from(self.s2[j]),
+            self.m_lo[j],
+            self.m_hi[j],
+            self.s1[j],
+            self.s2[j],
             self.full[j],
         )
     }
@@ -157,22 +157,31 @@ impl Divisors {
 }
 
 struct Cols<'a> {
-    m_lo: &'a [u32],
-    m_hi: &'a [u32],
-    s1: &'a [u32],
-    s2: &'a [u32],
+    m_lo: &'a [u64],
+    m_hi: &'a [u64],
+    s1: &'a [u64],
+    s2: &'a [u64],
     full: &'a [u64],
 }
 
 impl Cols<'_> {
+    /// ⌊x·2^32 / d_j⌋ for `x < 2^32` (no 1.0 numerator).
+    #[inline(always)]
+    fn div_small(&self, j: usize, x: u64) -> u64 {
+        debug_assert!(x < ONE);
+        let t = x * self.m_hi[j] + ((x * self.m_lo[j]) >> 32);
+        let n = x << 32;
+        (t + ((n - t) >> self.s1[j])) >> self.s2[j]
+    }
+
     #[inline(always)]
     fn div(&self, j: usize, x: u64) -> u64 {
         div_parts(
             x,
-            u64::from(self.m_lo[j]),
-            u64::from(self.m_hi[j]),
-            u64::from(self.s1[j]),
-            u64::from(self.s2[j]),
+            self.m_lo[j],
+            self.m_hi[j],
+            self.s1[j],
+            self.s2[j],
             self.full[j],
         )
     }
@@ -181,6 +190,20 @@ impl Cols<'_> {
 // =====================================================================================
 // Kernels
 // =====================================================================================
+
+/// Adds a u16 row to column sums (u32: the caller bounds the row count) and returns whether the
+/// row has a nonzero entry.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn add_row(b: &[u16], sum: &mut [u32]) -> bool {
+    let n = b.len();
+    let sum = &mut sum[..n];
+    let mut any = 0u16;
+    for j in 0..n {
+        sum[j] += u32::from(b[j]);
+        any |= b[j];
+    }
+    any != 0
+}
 
 /// Copies a raw u16 row into `row` (u32) and returns its sum.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
@@ -271,12 +294,20 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
         (Some((w, ai)), b) => {
             let (w, c, delta) = (&w[..n], &cols.c[..n], cols.delta.cols(n));
             // (No closure here: closures do not inherit the kernel's target features.)
-            if let Some(b) = b {
+            if let (Some(b), true) = (b, ai < ONE) {
+                // The usual case: a_i < 1, so W̄_ij ⊗ a_i < 2^32 (and bonds are u16).
+                let b = &b[..n];
+                for j in 0..n {
+                    let clipped = dec(w[j]).min(c[j]);
+                    out[j] = mul(alpha, delta.div_small(j, mul(clipped, ai)))
+                        + mul(alpha1, bond.div_small(j, u64::from(b[j])));
+                }
+            } else if let Some(b) = b {
                 let b = &b[..n];
                 for j in 0..n {
                     let clipped = dec(w[j]).min(c[j]);
                     out[j] = mul(alpha, delta.div(j, mul(clipped, ai)))
-                        + mul(alpha1, bond.div(j, u64::from(b[j])));
+                        + mul(alpha1, bond.div_small(j, u64::from(b[j])));
                 }
             } else {
                 for j in 0..n {
@@ -288,7 +319,7 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
         (None, Some(b)) => {
             let b = &b[..n];
             for j in 0..n {
-                out[j] = mul(alpha1, bond.div(j, u64::from(b[j])));
+                out[j] = mul(alpha1, bond.div_small(j, u64::from(b[j])));
             }
         }
         (None, None) => out.fill(0),
@@ -360,6 +391,75 @@ pub fn finish_row_exact(vals: &[u64], row: &mut [u32], cols: &FinishCols<'_>, st
         }
     }
     d
+}
+
+/// Columns per block of the dense median ([`stake_at_most`], [`keys_in_range`]).
+pub const LANES: usize = 16;
+
+/// Step 7's counting on a strip of LANES columns (K rows × LANES keys, row-major):
+/// `Σ_k st_k · [key_kc ≤ mid_c]` for each lane c.
+///
+/// Compilers vectorise this loop across rows (gathering lanes), so the AVX-512 build is
+/// written with intrinsics: one unsigned compare of 16 keys gives a lane mask, under which the
+/// row's stake is added to two vectors of 8 u64 sums. Both builds are exact integer sums.
+pub fn stake_at_most(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u64; LANES] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above).
+        return unsafe { stake_at_most_avx512(strip, st, mid) };
+    }
+    stake_at_most_scalar(strip, st, mid)
+}
+
+fn stake_at_most_scalar(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u64; LANES] {
+    let mut acc = [0u64; LANES];
+    for (seg, &s) in strip.chunks_exact(LANES).zip(st) {
+        for c in 0..LANES {
+            acc[c] += if seg[c] <= mid[c] { s } else { 0 };
+        }
+    }
+    acc
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn stake_at_most_avx512(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u64; LANES] {
+    use std::arch::x86_64::*;
+    // SAFETY: `mid` holds LANES u32 (64 bytes); unaligned load.
+    let midv = unsafe { _mm512_loadu_si512(mid.as_ptr().cast()) };
+    let (mut lo, mut hi) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+    for (seg, &s) in strip.chunks_exact(LANES).zip(st) {
+        // SAFETY: `seg` is a chunk of exactly LANES u32 (64 bytes); unaligned load.
+        let keys = unsafe { _mm512_loadu_si512(seg.as_ptr().cast()) };
+        let m = _mm512_cmple_epu32_mask(keys, midv);
+        let sv = _mm512_set1_epi64(s as i64);
+        lo = _mm512_mask_add_epi64(lo, m as u8, lo, sv);
+        hi = _mm512_mask_add_epi64(hi, (m >> 8) as u8, hi, sv);
+    }
+    let mut acc = [0u64; LANES];
+    // SAFETY: `acc` holds 16 u64; each store writes 8 of them (64 bytes), unaligned.
+    unsafe {
+        _mm512_storeu_si512(acc.as_mut_ptr().cast(), lo);
+        _mm512_storeu_si512(acc[8..].as_mut_ptr().cast(), hi);
+    }
+    acc
+}
+
+/// The entries of a strip whose key lies in `[lo_c, hi_c]` for its lane c, pushed to `hits` as
+/// `k·LANES + c`, in row order.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn keys_in_range(strip: &[u32], lo: &[u32; LANES], hi: &[u32; LANES], hits: &mut Vec<u32>) {
+    for (k, seg) in strip.chunks_exact(LANES).enumerate() {
+        let seg: &[u32; LANES] = seg.try_into().expect("LANES keys");
+        let mut bits = 0u32;
+        for c in 0..LANES {
+            bits |= u32::from((seg[c] >= lo[c]) & (seg[c] <= hi[c])) << c;
+        }
+        while bits != 0 {
+            hits.push((k * LANES) as u32 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -437,6 +537,45 @@ mod tests {
     }
 
     #[test]
+    fn strip_kernels_match_their_definitions() {
+        let mut rng = Rng(31);
+        for _ in 0..200 {
+            let k = (rng.next() % 70) as usize;
+            let strip: Vec<u32> = (0..k * LANES)
+                .map(|_| match rng.next() % 4 {
+                    0 => 0,
+                    1 => u32::MAX,
+                    _ => (rng.next() % 1000) as u32,
+                })
+                .collect();
+            let st: Vec<u64> = (0..k).map(|_| rng.prop()).collect();
+            let mid: [u32; LANES] = std::array::from_fn(|_| (rng.next() % 1100) as u32);
+            let lo: [u32; LANES] = std::array::from_fn(|c| mid[c] / 2);
+            let acc = stake_at_most(&strip, &st, &mid);
+            assert_eq!(acc, stake_at_most_scalar(&strip, &st, &mid));
+            let mut hits = Vec::new();
+            keys_in_range(&strip, &lo, &mid, &mut hits);
+            let mut want_hits = Vec::new();
+            for c in 0..LANES {
+                let want: u64 = (0..k)
+                    .filter(|&r| strip[r * LANES + c] <= mid[c])
+                    .map(|r| st[r])
+                    .sum();
+                assert_eq!(acc[c], want);
+            }
+            for r in 0..k {
+                for c in 0..LANES {
+                    let v = strip[r * LANES + c];
+                    if lo[c] <= v && v <= mid[c] {
+                        want_hits.push((r * LANES + c) as u32);
+                    }
+                }
+            }
+            assert_eq!(hits, want_hits);
+        }
+    }
+
+    #[test]
     fn kernels_match_their_scalar_definitions() {
         let mut rng = Rng(4242);
         for round in 0..300 {
@@ -451,6 +590,9 @@ mod tests {
                 })
                 .collect();
             let mut row = vec![0u32; n];
+            let mut sums = vec![1u32; n];
+            assert_eq!(add_row(&raw, &mut sums), raw.iter().any(|&x| x != 0));
+            assert!(sums.iter().zip(&raw).all(|(&s, &x)| s == 1 + u32::from(x)));
             let sum = load_row(&raw, &mut row);
             assert_eq!(sum, raw.iter().map(|&x| u64::from(x)).sum::<u64>());
             let ai = [0, ONE, rng.prop()][round % 3];
