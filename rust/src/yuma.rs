@@ -957,13 +957,13 @@ impl Computed {
                         .map(|(&j, &v)| (j, v as u16))
                         .collect()
                 }
-                // A dense row cannot tell an entry rounded to 0 from no entry.
+                // Dense rows hold the stored value + 1 where the moving average is positive.
                 Store::Dense(m) => m
                     .row(i)
                     .iter()
                     .enumerate()
                     .filter(|&(_, &v)| v != 0)
-                    .map(|(j, &v)| (j as u16, v as u16))
+                    .map(|(j, &v)| (j as u16, (v - 1) as u16))
                     .collect(),
             })
         } else if self.permit_prev[i] {
@@ -1001,7 +1001,7 @@ impl Computed {
                     Store::Dense(m) => row
                         .iter_mut()
                         .zip(m.row(i))
-                        .for_each(|(o, &v)| *o = v as u16),
+                        .for_each(|(o, &v)| *o = v.saturating_sub(1) as u16),
                 }
                 return;
             }
@@ -1043,7 +1043,18 @@ where
     } else {
         (0..p.n()).map(|i| bonds.row_bound(i)).sum()
     };
-    run_epoch(p, weights, bonds, Exec::auto(w_work + b_work))
+    run_epoch(p, weights, bonds, Exec::auto(w_work + b_work), Route::Auto)
+}
+
+/// Which layout steps 5–14 run on. Both give the same result; tests force each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    /// Dense sources dense; sparse ones dense when [`densify_pays`].
+    Auto,
+    #[cfg(test)]
+    Sparse,
+    #[cfg(test)]
+    Dense,
 }
 
 /// [`epoch_rows`] with an explicit execution mode (tests compare modes).
@@ -1054,11 +1065,34 @@ where
     B: RowSource + ?Sized,
 {
     p.validate(weights.rows(), bonds.rows())?;
-    run_epoch(p, weights, bonds, exec)
+    run_epoch(p, weights, bonds, exec, Route::Auto)
+}
+
+/// [`epoch_exec`] on a forced layout.
+#[cfg(test)]
+fn epoch_route<W, B>(
+    p: &EpochParams<'_>,
+    weights: &W,
+    bonds: &B,
+    exec: Exec,
+    route: Route,
+) -> Result<Computed>
+where
+    W: RowSource + ?Sized,
+    B: RowSource + ?Sized,
+{
+    p.validate(weights.rows(), bonds.rows())?;
+    run_epoch(p, weights, bonds, exec, route)
 }
 
 /// Steps 1–20 of RULES §4.2 on validated inputs.
-fn run_epoch<W, B>(p: &EpochParams<'_>, w_src: &W, b_src: &B, exec: Exec) -> Result<Computed>
+fn run_epoch<W, B>(
+    p: &EpochParams<'_>,
+    w_src: &W,
+    b_src: &B,
+    exec: Exec,
+    route: Route,
+) -> Result<Computed>
 where
     W: RowSource + ?Sized,
     B: RowSource + ?Sized,
@@ -1072,11 +1106,42 @@ where
     let s = normalized_stake(p.stake);
     let permit_new = topk(&s, usize::from(p.max_allowed_validators));
     let a = active_stake(&s, &active, p.validator_permit);
-    // Steps 5–14 on the matrices: dense sources take a dense path (no uid arrays, no merges).
-    let core = if w_src.dense_row(0).is_some() && b_src.dense_row(0).is_some() {
+    // Steps 5–14 on the matrices: dense sources take a dense path (no uid arrays, no merges);
+    // sparse ones too when they fill enough of the n×n matrix (copied into dense scratch).
+    let dense_src = w_src.dense_row(0).is_some() && b_src.dense_row(0).is_some();
+    let dense = match route {
+        Route::Auto => dense_src || densify_pays(p, w_src, b_src),
+        #[cfg(test)]
+        Route::Sparse => false,
+        #[cfg(test)]
+        Route::Dense => true,
+    };
+    let core = if !dense {
+        sparse_core(p, w_src, b_src, &a, &permit_new, exec)?
+    } else if dense_src {
         dense_core(p, w_src, b_src, &a, &permit_new, exec)?
     } else {
-        sparse_core(p, w_src, b_src, &a, &permit_new, exec)?
+        let mut scratch = DENSE_SCRATCH
+            .try_with(|b| std::mem::take(&mut *b.borrow_mut()))
+            .unwrap_or_default();
+        // Bonds first: the sparse path validates them first too.
+        densify(b_src, "bonds", n, &mut scratch.1)?;
+        densify(w_src, "weights", n, &mut scratch.0)?;
+        let (w, b) = (
+            DenseRows {
+                data: &scratch.0,
+                n,
+            },
+            DenseRows {
+                data: &scratch.1,
+                n,
+            },
+        );
+        let core = dense_core(p, &w, &b, &a, &permit_new, exec)?;
+        if scratch.0.capacity() * 4 <= RETAIN_BYTES {
+            let _ = DENSE_SCRATCH.try_with(|b| *b.borrow_mut() = scratch);
+        }
+        core
     };
     let Core {
         c,
@@ -1117,6 +1182,56 @@ where
         bonds,
         permit_prev: p.validator_permit.to_vec(),
     })
+}
+
+thread_local! {
+    /// Dense copies of sparse weights and bonds (see [`densify_pays`]), kept between epochs.
+    static DENSE_SCRATCH: std::cell::RefCell<(Vec<u16>, Vec<u16>)> =
+        std::cell::RefCell::default();
+}
+
+/// Whether sparse rows are better handled as dense n×n matrices: the dense passes read all n²
+/// entries of the bonds and n per weights row of a previous permit holder, in SIMD; the sparse
+/// ones only the stored entries, but several times slower each. Dense wins when the rows fill
+/// about an eighth of the matrix (e.g. Finney's 64 validators weighting all 256 uids).
+fn densify_pays<W, B>(p: &EpochParams<'_>, w_src: &W, b_src: &B) -> bool
+where
+    W: RowSource + ?Sized,
+    B: RowSource + ?Sized,
+{
+    let n = p.n();
+    if n > DENSIFY_MAX_N {
+        return false;
+    }
+    let entries: usize = (0..n)
+        .map(|i| w_src.row_bound(i) + b_src.row_bound(i))
+        .sum();
+    n * n <= DENSIFY_FILL * entries
+}
+
+/// Largest n whose matrices [`densify_pays`] may copy (8 MiB of u16 each at most).
+const DENSIFY_MAX_N: usize = 2048;
+
+/// [`densify_pays`]: dense when n² ≤ this × the stored entries.
+const DENSIFY_FILL: usize = 6;
+
+/// Copies sparse rows into `out` as a dense row-major n×n matrix (absent = 0; a stored 0 is the
+/// same for every step), validating each row as the sparse path does.
+fn densify<S: RowSource + ?Sized>(src: &S, what: &str, n: usize, out: &mut Vec<u16>) -> Result<()> {
+    out.clear();
+    out.resize(n * n, 0);
+    let mut scratch = Vec::new();
+    for (i, row) in out.chunks_exact_mut(n).enumerate() {
+        let mut shape = RowShape::new();
+        src.visit(i, |j, v| {
+            shape.see(j);
+            if let Some(x) = row.get_mut(usize::from(j)) {
+                *x = v;
+            }
+        });
+        validate_row(src, what, i, n, shape, &mut scratch)?;
+    }
+    Ok(())
 }
 
 /// What steps 5–14 and 19 produce: consensus, validator trust, trust, incentive (normalised
@@ -1203,7 +1318,7 @@ pub(crate) enum Store {
 
 /// A dense row-major n×n u32 matrix on the cached buffer of [`Rows`] (contents unspecified
 /// until written). It holds the normalised weights (as [`enc`] keys, 0 = no entry), then the
-/// moving average (`min(acc, 2^32 − 1)`; rows holding a larger value keep exact copies aside),
+/// moving average (`min(acc, 2^32 − 1)`; entries of 2^32 − 1 or more are also kept exactly aside),
 /// then the stored bonds (u16 values) of the rows holding the new permit.
 pub(crate) struct DenseMat {
     n: usize,
@@ -1404,13 +1519,15 @@ where
             kernels::ema_row(&ema_row, &ema_cols, &mut vals);
             let top = kernels::store_row(&vals, row, &mut acc.sum, &mut acc.max);
             if top >= u64::from(u32::MAX) {
-                aside.push((i, vals.clone())); // holds 2^32, which u32 cannot
+                // Values of 2^32 − 1 or more (2^32 does not fit u32): kept exactly.
+                let big = (0..n).filter(|&j| vals[j] >= u64::from(u32::MAX));
+                aside.push((i, big.map(|j| (j, vals[j])).collect::<Vec<_>>()));
             }
         }
         (acc, aside, nonzero)
     });
     let mut accs = Vec::with_capacity(results.len());
-    let mut aside: Vec<Option<Vec<u64>>> = Vec::new();
+    let mut aside: Vec<Option<Vec<(usize, u64)>>> = Vec::new();
     let mut nonzero = Vec::with_capacity(n);
     for (acc, side, nz) in results {
         accs.push(acc);
@@ -1448,7 +1565,7 @@ where
                 }
                 0
             } else if let Some(exact) = aside.get(i).and_then(Option::as_ref) {
-                kernels::finish_row_exact(exact, row, &finish_cols, permit_new[i])
+                kernels::finish_row_patched(row, exact, &finish_cols, permit_new[i])
             } else {
                 kernels::finish_row(row, &finish_cols, permit_new[i])
             });
@@ -1729,11 +1846,15 @@ fn dense_medians(
             for (h, &x) in hi.iter_mut().zip(&col_max[c0..c0 + w]) {
                 *h = enc(x);
             }
-            for _ in 0..DENSE_MEDIAN_LEVELS {
+            for level in 0..=DENSE_MEDIAN_LEVELS {
                 if lo == hi {
                     break;
                 }
-                let mid: [u32; LANES] = std::array::from_fn(|c| lo[c] + (hi[c] - lo[c]) / 2);
+                // Level 0 probes 0: sparse columns (most rows without a weight) have median 0.
+                let mid: [u32; LANES] = match level {
+                    0 => [0; LANES],
+                    _ => std::array::from_fn(|c| lo[c] + (hi[c] - lo[c]) / 2),
+                };
                 let at_most = kernels::stake_at_most(&strip, st, &mid);
                 for c in 0..LANES {
                     if lo[c] == hi[c] {
@@ -2710,6 +2831,11 @@ mod tests {
         for exec in [Exec::sequential(), Exec::parallel(3), Exec::parallel(64)] {
             let got = epoch_exec(&p, &c.weights[..], &c.bonds[..], exec).unwrap();
             assert_eq!(got.into_output(), expected, "exec {exec:?}");
+        }
+        // Both layouts, including the stored (j, 0) bond entries.
+        for route in [Route::Sparse, Route::Dense] {
+            let got = epoch_route(&p, &c.weights[..], &c.bonds[..], Exec::sequential(), route);
+            assert_eq!(got.unwrap().into_output(), expected, "route {route:?}");
         }
     }
 

@@ -70,28 +70,39 @@ impl Divisor {
     pub fn new(d: u64) -> Self {
         let d = if d == 0 { ONE } else { d };
         let l = 64 - (d - 1).leading_zeros(); // ⌈log2 d⌉
-        let d128 = u128::from(d);
-        let m = ((((1u128 << l) - d128) << 64) / d128) as u64 + 1;
+                                              // m − 1 = ⌊r·2^64 / d⌋ with r = 2^ℓ − d < d.
+        let m = if d <= ONE {
+            // Two 64-bit divisions (a 128-bit one costs several times more): r < d ≤ 2^32, so
+            // r·2^32 and the first remainder times 2^32 fit 64 bits.
+            let r = (1u64 << l) - d;
+            let (q1, rem) = ((r << 32) / d, (r << 32) % d);
+            (q1 << 32) + (rem << 32) / d + 1
+        } else {
+            let d128 = u128::from(d);
+            ((((1u128 << l) - d128) << 64) / d128) as u64 + 1
+        };
         Divisor {
             m_lo: m as u32,
             m_hi: (m >> 32) as u32,
             s1: l.min(1),
             s2: l.saturating_sub(1),
-            // 2^64 / 1 does not fit; x = 2^32 > d = 1 never occurs (x ≤ d).
-            full: u64::try_from((1u128 << 64) / d128).unwrap_or(u64::MAX),
+            // ⌊2^64 / d⌋, needed only for x = 2^32 ≤ d. For d ≥ 2^32 it is ⌊(2^64 − 1) / d⌋
+            // plus one when d divides 2^64 (a power of two).
+            full: if d >= ONE {
+                u64::MAX / d + u64::from(d.is_power_of_two())
+            } else {
+                0
+            },
         }
     }
 
+    /// ⌊x·2^32 / d⌋ for `x < 2^32`.
     #[inline(always)]
-    pub fn div(&self, x: u64) -> u64 {
-        div_parts(
-            x,
-            u64::from(self.m_lo),
-            u64::from(self.m_hi),
-            u64::from(self.s1),
-            u64::from(self.s2),
-            self.full,
-        )
+    pub fn div_small(&self, x: u64) -> u64 {
+        debug_assert!(x < ONE);
+        let t = x * u64::from(self.m_hi) + ((x * u64::from(self.m_lo)) >> 32);
+        let n = x << 32;
+        (t + ((n - t) >> self.s1)) >> self.s2
     }
 }
 
@@ -228,12 +239,12 @@ pub fn normalize_row(row: &mut [u32], d: Divisor, ai: u64, r0: &mut [u64], mx: &
     let (r0, mx) = (&mut r0[..n], &mut mx[..n]);
     if ai == 0 {
         for v in row.iter_mut() {
-            *v = d.div(u64::from(*v)).min(u64::from(u32::MAX)) as u32;
+            *v = d.div_small(u64::from(*v)).min(u64::from(u32::MAX)) as u32;
         }
         return;
     }
     for j in 0..n {
-        let q = d.div(u64::from(row[j]));
+        let q = d.div_small(u64::from(row[j])); // raw weights < 2^16
         let e = q.min(u64::from(u32::MAX)) as u32;
         row[j] = e;
         r0[j] += mul(ai, q);
@@ -354,9 +365,10 @@ pub struct FinishCols<'a> {
     pub upscale: &'a Divisors,
 }
 
-/// Steps 13, 14 and 19 for one row of the moving average (u32 values, exact: the row holds no
-/// 2^32): returns `D_i = Σ_j I_j ⊗ B'_ij` with `B'_ij = acc_ij ⊘ CE_j`; when `store`, overwrites
-/// the row with the stored bonds `to_u16(B'_ij ⊘ M_j ⊗ 65535)`.
+/// Steps 13, 14 and 19 for one row of the moving average (u32 values below 2^32 − 1, exact: the
+/// row holds no 2^32): returns `D_i = Σ_j I_j ⊗ B'_ij` with `B'_ij = acc_ij ⊘ CE_j`; when
+/// `store`, overwrites the row with the stored bonds `to_u16(B'_ij ⊘ M_j ⊗ 65535)` **plus one**
+/// where `acc_ij > 0` (the entries a sparse row keeps, even when they round to 0), 0 elsewhere.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
 pub fn finish_row<'a>(row: &mut [u32], cols: &FinishCols<'a>, store: bool) -> u64 {
     let n = row.len();
@@ -368,26 +380,36 @@ pub fn finish_row<'a>(row: &mut [u32], cols: &FinishCols<'a>, store: bool) -> u6
     let mut d = 0u64;
     if store {
         for j in 0..n {
-            let b = norm.div(j, u64::from(row[j]));
+            let x = u64::from(row[j]);
+            let b = norm.div_small(j, x);
             d += mul(inc[j], b);
-            row[j] = proportion_u16(up.div(j, b));
+            row[j] = proportion_u16(up.div(j, b)) + u32::from(x != 0);
         }
     } else {
         for j in 0..n {
-            d += mul(inc[j], norm.div(j, u64::from(row[j])));
+            d += mul(inc[j], norm.div_small(j, u64::from(row[j])));
         }
     }
     d
 }
 
-/// [`finish_row`] for a row whose exact values (some 2^32) were kept aside in `vals`.
-pub fn finish_row_exact(vals: &[u64], row: &mut [u32], cols: &FinishCols<'_>, store: bool) -> u64 {
-    let mut d = 0u64;
-    for (j, (&x, v)) in vals.iter().zip(row.iter_mut()).enumerate() {
+/// [`finish_row`] for a row whose entries `big` (column, exact value ≥ 2^32 − 1) do not fit
+/// its u32 values (which hold `2^32 − 1` there): the row is finished as stored, then each such
+/// entry's term of `D_i` is replaced by the exact one and its stored bond recomputed.
+pub fn finish_row_patched(
+    row: &mut [u32],
+    big: &[(usize, u64)],
+    cols: &FinishCols<'_>,
+    store: bool,
+) -> u64 {
+    let mut d = finish_row(row, cols, store);
+    for &(j, x) in big {
+        let inc = cols.incentive[j];
+        d -= mul(inc, cols.norm.div(j, u64::from(u32::MAX)));
         let b = cols.norm.div(j, x);
-        d += mul(cols.incentive[j], b);
+        d += mul(inc, b);
         if store {
-            *v = proportion_u16(cols.upscale.div(j, b));
+            row[j] = proportion_u16(cols.upscale.div(j, b)) + 1;
         }
     }
     d
@@ -518,7 +540,7 @@ mod tests {
             ds.push(1 + rng.next() % (1 << (1 + rng.next() % 40)));
         }
         for &d in &ds {
-            let v = Divisor::new(d);
+            let v = Divisors::new(&[d]);
             let dd = if d == 0 { ONE } else { d };
             let mut xs = vec![
                 0,
@@ -529,7 +551,10 @@ mod tests {
             ];
             xs.extend((0..60).map(|_| rng.next() % (dd.min(ONE) + 1)));
             for x in xs {
-                assert_eq!(v.div(x), div_def(x, d), "x = {x}, d = {d}");
+                assert_eq!(v.div(0, x), div_def(x, d), "x = {x}, d = {d}");
+                if x < ONE {
+                    assert_eq!(Divisor::new(d).div_small(x), div_def(x, d));
+                }
             }
             let all = Divisors::new(&[3, d]);
             assert_eq!(all.div(1, dd.min(ONE)), div_def(dd.min(ONE), d));
@@ -669,11 +694,21 @@ mod tests {
             };
             let want_d: u64 = (0..n).map(|j| mul_def(inc[j], b[j])).sum();
             let want_row: Vec<u32> = (0..n)
-                .map(|j| ((div_def(b[j], maxes[j]) * 65535) >> 32) as u32)
+                .map(|j| ((div_def(b[j], maxes[j]) * 65535) >> 32) as u32 + u32::from(vals[j] > 0))
                 .collect();
-            let mut exact_row = vec![0u32; n];
-            assert_eq!(finish_row_exact(&vals, &mut exact_row, &fc, true), want_d);
-            assert_eq!(exact_row, want_row);
+            let big: Vec<(usize, u64)> = (0..n)
+                .filter(|&j| vals[j] >= u64::from(u32::MAX))
+                .map(|j| (j, vals[j]))
+                .collect();
+            let stored: Vec<u32> = vals
+                .iter()
+                .map(|&v| v.min(u64::from(u32::MAX)) as u32)
+                .collect();
+            for store in [false, true] {
+                let mut patched = stored.clone();
+                assert_eq!(finish_row_patched(&mut patched, &big, &fc, store), want_d);
+                assert_eq!(&patched, if store { &want_row } else { &stored });
+            }
             if vals.iter().all(|&v| v < ONE) {
                 let mut fr: Vec<u32> = vals.iter().map(|&v| v as u32).collect();
                 assert_eq!(finish_row(&mut fr.clone(), &fc, false), want_d);
