@@ -958,13 +958,16 @@ impl Computed {
                         .collect()
                 }
                 // Dense rows hold the stored value + 1 where the moving average is positive.
-                Store::Dense(m) => m
-                    .row(i)
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &v)| v != 0)
-                    .map(|(j, &v)| (j as u16, (v - 1) as u16))
-                    .collect(),
+                Store::Dense(m) => {
+                    let row = m.row(i);
+                    let mut out = Vec::with_capacity(row.iter().filter(|&&v| v != 0).count());
+                    for (j, &v) in row.iter().enumerate() {
+                        if v != 0 {
+                            out.push((j as u16, (v - 1) as u16));
+                        }
+                    }
+                    out
+                }
             })
         } else if self.permit_prev[i] {
             BondsRow::Clear
@@ -1129,16 +1132,16 @@ where
         densify(w_src, "weights", n, &mut scratch.0)?;
         let (w, b) = (
             DenseRows {
-                data: &scratch.0,
+                data: &scratch.0.data,
                 n,
             },
             DenseRows {
-                data: &scratch.1,
+                data: &scratch.1.data,
                 n,
             },
         );
         let core = dense_core(p, &w, &b, &a, &permit_new, exec)?;
-        if scratch.0.capacity() * 4 <= RETAIN_BYTES {
+        if scratch.0.data.capacity() * 4 <= RETAIN_BYTES {
             let _ = DENSE_SCRATCH.try_with(|b| *b.borrow_mut() = scratch);
         }
         core
@@ -1186,7 +1189,7 @@ where
 
 thread_local! {
     /// Dense copies of sparse weights and bonds (see [`densify_pays`]), kept between epochs.
-    static DENSE_SCRATCH: std::cell::RefCell<(Vec<u16>, Vec<u16>)> =
+    static DENSE_SCRATCH: std::cell::RefCell<(DenseCopy, DenseCopy)> =
         std::cell::RefCell::default();
 }
 
@@ -1217,11 +1220,27 @@ const DENSIFY_FILL: usize = 6;
 
 /// Copies sparse rows into `out` as a dense row-major n×n matrix (absent = 0; a stored 0 is the
 /// same for every step), validating each row as the sparse path does.
-fn densify<S: RowSource + ?Sized>(src: &S, what: &str, n: usize, out: &mut Vec<u16>) -> Result<()> {
-    out.clear();
-    out.resize(n * n, 0);
+///
+/// `out` is kept between calls with the rows it holds entries in: only those rows are cleared
+/// again, so a steady subnet pays for its stored rows, not for all n² entries.
+fn densify<S: RowSource + ?Sized>(
+    src: &S,
+    what: &str,
+    n: usize,
+    out: &mut DenseCopy,
+) -> Result<()> {
+    if out.n != n || out.data.len() != n * n {
+        out.data.clear();
+        out.data.resize(n * n, 0);
+        out.written.clear();
+        out.n = n;
+    }
+    for &i in &out.written {
+        out.data[i * n..(i + 1) * n].fill(0);
+    }
+    out.written.clear();
     let mut scratch = Vec::new();
-    for (i, row) in out.chunks_exact_mut(n).enumerate() {
+    for (i, row) in out.data.chunks_exact_mut(n).enumerate() {
         let mut shape = RowShape::new();
         src.visit(i, |j, v| {
             shape.see(j);
@@ -1229,9 +1248,20 @@ fn densify<S: RowSource + ?Sized>(src: &S, what: &str, n: usize, out: &mut Vec<u
                 *x = v;
             }
         });
+        if shape.max >= 0 {
+            out.written.push(i);
+        }
         validate_row(src, what, i, n, shape, &mut scratch)?;
     }
     Ok(())
+}
+
+/// A dense n×n copy of sparse rows ([`densify`]) and the rows it holds entries in.
+#[derive(Default)]
+struct DenseCopy {
+    n: usize,
+    data: Vec<u16>,
+    written: Vec<usize>,
 }
 
 /// What steps 5–14 and 19 produce: consensus, validator trust, trust, incentive (normalised
