@@ -1865,11 +1865,18 @@ fn dense_medians(
         for b in blocks {
             let c0 = b * LANES;
             let w = LANES.min(n - c0);
-            if w < LANES {
+            if w == LANES {
+                // Fixed-size copies (one vector move each, no memcpy call).
+                for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
+                    let src: &[u32; LANES] = m[i * n + c0..][..LANES].try_into().expect("LANES");
+                    let dst: &mut [u32; LANES] = seg.try_into().expect("LANES");
+                    *dst = *src;
+                }
+            } else {
                 strip.fill(0); // lanes past n: settled at once (lo = hi = 0)
-            }
-            for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
-                seg[..w].copy_from_slice(&m[i * n + c0..i * n + c0 + w]);
+                for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
+                    seg[..w].copy_from_slice(&m[i * n + c0..i * n + c0 + w]);
+                }
             }
             let (mut lo, mut below) = ([0u32; LANES], [0u64; LANES]);
             let mut hi = [0u32; LANES];
