@@ -36,3 +36,4 @@ lint: ## formatting, clippy, mypy, stub check
 bench: install ## benchmarks (see bench/README.md)
 	$(PY) bench/bench_replay.py
 	$(PY) bench/bench_epoch.py
+	cargo bench --bench epoch_core

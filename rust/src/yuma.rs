@@ -26,6 +26,14 @@
 //! every division by a shared divisor is one multiplication ([`fx::Recip`]). Passes over rows run
 //! on rayon chunks when the matrix is large; per-chunk column accumulators are integer sums (or
 //! maxima), so the result is the same for every thread count.
+//!
+//! Two layouts compute steps 5–14 and 19 ([`Route`]): sparse rows (above), and a dense n×n
+//! path (`dense_core`) whose per-row work is done by the SIMD kernels of [`kernels`] and whose
+//! median is a lane-wise binary search (`dense_medians`). Dense sources (numpy arrays) take the
+//! dense path; sparse rows do too when they fill enough of the matrix ([`densify_pays`]: e.g.
+//! 64 validators weighting all 256 uids), copied into a reused dense scratch. The dense path
+//! marks stored bond entries (value + 1), so both layouts store the same rows, `(j, 0)` entries
+//! included; tests run every reference comparison on both.
 
 use std::ops::Range;
 

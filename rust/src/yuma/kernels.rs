@@ -129,7 +129,14 @@ pub struct Divisors {
 
 impl Divisors {
     pub fn new(ds: &[u64]) -> Self {
-        let mut out = Divisors::default();
+        let k = ds.len();
+        let mut out = Divisors {
+            m_lo: Vec::with_capacity(k),
+            m_hi: Vec::with_capacity(k),
+            s1: Vec::with_capacity(k),
+            s2: Vec::with_capacity(k),
+            full: Vec::with_capacity(k),
+        };
         for &d in ds {
             let v = Divisor::new(d);
             out.m_lo.push(u64::from(v.m_lo));
