@@ -330,6 +330,49 @@ pub(crate) mod fx {
         }
     }
 
+    /// Many divisions by one divisor of any size: `div(x) = ⌊x·2^32 / d⌋` for `x < d·2^32` (the
+    /// quotient fits 64 bits), exact, with one 64×64→128-bit multiplication each: Möller and
+    /// Granlund's division of a two-word numerator by a normalised one-word divisor with a
+    /// precomputed reciprocal ("Improved division by invariant integers", 2011, alg. 4).
+    /// `Recip` takes a 128-bit division for numerators ≥ 2^32 (stakes in rao); this does not.
+    #[derive(Clone, Copy, Debug)]
+    pub struct WideRecip {
+        /// d shifted left until its top bit is set.
+        d: u64,
+        /// ⌊(2^128 − 1) / d⌋ − 2^64.
+        v: u64,
+        shift: u32,
+    }
+
+    impl WideRecip {
+        pub fn new(d: u64) -> Self {
+            assert!(d > 0, "division by zero");
+            let shift = d.leading_zeros();
+            let d = d << shift;
+            let v = (u128::MAX / u128::from(d) - (1u128 << 64)) as u64;
+            WideRecip { d, v, shift }
+        }
+
+        #[inline]
+        pub fn div(&self, x: u64) -> u64 {
+            // N = x·2^32·2^shift < d·2^64 (the quotient fits), so N < 2^128 and u1 < d.
+            let n = (u128::from(x) << 32) << self.shift;
+            let (u1, u0) = ((n >> 64) as u64, n as u64);
+            let q = u128::from(self.v) * u128::from(u1);
+            let q = q.wrapping_add(n);
+            let (mut q1, q0) = (((q >> 64) as u64).wrapping_add(1), q as u64);
+            let mut r = u0.wrapping_sub(q1.wrapping_mul(self.d));
+            if r > q0 {
+                q1 = q1.wrapping_sub(1);
+                r = r.wrapping_add(self.d);
+            }
+            if r >= self.d {
+                q1 += 1;
+            }
+            q1
+        }
+    }
+
     /// Normalised weights lie in [0, 2^32] and never equal 2^32 − 1 (see `row_normalizer`), so
     /// a u32 holds them with 2^32 encoded as `u32::MAX`; the encoding preserves order. Used for
     /// the median's keys.
@@ -391,7 +434,7 @@ fn topk<T: Ord + Copy>(v: &[T], k: usize) -> Vec<bool> {
         return out;
     }
     let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_by_key(|&i| v[i]); // stable: equal values keep ascending uid order
+    idx.sort_unstable_by_key(|&i| (v[i], i)); // = a stable sort: ties keep ascending uid order
     for &i in &idx[..n - k] {
         out[i] = false;
     }
@@ -1166,12 +1209,6 @@ where
     // Steps 15–16: emission split and rao.
     let split = emission_split(&incentive, &dividends, &s, &a);
     let to_rao = |v: &[u64]| -> Vec<u64> { v.iter().map(|&x| rao(x, p.rao_emission)).collect() };
-    // Step 17: pruning scores.
-    let eps: Vec<I32F32> = split
-        .combined
-        .iter()
-        .map(|&x| I32F32::from_bits(x as i64))
-        .collect();
     // Step 18: writes (as u16 proportions).
     let prop = |v: &[u64]| -> Vec<u16> { v.iter().map(|&x| fx::proportion_u16(x)).collect() };
     Ok(Computed {
@@ -1185,7 +1222,7 @@ where
             incentive: prop(&incentive),
             dividends: prop(&dividends),
             validator_trust: prop(&vt),
-            pruning_scores: vec_max_upscale_to_u16(&eps),
+            pruning_scores: pruning_scores(&split.combined),
             active,
             validator_permit: permit_new,
             bonds: Vec::new(),
@@ -1639,7 +1676,7 @@ fn normalized_stake(stake: &[u64]) -> Vec<u64> {
     if total == 0 {
         return vec![0; stake.len()];
     }
-    let r = Recip::new(total);
+    let r = fx::WideRecip::new(total);
     stake.iter().map(|&x| r.div(x)).collect()
 }
 
@@ -2470,6 +2507,23 @@ fn emission_split(incentive: &[u64], dividends: &[u64], s: &[u64], a: &[u64]) ->
     }
 }
 
+/// Step 17: `vec_max_upscale_to_u16` of the combined shares (bits in `[0, 2^32]`), without the
+/// fixed-point crate's 128-bit division per entry. With M the largest share (at most 1.0, so
+/// the third case of [`vec_max_upscale_to_u16`]): `(x ⊗ 65535) ⊘ M` has bits
+/// ⌊x·65535·2^32 / M⌋ (the product is exact: 65535 is an integer) and `to_u16` rounds it half
+/// up. A test checks it against [`vec_max_upscale_to_u16`].
+fn pruning_scores(shares: &[u64]) -> Vec<u16> {
+    let max = shares.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        return vec![0; shares.len()];
+    }
+    let r = fx::WideRecip::new(max);
+    shares
+        .iter()
+        .map(|&x| ((r.div(x * 65535) + (1 << 31)) >> 32).min(65535) as u16)
+        .collect()
+}
+
 /// Step 16: `to_u64(I96F32(x) ⊗ I96F32(E))`. The I96F32 product has bits x·E exactly (x's bits
 /// carry over, E's are E·2^32), and `to_u64` floors: ⌊x·E / 2^32⌋ ≤ E since x ≤ 1.
 fn rao(x: u64, emission: u64) -> u64 {
@@ -2887,6 +2941,68 @@ mod tests {
     // ---------------------------------------------------------------------------------
     // Bit helpers against the `fixed` crate
     // ---------------------------------------------------------------------------------
+
+    #[test]
+    fn wide_recip_is_exact() {
+        let rng = Rng::new(0xDEC0DE);
+        let mut ds = vec![
+            1u64,
+            2,
+            3,
+            7,
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+            (1 << 63) + 1,
+            1 << 32,
+        ];
+        ds.extend((0..3000).map(|_| 1 + rng.below(1 << (1 + rng.below(63)))));
+        for &d in &ds {
+            let r = fx::WideRecip::new(d);
+            let top = (u128::from(d) << 32) - 1; // largest x with a 64-bit quotient
+            let mut xs = vec![
+                0,
+                1,
+                d,
+                d - 1,
+                d / 2,
+                u64::try_from(top).unwrap_or(u64::MAX),
+            ];
+            xs.extend((0..40).map(|_| rng.below(d.saturating_add(1))));
+            for x in xs {
+                if u128::from(x) > top {
+                    continue;
+                }
+                let want = (u128::from(x) << 32) / u128::from(d);
+                assert_eq!(u128::from(r.div(x)), want, "x = {x}, d = {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn pruning_scores_match_vec_max_upscale() {
+        let rng = Rng::new(515);
+        for _ in 0..3000 {
+            let n = 1 + rng.below(40) as usize;
+            let shares: Vec<u64> = (0..n)
+                .map(|_| match rng.below(5) {
+                    0 => 0,
+                    1 => fx::ONE,
+                    2 => rng.below(100),
+                    _ => rng.below(fx::ONE + 1),
+                })
+                .collect();
+            let fixed: Vec<I32F32> = shares
+                .iter()
+                .map(|&x| I32F32::from_bits(x as i64))
+                .collect();
+            assert_eq!(
+                pruning_scores(&shares),
+                vec_max_upscale_to_u16(&fixed),
+                "{shares:?}"
+            );
+        }
+    }
 
     #[test]
     fn fx_ops_match_fixed_crate() {
