@@ -1629,6 +1629,7 @@ where
         norm: &norm,
         incentive: &incentive,
         upscale: &upscale,
+        incentive_lt_one: incentive.iter().all(|&x| x < fx::ONE),
     };
     let results = exec.map(mat.split(exec.ranges(n)), |(rows, m)| {
         let mut d = Vec::with_capacity(rows.len());

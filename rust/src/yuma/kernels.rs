@@ -35,6 +35,14 @@ pub fn mul(a: u64, b: u64) -> u64 {
     ((al * bl) >> 32) + (bl & ah) + (al & bh) + (ah & bh & ONE)
 }
 
+/// `a ⊗ b` for `a < 2^32` and `b ≤ 2^32`: [`mul`] with fewer operations (one factor fits 32
+/// bits, so only b can be 1.0 = 2^32, in which case the product is a).
+#[inline(always)]
+pub fn mul_lt(a: u64, b: u64) -> u64 {
+    debug_assert!(a < ONE && b <= ONE);
+    (((a & LO) * (b & LO)) >> 32) + (a & (b >> 32).wrapping_neg())
+}
+
 /// Key of a normalised weight (see `fx::enc`) back to its bits: `u32::MAX` is 1.0.
 #[inline(always)]
 fn dec(e: u32) -> u64 {
@@ -250,8 +258,18 @@ pub fn normalize_row(row: &mut [u32], d: Divisor, ai: u64, r0: &mut [u64], mx: &
         }
         return;
     }
+    if ai < ONE {
+        for j in 0..n {
+            let q = d.div_small(u64::from(row[j])); // raw weights < 2^16
+            let e = q.min(u64::from(u32::MAX)) as u32;
+            row[j] = e;
+            r0[j] += mul_lt(ai, q);
+            mx[j] = mx[j].max(e);
+        }
+        return;
+    }
     for j in 0..n {
-        let q = d.div_small(u64::from(row[j])); // raw weights < 2^16
+        let q = d.div_small(u64::from(row[j]));
         let e = q.min(u64::from(u32::MAX)) as u32;
         row[j] = e;
         r0[j] += mul(ai, q);
@@ -269,6 +287,14 @@ pub fn clip_row(row: &[u32], c: &[u64], ai: u64, r: &mut [u64]) -> u64 {
     if ai == 0 {
         for j in 0..n {
             sum += dec(row[j]).min(c[j]);
+        }
+        return sum;
+    }
+    if ai < ONE {
+        for j in 0..n {
+            let clipped = dec(row[j]).min(c[j]);
+            sum += clipped;
+            r[j] += mul_lt(ai, clipped);
         }
         return sum;
     }
@@ -312,8 +338,16 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
         (Some((w, ai)), b) => {
             let (w, c, delta) = (&w[..n], &cols.c[..n], cols.delta.cols(n));
             // (No closure here: closures do not inherit the kernel's target features.)
-            if let (Some(b), true) = (b, ai < ONE) {
-                // The usual case: a_i < 1, so W̄_ij ⊗ a_i < 2^32 (and bonds are u16).
+            if let (Some(b), true) = (b, ai < ONE && alpha < ONE && alpha1 < ONE) {
+                // The usual case: a_i, α, α' < 1 (BMA strictly between 0 and 10^6), so every
+                // product has a 32-bit factor and W̄_ij ⊗ a_i < 2^32 (bonds are u16).
+                let b = &b[..n];
+                for j in 0..n {
+                    let clipped = dec(w[j]).min(c[j]);
+                    out[j] = mul_lt(alpha, delta.div_small(j, mul_lt(ai, clipped)))
+                        + mul_lt(alpha1, bond.div_small(j, u64::from(b[j])));
+                }
+            } else if let (Some(b), true) = (b, ai < ONE) {
                 let b = &b[..n];
                 for j in 0..n {
                     let clipped = dec(w[j]).min(c[j]);
@@ -332,6 +366,12 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
                     let clipped = dec(w[j]).min(c[j]);
                     out[j] = mul(alpha, delta.div(j, mul(clipped, ai)));
                 }
+            }
+        }
+        (None, Some(b)) if alpha1 < ONE => {
+            let b = &b[..n];
+            for j in 0..n {
+                out[j] = mul_lt(alpha1, bond.div_small(j, u64::from(b[j])));
             }
         }
         (None, Some(b)) => {
@@ -370,6 +410,8 @@ pub struct FinishCols<'a> {
     pub incentive: &'a [u64],
     /// Division by the normalised bonds' column maxima (step 19).
     pub upscale: &'a Divisors,
+    /// Every I_j < 1.0 (so the dividend products have a 32-bit factor).
+    pub incentive_lt_one: bool,
 }
 
 /// Steps 13, 14 and 19 for one row of the moving average (u32 values below 2^32 − 1, exact: the
@@ -385,7 +427,14 @@ pub fn finish_row<'a>(row: &mut [u32], cols: &FinishCols<'a>, store: bool) -> u6
         cols.upscale.cols(n),
     );
     let mut d = 0u64;
-    if store {
+    if store && cols.incentive_lt_one {
+        for j in 0..n {
+            let x = u64::from(row[j]);
+            let b = norm.div_small(j, x);
+            d += mul_lt(inc[j], b);
+            row[j] = proportion_u16(up.div(j, b)) + u32::from(x != 0);
+        }
+    } else if store {
         for j in 0..n {
             let x = u64::from(row[j]);
             let b = norm.div_small(j, x);
@@ -533,6 +582,9 @@ mod tests {
         for _ in 0..200_000 {
             let (a, b) = (rng.prop(), rng.prop());
             assert_eq!(mul(a, b), mul_def(a, b), "{a} {b}");
+            if a < ONE {
+                assert_eq!(mul_lt(a, b), mul_def(a, b), "{a} {b}");
+            }
         }
     }
 
@@ -698,6 +750,7 @@ mod tests {
                 norm: &norm,
                 incentive: &inc,
                 upscale: &upscale,
+                incentive_lt_one: inc.iter().all(|&x| x < ONE),
             };
             let want_d: u64 = (0..n).map(|j| mul_def(inc[j], b[j])).sum();
             let want_row: Vec<u32> = (0..n)
