@@ -1903,6 +1903,9 @@ fn dense_medians(
     exec: Exec,
 ) -> Vec<u64> {
     use kernels::LANES;
+    // Stakes as u32 when their total is below 2^32 (it is at most 2^32: normalised).
+    let st32: Option<Vec<u32>> =
+        (st.iter().sum::<u64>() < fx::ONE).then(|| st.iter().map(|&x| x as u32).collect());
     let parts = exec.ranges(n.div_ceil(LANES));
     let results = exec.map(parts, |blocks| {
         let mut strip = vec![0u32; kept.len() * LANES];
@@ -1938,7 +1941,10 @@ fn dense_medians(
                     0 => [0; LANES],
                     _ => std::array::from_fn(|c| lo[c] + (hi[c] - lo[c]) / 2),
                 };
-                let at_most = kernels::stake_at_most(&strip, st, &mid);
+                let at_most: [u64; LANES] = match &st32 {
+                    Some(st32) => kernels::stake_at_most_u32(&strip, st32, &mid).map(u64::from),
+                    None => kernels::stake_at_most(&strip, st, &mid),
+                };
                 for c in 0..LANES {
                     if lo[c] == hi[c] {
                         continue;
