@@ -5,6 +5,7 @@ written here from the text of the rules (pure Python ints, no fixed-point librar
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -622,6 +623,12 @@ def test_result_shapes_dtypes_and_read_only() -> None:
         out.emission[0] = 1
     with pytest.raises(AttributeError):
         out.emission = out.emission  # type: ignore[misc]
+    for field in dataclasses.fields(out):
+        assert not getattr(out, field.name).flags.writeable, field.name
+    assert out == out and out != yuma.epoch(  # eq=False: identity, as before
+        block=5, stake=np.array([5, 5, 1], np.uint64), weights=np.zeros((3, 3), np.uint16),
+        last_update=[5, 5, 5], block_at_registration=[0, 0, 0],
+        validator_permit=np.array([True, True, False]))
 
 
 def test_empty_subnet() -> None:

@@ -81,6 +81,14 @@ class EpochResult:
         """Number of uids."""
         return int(self.active.shape[0])
 
+    @classmethod
+    def _from_core(cls, fields: dict[str, Any]) -> EpochResult:
+        """Wraps ``_core.epoch``'s dict (its arrays are already read-only). Fills the instance
+        dict directly: the frozen dataclass ``__init__`` pays an ``object.__setattr__`` per field."""
+        obj = object.__new__(cls)
+        obj.__dict__.update(fields)
+        return obj
+
 
 class RootEpochAborted(ValueError):
     """The root epoch stored nothing (RULES.md §5.1 steps 1, 2, 7, 9).
@@ -262,7 +270,7 @@ def epoch(
         _int("activity_cutoff", activity_cutoff, U16_MAX),
         _int("emission", emission, U64_MAX),
     )
-    return EpochResult(**{k: _frozen(v) for k, v in result.items()})
+    return EpochResult._from_core(result)
 
 
 def root_epoch(

@@ -6,7 +6,7 @@
 
 use numpy::ndarray::Axis;
 use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    IntoPyArray, PyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -204,20 +204,44 @@ fn epoch<'py>(
         .map_err(to_py_err)?
     };
     let d = PyDict::new(py);
-    d.set_item("active", out.active.into_pyarray(py))?;
-    d.set_item("validator_permit", out.validator_permit.into_pyarray(py))?;
-    d.set_item("rank", out.rank.into_pyarray(py))?;
-    d.set_item("trust", out.trust.into_pyarray(py))?;
-    d.set_item("consensus", out.consensus.into_pyarray(py))?;
-    d.set_item("incentive", out.incentive.into_pyarray(py))?;
-    d.set_item("dividends", out.dividends.into_pyarray(py))?;
-    d.set_item("validator_trust", out.validator_trust.into_pyarray(py))?;
-    d.set_item("pruning_scores", out.pruning_scores.into_pyarray(py))?;
-    d.set_item("emission", out.emission.into_pyarray(py))?;
-    d.set_item("server_emission", out.server.into_pyarray(py))?;
-    d.set_item("validator_emission", out.validator.into_pyarray(py))?;
-    d.set_item("bonds", bonds_out)?;
+    d.set_item("active", read_only(out.active.into_pyarray(py)))?;
+    d.set_item(
+        "validator_permit",
+        read_only(out.validator_permit.into_pyarray(py)),
+    )?;
+    d.set_item("rank", read_only(out.rank.into_pyarray(py)))?;
+    d.set_item("trust", read_only(out.trust.into_pyarray(py)))?;
+    d.set_item("consensus", read_only(out.consensus.into_pyarray(py)))?;
+    d.set_item("incentive", read_only(out.incentive.into_pyarray(py)))?;
+    d.set_item("dividends", read_only(out.dividends.into_pyarray(py)))?;
+    d.set_item(
+        "validator_trust",
+        read_only(out.validator_trust.into_pyarray(py)),
+    )?;
+    d.set_item(
+        "pruning_scores",
+        read_only(out.pruning_scores.into_pyarray(py)),
+    )?;
+    d.set_item("emission", read_only(out.emission.into_pyarray(py)))?;
+    d.set_item("server_emission", read_only(out.server.into_pyarray(py)))?;
+    d.set_item(
+        "validator_emission",
+        read_only(out.validator.into_pyarray(py)),
+    )?;
+    d.set_item("bonds", read_only(bonds_out))?;
     Ok(d)
+}
+
+/// Marks an array this module just created read-only, as `taostate.yuma` promises its results
+/// are (numpy's `PyArray_CLEARFLAGS(a, NPY_ARRAY_WRITEABLE)`; `arr.flags.writeable = False`
+/// from Python costs more than the rest of a small epoch's conversions).
+fn read_only<T: numpy::Element, D>(a: Bound<'_, PyArray<T, D>>) -> Bound<'_, PyArray<T, D>> {
+    // SAFETY: `a` is a valid array object created by this module, not borrowed anywhere;
+    // clearing the WRITEABLE bit of its flags is exactly what numpy's macro does.
+    unsafe {
+        (*a.as_array_ptr()).flags &= !numpy::npyffi::NPY_ARRAY_WRITEABLE;
+    }
+    a
 }
 
 /// `root_epoch(stake, weights, kappa, rho, block_emission) -> uint64 array | str`
