@@ -1510,13 +1510,19 @@ where
                 continue; // the row stays unwritten: no later pass reads it
             }
             let row = &mut m[k * n..(k + 1) * n];
-            let mut sum = kernels::load_row(w_src.dense_row(i).expect("dense weights"), row);
+            let w = w_src.dense_row(i).expect("dense weights");
+            if clean(i) {
+                // Only the diagonal is masked: sum, then normalise straight from the u16 row.
+                let sum = kernels::row_sum(w) - u64::from(w[i]);
+                let d = Divisor::new(checked_row_sum(i, sum)?);
+                kernels::load_normalize(w, i, d, a[i], row, &mut r0, &mut mx);
+                continue;
+            }
+            let mut sum = kernels::load_row(w, row);
             sum -= u64::from(std::mem::take(&mut row[i]));
-            if !clean(i) {
-                for (j, v) in row.iter_mut().enumerate() {
-                    if p.outdated(i, j) {
-                        sum -= u64::from(std::mem::take(v));
-                    }
+            for (j, v) in row.iter_mut().enumerate() {
+                if p.outdated(i, j) {
+                    sum -= u64::from(std::mem::take(v));
                 }
             }
             let d = Divisor::new(checked_row_sum(i, sum)?);

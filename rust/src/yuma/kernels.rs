@@ -223,12 +223,14 @@ impl Cols<'_> {
 pub fn add_row(b: &[u16], sum: &mut [u32]) -> bool {
     let n = b.len();
     let sum = &mut sum[..n];
-    let mut any = 0u16;
+    // Rows of uids without bonds are common: an OR pass is cheaper than adding zeros.
+    if b.iter().fold(0u16, |acc, &x| acc | x) == 0 {
+        return false;
+    }
     for j in 0..n {
         sum[j] += u32::from(b[j]);
-        any |= b[j];
     }
-    any != 0
+    true
 }
 
 /// Copies a raw u16 row into `row` (u32) and returns its sum.
@@ -274,6 +276,53 @@ pub fn normalize_row(row: &mut [u32], d: Divisor, ai: u64, r0: &mut [u64], mx: &
         row[j] = e;
         r0[j] += mul(ai, q);
         mx[j] = mx[j].max(e);
+    }
+}
+
+/// The sum of a raw u16 row.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn row_sum(w: &[u16]) -> u64 {
+    w.iter().map(|&x| u64::from(x)).sum()
+}
+
+/// [`load_row`] and [`normalize_row`] in one pass for a row whose only masked entry is the
+/// diagonal `skip` (read as 0): `row` receives the keys straight from the raw u16 weights.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn load_normalize(
+    w: &[u16],
+    skip: usize,
+    d: Divisor,
+    ai: u64,
+    row: &mut [u32],
+    r0: &mut [u64],
+    mx: &mut [u32],
+) {
+    let n = row.len();
+    let (w, r0, mx) = (&w[..n], &mut r0[..n], &mut mx[..n]);
+    // (Loops written out: closures do not inherit the kernel's target features.)
+    if ai == 0 {
+        for j in 0..n {
+            let x = if j == skip { 0 } else { u64::from(w[j]) };
+            row[j] = d.div_small(x).min(u64::from(u32::MAX)) as u32; // raw weights < 2^16
+        }
+    } else if ai < ONE {
+        for j in 0..n {
+            let x = if j == skip { 0 } else { u64::from(w[j]) };
+            let q = d.div_small(x);
+            let e = q.min(u64::from(u32::MAX)) as u32;
+            row[j] = e;
+            r0[j] += mul_lt(ai, q);
+            mx[j] = mx[j].max(e);
+        }
+    } else {
+        for j in 0..n {
+            let x = if j == skip { 0 } else { u64::from(w[j]) };
+            let q = d.div_small(x);
+            let e = q.min(u64::from(u32::MAX)) as u32;
+            row[j] = e;
+            r0[j] += mul(ai, q);
+            mx[j] = mx[j].max(e);
+        }
     }
 }
 
@@ -726,6 +775,35 @@ mod tests {
                 })
                 .collect();
             let mut row = vec![0u32; n];
+            // The fused load + normalise with the diagonal `skip` masked.
+            {
+                let skip = (rng.next() % n as u64) as usize;
+                let sum = row_sum(&raw) - u64::from(raw[skip]);
+                let total: u64 = raw.iter().map(|&x| u64::from(x)).sum();
+                assert_eq!(sum + u64::from(raw[skip]), total);
+                let ai = [0, ONE, rng.prop()][round % 3];
+                let (mut r0, mut mx, mut out) = (vec![5u64; n], vec![3u32; n], vec![9u32; n]);
+                load_normalize(
+                    &raw,
+                    skip,
+                    Divisor::new(sum),
+                    ai,
+                    &mut out,
+                    &mut r0,
+                    &mut mx,
+                );
+                for j in 0..n {
+                    let x = if j == skip { 0 } else { u64::from(raw[j]) };
+                    let q = div_def(x, sum);
+                    assert_eq!(dec(out[j]), q);
+                    let (r, m) = if ai > 0 {
+                        (5 + mul_def(ai, q), out[j].max(3))
+                    } else {
+                        (5, 3)
+                    };
+                    assert_eq!((r0[j], mx[j]), (r, m));
+                }
+            }
             let mut sums = vec![1u32; n];
             assert_eq!(add_row(&raw, &mut sums), raw.iter().any(|&x| x != 0));
             assert!(sums.iter().zip(&raw).all(|(&s, &x)| s == 1 + u32::from(x)));
