@@ -1027,10 +1027,16 @@ impl Computed {
         }
     }
 
-    /// Writes the whole stored bonds matrix after the epoch into `out` (n×n, row-major, any
-    /// initial contents): new rows where replaced, zeros where cleared, `old` where unchanged.
+    /// Writes the whole stored bonds matrix after the epoch into `out` (n×n, row-major): new
+    /// rows where replaced, zeros where cleared, `old` where unchanged. `zeroed` says `out` holds
+    /// zeros already (a fresh numpy array): zero rows are then not written at all.
     #[cfg_attr(not(feature = "python"), allow(dead_code))]
-    pub(crate) fn write_dense_bonds<B: RowSource + ?Sized>(&self, old: &B, out: &mut [u16]) {
+    pub(crate) fn write_dense_bonds<B: RowSource + ?Sized>(
+        &self,
+        old: &B,
+        out: &mut [u16],
+        zeroed: bool,
+    ) {
         let n = self.out.validator_permit.len();
         debug_assert_eq!(out.len(), n * n);
         if n == 0 {
@@ -1039,7 +1045,9 @@ impl Computed {
         let write = |(i, row): (usize, &mut [u16])| {
             if !self.out.validator_permit[i] && !self.permit_prev[i] {
                 if let Some(dense) = old.dense_row(i) {
-                    row.copy_from_slice(dense);
+                    if !zeroed || dense.iter().fold(0, |acc, &x| acc | x) != 0 {
+                        row.copy_from_slice(dense);
+                    }
                     return;
                 }
             }
@@ -1059,7 +1067,9 @@ impl Computed {
                 }
                 return;
             }
-            row.fill(0);
+            if !zeroed {
+                row.fill(0);
+            }
             if !self.permit_prev[i] {
                 old.visit(i, |j, v| row[j as usize] = v); // validated when read
             }
@@ -3637,14 +3647,14 @@ mod tests {
             let want_out = want.into_output();
             let got_dense = epoch_rows(&p, &wdr, &bdr).unwrap();
             let mut dense_bonds = vec![0u16; n * n];
-            got_dense.write_dense_bonds(&bdr, &mut dense_bonds);
+            got_dense.write_dense_bonds(&bdr, &mut dense_bonds, false);
             assert_eq!(
                 strip_zero(got_dense.into_output()),
                 strip_zero(want_out.clone())
             );
             let got_csr = epoch_rows(&p, &ws, &bs).unwrap();
             let mut csr_bonds = vec![0u16; n * n];
-            got_csr.write_dense_bonds(&bs, &mut csr_bonds);
+            got_csr.write_dense_bonds(&bs, &mut csr_bonds, false);
             assert_eq!(got_csr.into_output(), want_out);
             assert_eq!(dense_bonds, csr_bonds);
         }
@@ -3805,12 +3815,15 @@ mod tests {
                 let (wdr, bdr) = (DenseRows { data: &wd, n }, DenseRows { data: &bd, n });
                 let sparse = epoch_rows(&p, &c.weights[..], &c.bonds[..]).unwrap();
                 let mut want_bonds = vec![0u16; n * n];
-                sparse.write_dense_bonds(&bdr, &mut want_bonds);
+                sparse.write_dense_bonds(&bdr, &mut want_bonds, false);
                 for exec in [Exec::sequential(), Exec::parallel(3), Exec::parallel(64)] {
                     let got = epoch_exec(&p, &wdr, &bdr, exec).unwrap();
                     let mut got_bonds = vec![7u16; n * n];
-                    got.write_dense_bonds(&bdr, &mut got_bonds);
+                    got.write_dense_bonds(&bdr, &mut got_bonds, false);
                     assert_eq!(got_bonds, want_bonds, "n = {n}, exec {exec:?}");
+                    let mut onto_zeros = vec![0u16; n * n];
+                    got.write_dense_bonds(&bdr, &mut onto_zeros, true);
+                    assert_eq!(onto_zeros, want_bonds, "n = {n}, exec {exec:?}");
                     assert_eq!(
                         strip_zero(got.into_output()),
                         want,

@@ -198,7 +198,7 @@ fn epoch<'py>(
             .map_err(|_| PyRuntimeError::new_err("bonds output is not contiguous"))?;
         py.detach(|| -> Result<_, ChainError> {
             let out = yuma::epoch_rows(&params, &w, &b)?;
-            out.write_dense_bonds(&b, dense);
+            out.write_dense_bonds(&b, dense, true); // `zeros` above
             Ok(out.out)
         })
         .map_err(to_py_err)?
