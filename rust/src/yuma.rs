@@ -1961,15 +1961,14 @@ fn dense_medians(
                     Some(st32) => kernels::stake_at_most_u32(&strip, st32, &mid).map(u64::from),
                     None => kernels::stake_at_most(&strip, st, &mid),
                 };
+                // Branch-free (the comparisons are coin flips for the branch predictor).
                 for c in 0..LANES {
-                    if lo[c] == hi[c] {
-                        continue;
-                    }
-                    if at_most[c] > minority {
-                        hi[c] = mid[c];
-                    } else {
-                        (lo[c], below[c]) = (mid[c] + 1, at_most[c]);
-                    }
+                    let open = lo[c] != hi[c];
+                    let gt = at_most[c] > minority;
+                    let up = open & !gt;
+                    hi[c] = if open & gt { mid[c] } else { hi[c] };
+                    lo[c] = if up { mid[c].wrapping_add(1) } else { lo[c] };
+                    below[c] = if up { at_most[c] } else { below[c] };
                 }
             }
             if lo != hi {

@@ -22,6 +22,14 @@ use multiversion::multiversion;
 pub const ONE: u64 = 1 << 32;
 const LO: u64 = 0xffff_ffff;
 
+/// The product of the low 32 bits of a and b. Written with `as u32` so that the compiler
+/// knows both factors fit 32 bits and emits the 32×32→64-bit multiply (`vpmuludq`); a `u64`
+/// factor of unknown range (a hoisted mask, a `u64` array) costs a 64-bit multiply instead.
+#[inline(always)]
+fn mul32(a: u64, b: u64) -> u64 {
+    u64::from(a as u32) * u64::from(b as u32)
+}
+
 /// `a ⊗ b` = ⌊a·b / 2^32⌋ for `a, b ≤ 2^32`, with 32×32-bit products only.
 ///
 /// With `a = ah·2^32 + al` (ah ∈ {0, 1}, and al = 0 when ah = 1) and the same for b:
@@ -32,7 +40,7 @@ pub fn mul(a: u64, b: u64) -> u64 {
     let (al, bl) = (a & LO, b & LO);
     let ah = (a >> 32).wrapping_neg(); // all ones when a = 2^32
     let bh = (b >> 32).wrapping_neg();
-    ((al * bl) >> 32) + (bl & ah) + (al & bh) + (ah & bh & ONE)
+    (mul32(a, b) >> 32) + (bl & ah) + (al & bh) + (ah & bh & ONE)
 }
 
 /// `a ⊗ b` for `a < 2^32` and `b ≤ 2^32`: [`mul`] with fewer operations (one factor fits 32
@@ -40,7 +48,7 @@ pub fn mul(a: u64, b: u64) -> u64 {
 #[inline(always)]
 pub fn mul_lt(a: u64, b: u64) -> u64 {
     debug_assert!(a < ONE && b <= ONE);
-    (((a & LO) * (b & LO)) >> 32) + (a & (b >> 32).wrapping_neg())
+    (mul32(a, b) >> 32) + (a & (b >> 32).wrapping_neg())
 }
 
 /// Key of a normalised weight (see `fx::enc`) back to its bits: `u32::MAX` is 1.0.
@@ -108,7 +116,8 @@ impl Divisor {
     #[inline(always)]
     pub fn div_small(&self, x: u64) -> u64 {
         debug_assert!(x < ONE);
-        let t = x * u64::from(self.m_hi) + ((x * u64::from(self.m_lo)) >> 32);
+        let (m_hi, m_lo) = (u64::from(self.m_hi), u64::from(self.m_lo));
+        let t = mul32(x, m_hi) + (mul32(x, m_lo) >> 32);
         let n = x << 32;
         (t + ((n - t) >> self.s1)) >> self.s2
     }
@@ -118,7 +127,7 @@ impl Divisor {
 fn div_parts(x: u64, m_lo: u64, m_hi: u64, s1: u64, s2: u64, full: u64) -> u64 {
     debug_assert!(x <= ONE);
     let xl = x & LO;
-    let t = xl * m_hi + ((xl * m_lo) >> 32);
+    let t = mul32(xl, m_hi) + (mul32(xl, m_lo) >> 32);
     let n = xl << 32;
     let q = (t + ((n - t) >> s1)) >> s2;
     let big = (x >> 32).wrapping_neg();
@@ -195,7 +204,7 @@ impl Cols<'_> {
     #[inline(always)]
     fn div_small(&self, j: usize, x: u64) -> u64 {
         debug_assert!(x < ONE);
-        let t = x * self.m_hi[j] + ((x * self.m_lo[j]) >> 32);
+        let t = mul32(x, self.m_hi[j]) + (mul32(x, self.m_lo[j]) >> 32);
         let n = x << 32;
         (t + ((n - t) >> self.s1[j])) >> self.s2[j]
     }
