@@ -1899,7 +1899,7 @@ fn consensus_mat(w: Mat<'_>, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec)
 }
 
 /// Binary-search steps of [`dense_medians`] before the remaining candidates are listed.
-const DENSE_MEDIAN_LEVELS: usize = 9;
+const DENSE_MEDIAN_LEVELS: usize = 6;
 
 /// Step 7 on a dense matrix of keys, [`kernels::LANES`] columns at a time (the result is the
 /// characterisation of [`consensus`]: the smallest key v with `st(≤v) > minority`, with
