@@ -40,7 +40,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 mod kernels;
-use kernels::{Divisor, Divisors, EmaCols, EmaRow, FinishCols};
+use kernels::{Divisor, Divisors, EmaCols, FinishCols};
 
 use crate::error::{ChainError, Result};
 use crate::fixedpoint::I32F32;
@@ -1603,12 +1603,15 @@ where
             } else {
                 b
             };
-            let ema_row = EmaRow {
-                weights: has_w.then_some((&row[..], a[i])),
-                bonds: has_b.then_some(b),
-            };
-            kernels::ema_row(&ema_row, &ema_cols, &mut vals);
-            let top = kernels::store_row(&vals, row, &mut acc.sum, &mut acc.max);
+            let top = kernels::ema_store_row(
+                row,
+                has_w.then_some(a[i]),
+                has_b.then_some(b),
+                &ema_cols,
+                &mut vals,
+                &mut acc.sum,
+                &mut acc.max,
+            );
             if top >= u64::from(u32::MAX) {
                 // Values of 2^32 − 1 or more (2^32 does not fit u32): kept exactly.
                 let big = (0..n).filter(|&j| vals[j] >= u64::from(u32::MAX));

@@ -449,6 +449,115 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
     }
 }
 
+/// Steps 11–13 for one row with its store: [`ema_row`] then [`store_row`] — the row's weight keys
+/// (when `ai` is given) are read from `row`, which then receives the stored moving average;
+/// `vals` gets the exact values. Returns the row's largest value. The usual row (weights and
+/// bonds, a_i, α, α' < 1) is done in one AVX-512 pass where available.
+pub fn ema_store_row(
+    row: &mut [u32],
+    ai: Option<u64>,
+    bonds: Option<&[u16]>,
+    cols: &EmaCols<'_>,
+    vals: &mut [u64],
+    sum: &mut [u64],
+    max: &mut [u64],
+) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if let (Some(ai), Some(b)) = (ai, bonds) {
+        let (alpha, alpha1) = cols.alpha;
+        if ai < ONE && alpha < ONE && alpha1 < ONE && std::arch::is_x86_feature_detected!("avx512f")
+        {
+            let n = row.len();
+            let k = EmaFast { ai, alpha, alpha1 };
+            let (delta, bond) = (cols.delta.cols(n), cols.bond.cols(n));
+            let (sum, max, vals) = (&mut sum[..n], &mut max[..n], &mut vals[..n]);
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            let (end, mut top) = unsafe {
+                ema_store_fast_avx512(
+                    &k,
+                    row,
+                    &cols.c[..n],
+                    &delta,
+                    &b[..n],
+                    &bond,
+                    vals,
+                    sum,
+                    max,
+                )
+            };
+            for j in end..n {
+                let clipped = dec(row[j]).min(cols.c[j]);
+                let t = mul_lt(alpha, delta.div_small(j, mul_lt(ai, clipped)))
+                    + mul_lt(alpha1, bond.div_small(j, u64::from(b[j])));
+                vals[j] = t;
+                sum[j] += t;
+                max[j] = max[j].max(t);
+                top = top.max(t);
+                row[j] = t.min(u64::from(u32::MAX)) as u32;
+            }
+            return top;
+        }
+    }
+    let erow = EmaRow {
+        weights: ai.map(|a| (&row[..], a)),
+        bonds,
+    };
+    ema_row(&erow, cols, vals);
+    store_row(vals, row, sum, max)
+}
+
+/// [`ema_fast_avx512`] fused with [`store_row`], for the entries `0..returned.0` (a multiple of
+/// 8), with their largest value.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+fn ema_store_fast_avx512(
+    k: &EmaFast,
+    row: &mut [u32],
+    c: &[u64],
+    delta: &Cols<'_>,
+    b: &[u16],
+    bond: &Cols<'_>,
+    vals: &mut [u64],
+    sum: &mut [u64],
+    max: &mut [u64],
+) -> (usize, u64) {
+    use std::arch::x86_64::*;
+    let n = row.len();
+    let end = n / 8 * 8;
+    assert!(c.len() >= n && b.len() >= n && vals.len() >= n && sum.len() >= n && max.len() >= n);
+    assert!(delta.m_lo.len() >= n && bond.m_lo.len() >= n);
+    let (ai, alpha, alpha1) = (
+        _mm512_set1_epi64(k.ai as i64),
+        _mm512_set1_epi64(k.alpha as i64),
+        _mm512_set1_epi64(k.alpha1 as i64),
+    );
+    let (one, key_max) = (_mm512_set1_epi64(1), _mm512_set1_epi64(i64::from(u32::MAX)));
+    let mut top = _mm512_setzero_si512();
+    for j in (0..end).step_by(8) {
+        // SAFETY: j + 8 ≤ n ≤ the length of every slice read or written (asserted above);
+        // unaligned loads and stores of 8 u64, 8 u32 or 8 u16.
+        unsafe {
+            let rp = row.as_mut_ptr().add(j).cast();
+            let wk = _mm512_cvtepu32_epi64(_mm256_loadu_si256(rp));
+            let wk = _mm512_mask_add_epi64(wk, _mm512_cmpeq_epi64_mask(wk, key_max), wk, one);
+            let clipped = _mm512_min_epu64(wk, _mm512_loadu_si512(c.as_ptr().add(j).cast()));
+            let q1 = div_small_v(mul_lt_v(ai, clipped), delta, j);
+            let bv = _mm512_cvtepu16_epi64(_mm_loadu_si128(b.as_ptr().add(j).cast()));
+            let q2 = div_small_v(bv, bond, j);
+            let t = _mm512_add_epi64(mul_lt_v(alpha, q1), mul_lt_v(alpha1, q2));
+            _mm512_storeu_si512(vals.as_mut_ptr().add(j).cast(), t);
+            let sp = sum.as_mut_ptr().add(j).cast();
+            _mm512_storeu_si512(sp, _mm512_add_epi64(_mm512_loadu_si512(sp), t));
+            let mp = max.as_mut_ptr().add(j).cast();
+            _mm512_storeu_si512(mp, _mm512_max_epu64(_mm512_loadu_si512(mp), t));
+            top = _mm512_max_epu64(top, t);
+            _mm256_storeu_si256(rp, _mm512_cvtusepi64_epi32(t)); // min(t, 2^32 − 1)
+        }
+    }
+    (end, _mm512_reduce_max_epu64(top))
+}
+
 /// The row constants of [`ema_fast_avx512`]: a_i, α, α', all below 1.0.
 struct EmaFast {
     ai: u64,
@@ -1017,6 +1126,33 @@ mod tests {
                     }
                     assert_eq!(out[j], want, "round {round} j {j}");
                 }
+            }
+            for (hw, hb) in [(true, true), (true, false), (false, true), (false, false)] {
+                let erow = EmaRow {
+                    weights: hw.then_some((&row[..], ai)),
+                    bonds: hb.then_some(&bonds[..]),
+                };
+                let mut want_vals = vec![0u64; n];
+                ema_row(&erow, &cols, &mut want_vals);
+                let (mut want_row, mut ws, mut wm) = (row.clone(), vec![7u64; n], vec![1u64; n]);
+                let want_top = store_row(&want_vals, &mut want_row, &mut ws, &mut wm);
+                let (mut got_row, mut gs, mut gm) = (row.clone(), vec![7u64; n], vec![1u64; n]);
+                let mut got_vals = vec![0u64; n];
+                let b = hb.then_some(&bonds[..]);
+                let top = ema_store_row(
+                    &mut got_row,
+                    hw.then_some(ai),
+                    b,
+                    &cols,
+                    &mut got_vals,
+                    &mut gs,
+                    &mut gm,
+                );
+                assert_eq!(
+                    (top, &got_vals, &got_row),
+                    (want_top, &want_vals, &want_row)
+                );
+                assert_eq!((&gs, &gm), (&ws, &wm));
             }
             let vals: Vec<u64> = (0..n).map(|_| rng.prop()).collect();
             let (mut st, mut s, mut m) = (vec![0u32; n], vec![2u64; n], vec![4u64; n]);
