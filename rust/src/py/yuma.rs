@@ -204,29 +204,44 @@ fn epoch<'py>(
         .map_err(to_py_err)?
     };
     let d = PyDict::new(py);
-    d.set_item("active", read_only(out.active.into_pyarray(py)))?;
+    d.set_item("active", read_only(PyArray1::from_slice(py, &out.active)))?;
     d.set_item(
         "validator_permit",
-        read_only(out.validator_permit.into_pyarray(py)),
+        read_only(PyArray1::from_slice(py, &out.validator_permit)),
     )?;
-    d.set_item("rank", read_only(out.rank.into_pyarray(py)))?;
-    d.set_item("trust", read_only(out.trust.into_pyarray(py)))?;
-    d.set_item("consensus", read_only(out.consensus.into_pyarray(py)))?;
-    d.set_item("incentive", read_only(out.incentive.into_pyarray(py)))?;
-    d.set_item("dividends", read_only(out.dividends.into_pyarray(py)))?;
+    d.set_item("rank", read_only(PyArray1::from_slice(py, &out.rank)))?;
+    d.set_item("trust", read_only(PyArray1::from_slice(py, &out.trust)))?;
+    d.set_item(
+        "consensus",
+        read_only(PyArray1::from_slice(py, &out.consensus)),
+    )?;
+    d.set_item(
+        "incentive",
+        read_only(PyArray1::from_slice(py, &out.incentive)),
+    )?;
+    d.set_item(
+        "dividends",
+        read_only(PyArray1::from_slice(py, &out.dividends)),
+    )?;
     d.set_item(
         "validator_trust",
-        read_only(out.validator_trust.into_pyarray(py)),
+        read_only(PyArray1::from_slice(py, &out.validator_trust)),
     )?;
     d.set_item(
         "pruning_scores",
-        read_only(out.pruning_scores.into_pyarray(py)),
+        read_only(PyArray1::from_slice(py, &out.pruning_scores)),
     )?;
-    d.set_item("emission", read_only(out.emission.into_pyarray(py)))?;
-    d.set_item("server_emission", read_only(out.server.into_pyarray(py)))?;
+    d.set_item(
+        "emission",
+        read_only(PyArray1::from_slice(py, &out.emission)),
+    )?;
+    d.set_item(
+        "server_emission",
+        read_only(PyArray1::from_slice(py, &out.server)),
+    )?;
     d.set_item(
         "validator_emission",
-        read_only(out.validator.into_pyarray(py)),
+        read_only(PyArray1::from_slice(py, &out.validator)),
     )?;
     d.set_item("bonds", read_only(bonds_out))?;
     Ok(d)
