@@ -683,3 +683,32 @@ def test_root_epoch_invalid_arguments() -> None:
         yuma.root_epoch(stake=[1], weights=[[1]], rho=-1, block_emission=1)
     with pytest.raises(ValueError, match="block_emission"):
         yuma.root_epoch(stake=[1], weights=[[1]], block_emission=-1)
+
+
+def test_native_arrays_take_the_direct_path_with_the_same_results_and_errors() -> None:
+    # uint64/uint16/bool arrays go straight to the core; everything else through the checked
+    # path. Both must agree, and a refusal of the core must still name the argument.
+    rng = np.random.default_rng(3)
+    n = 6
+    args: dict[str, Any] = dict(
+        block=50, stake=rng.integers(1, 10**12, n).astype(np.uint64),
+        weights=rng.integers(0, 65536, (n, n)).astype(np.uint16),
+        bonds=rng.integers(0, 65536, (n, n)).astype(np.uint16),
+        last_update=np.full(n, 45, np.uint64), block_at_registration=np.zeros(n, np.uint64),
+        validator_permit=np.ones(n, np.bool_), emission=10**9)
+    fast = yuma.epoch(**args)
+    slow = yuma.epoch(**{k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in args.items()})
+    for field in dataclasses.fields(fast):
+        assert np.array_equal(getattr(fast, field.name), getattr(slow, field.name)), field.name
+    assert fast.incentive.any() and fast.bonds.any()
+    wide = np.zeros((n, 2 * n), np.uint16)
+    wide[:, ::2] = args["weights"]
+    assert np.array_equal(yuma.epoch(**{**args, "weights": wide[:, ::2]}).bonds, fast.bonds)
+    with pytest.raises(ValueError, match="last_update"):
+        yuma.epoch(**{**args, "last_update": np.full(n + 1, 45, np.uint64)})
+    with pytest.raises(ValueError, match="kappa"):
+        yuma.epoch(**{**args, "kappa": True})
+    with pytest.raises(ValueError, match="kappa"):
+        yuma.epoch(**{**args, "kappa": 70_000})
+    with pytest.raises(ValueError, match="bonds_moving_average"):
+        yuma.epoch(**{**args, "bonds_moving_average": 1_000_001})

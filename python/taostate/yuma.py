@@ -120,6 +120,8 @@ def _int(name: str, value: object, hi: int) -> int:
     return v
 
 
+_U64, _U16, _BOOL = np.dtype(np.uint64), np.dtype(np.uint16), np.dtype(np.bool_)
+
 _DTYPE_MAX: dict[type[np.unsignedinteger[Any]], int] = {
     t: int(np.iinfo(t).max) for t in (np.uint8, np.uint16, np.uint32, np.uint64)
 }
@@ -253,6 +255,26 @@ def epoch(
     ``emission`` is the rao to distribute. ``bonds_moving_average`` is at most 1 000 000 (the
     setter's bound). Raises ``ValueError`` naming the offending argument.
     """
+    if (
+        type(stake) is np.ndarray and stake.dtype is _U64
+        and type(weights) is np.ndarray and weights.dtype is _U16
+        and type(bonds) is np.ndarray and bonds.dtype is _U16
+        and type(last_update) is np.ndarray and last_update.dtype is _U64
+        and type(block_at_registration) is np.ndarray and block_at_registration.dtype is _U64
+        and type(validator_permit) is np.ndarray and validator_permit.dtype is _BOOL
+        and type(block) is int and type(kappa) is int and type(bonds_moving_average) is int
+        and type(max_allowed_validators) is int and type(activity_cutoff) is int
+        and type(emission) is int
+    ):
+        # Arrays already in the native layout: the core checks lengths, shapes, ranges and
+        # contiguity itself; anything it refuses goes through the checked path below, which
+        # converts what it can and names the problem.
+        try:
+            return EpochResult._from_core(_core.epoch(
+                block, stake, weights, bonds, last_update, block_at_registration, validator_permit,
+                kappa, bonds_moving_average, max_allowed_validators, activity_cutoff, emission))
+        except (ValueError, OverflowError, TypeError):
+            pass
     block = _int("block", block, U64_MAX)
     stake_arr = _vector("stake", stake, None)
     n = int(stake_arr.shape[0])
