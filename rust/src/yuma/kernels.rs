@@ -399,15 +399,9 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
             if let (Some(b), true) = (b, ai < ONE && alpha < ONE && alpha1 < ONE) {
                 // The usual case: a_i, α, α' < 1 (BMA strictly between 0 and 10^6), so every
                 // product has a 32-bit factor and W̄_ij ⊗ a_i < 2^32 (bonds are u16).
+                // (`ema_store_row` takes this case in AVX-512 where available.)
                 let b = &b[..n];
-                let mut start = 0;
-                #[cfg(target_arch = "x86_64")]
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    let k = EmaFast { ai, alpha, alpha1 };
-                    // SAFETY: the CPU supports AVX-512F (checked just above).
-                    start = unsafe { ema_fast_avx512(&k, w, c, &delta, b, &bond, out) };
-                }
-                for j in start..n {
+                for j in 0..n {
                     let clipped = dec(w[j]).min(c[j]);
                     out[j] = mul_lt(alpha, delta.div_small(j, mul_lt(ai, clipped)))
                         + mul_lt(alpha1, bond.div_small(j, u64::from(b[j])));
@@ -506,8 +500,11 @@ pub fn ema_store_row(
     store_row(vals, row, sum, max)
 }
 
-/// [`ema_fast_avx512`] fused with [`store_row`], for the entries `0..returned.0` (a multiple of
-/// 8), with their largest value.
+/// The usual case of [`ema_store_row`] (weights and bonds, a_i, α, α' < 1) in AVX-512, 8 entries
+/// at a time, for the entries `0..returned.0` (a multiple of 8; the caller finishes the tail),
+/// with their largest value. Written by hand because the compiler hoists the splat of each row
+/// constant out of the loop and then no longer sees that it fits 32 bits (a 64-bit multiply
+/// instead of `vpmuludq`). The same operations as [`ema_row`] then [`store_row`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
@@ -558,55 +555,12 @@ fn ema_store_fast_avx512(
     (end, _mm512_reduce_max_epu64(top))
 }
 
-/// The row constants of [`ema_fast_avx512`]: a_i, α, α', all below 1.0.
+/// The row constants of [`ema_store_fast_avx512`]: a_i, α, α', all below 1.0.
+#[cfg(target_arch = "x86_64")]
 struct EmaFast {
     ai: u64,
     alpha: u64,
     alpha1: u64,
-}
-
-/// The usual case of [`ema_row`] (weights and bonds, a_i, α, α' < 1) in AVX-512, 8 entries at a
-/// time, for the entries `0..returned` (a multiple of 8; the caller finishes the tail). Written
-/// by hand because the compiler hoists the splat of each row constant out of the loop and then
-/// no longer sees that it fits 32 bits (a 64-bit multiply instead of `vpmuludq`). The same
-/// operations as the portable loop: `mul_lt`, `Cols::div_small`, `dec`, `min`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn ema_fast_avx512(
-    k: &EmaFast,
-    w: &[u32],
-    c: &[u64],
-    delta: &Cols<'_>,
-    b: &[u16],
-    bond: &Cols<'_>,
-    out: &mut [u64],
-) -> usize {
-    use std::arch::x86_64::*;
-    let n = out.len();
-    let end = n / 8 * 8;
-    assert!(w.len() >= n && c.len() >= n && b.len() >= n);
-    assert!(delta.m_lo.len() >= n && bond.m_lo.len() >= n);
-    let (ai, alpha, alpha1) = (
-        _mm512_set1_epi64(k.ai as i64),
-        _mm512_set1_epi64(k.alpha as i64),
-        _mm512_set1_epi64(k.alpha1 as i64),
-    );
-    let (one, key_max) = (_mm512_set1_epi64(1), _mm512_set1_epi64(i64::from(u32::MAX)));
-    for j in (0..end).step_by(8) {
-        // SAFETY: j + 8 ≤ n ≤ the length of every slice read or written (asserted above);
-        // unaligned loads and stores of 8 u64, 8 u32 or 8 u16.
-        unsafe {
-            let wk = _mm512_cvtepu32_epi64(_mm256_loadu_si256(w.as_ptr().add(j).cast()));
-            let wk = _mm512_mask_add_epi64(wk, _mm512_cmpeq_epi64_mask(wk, key_max), wk, one);
-            let clipped = _mm512_min_epu64(wk, _mm512_loadu_si512(c.as_ptr().add(j).cast()));
-            let q1 = div_small_v(mul_lt_v(ai, clipped), delta, j);
-            let bv = _mm512_cvtepu16_epi64(_mm_loadu_si128(b.as_ptr().add(j).cast()));
-            let q2 = div_small_v(bv, bond, j);
-            let t = _mm512_add_epi64(mul_lt_v(alpha, q1), mul_lt_v(alpha1, q2));
-            _mm512_storeu_si512(out.as_mut_ptr().add(j).cast(), t);
-        }
-    }
-    end
 }
 
 /// [`mul_lt`] on 8 lanes: `k < 2^32`, `v ≤ 2^32`.
