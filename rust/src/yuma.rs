@@ -1886,9 +1886,12 @@ fn consensus_mat(w: Mat<'_>, a: &[u64], loaded: &ColAcc, kappa: u64, exec: Exec)
     if minority as u64 >= ss {
         return loaded.max.clone(); // the column maxima (0 for an empty column)
     }
-    if let Mat::Dense(m, n) = w {
-        return dense_medians(m, n, &kept, &st, minority as u64, &loaded.max, exec);
-    }
+    let w = match w {
+        Mat::Dense(m, n) => {
+            return dense_medians(m, n, &kept, &st, minority as u64, &loaded.max, exec)
+        }
+        Mat::Sparse(w) => w,
+    };
     let ctx = MedianCtx {
         w,
         kept: &kept,
@@ -2031,8 +2034,9 @@ fn column_minima(w: Mat<'_>, kept: &[usize], n: usize) -> Vec<u64> {
         .collect()
 }
 
+/// The sparse median's sweeps (the dense layout has [`dense_medians`]).
 struct MedianCtx<'a> {
-    w: Mat<'a>,
+    w: &'a Rows,
     kept: &'a [usize],
     st: &'a [u64],
     ss: u64,
@@ -2059,14 +2063,11 @@ impl MedianCtx<'_> {
         let first = blocks.start * MEDIAN_BLOCK;
         let end = (blocks.end * MEDIAN_BLOCK).min(n);
         // Per kept row, where its entries of the current block start (rows are uid-sorted).
-        let mut cursor: Vec<usize> = match self.w {
-            Mat::Sparse(w) => self
-                .kept
-                .iter()
-                .map(|&i| w.row(i).0.partition_point(|&c| usize::from(c) < first))
-                .collect(),
-            Mat::Dense(..) => vec![0; self.kept.len()],
-        };
+        let mut cursor: Vec<usize> = self
+            .kept
+            .iter()
+            .map(|&i| self.w.row(i).0.partition_point(|&c| usize::from(c) < first))
+            .collect();
         let mut block_end = vec![0usize; self.kept.len()];
         let mut b = MedianBlock {
             shift: [0; MEDIAN_BLOCK],
@@ -2111,21 +2112,8 @@ impl MedianCtx<'_> {
         }
         b.hist.clear();
         b.hist.resize(b.hstart[cols.len()], 0);
-        if let Mat::Dense(m, n) = self.w {
-            for (k, &i) in self.kept.iter().enumerate() {
-                let x = self.st[k];
-                let seg = &m[i * n + cols.start..i * n + cols.end];
-                for (cc, &v) in seg.iter().enumerate() {
-                    b.hist[b.hstart[cc] + (v >> b.shift[cc]) as usize] += x;
-                }
-            }
-            return;
-        }
-        let Mat::Sparse(w) = self.w else {
-            unreachable!()
-        };
         for (k, &i) in self.kept.iter().enumerate() {
-            let (rc, rv) = w.row(i);
+            let (rc, rv) = self.w.row(i);
             let x = self.st[k];
             let mut q = cursor[k];
             while q < rc.len() && usize::from(rc[q]) < cols.end {
@@ -2167,22 +2155,8 @@ impl MedianCtx<'_> {
         block_end: &[usize],
         b: &mut MedianBlock,
     ) {
-        let w = match self.w {
-            Mat::Sparse(w) => w,
-            Mat::Dense(m, n) => {
-                for (k, &i) in self.kept.iter().enumerate() {
-                    let seg = &m[i * n + cols.start..i * n + cols.end];
-                    for (cc, &v) in seg.iter().enumerate() {
-                        if u64::from(v >> b.shift[cc]) == b.target[cc] {
-                            b.cands[cc].push((v, self.st[k]));
-                        }
-                    }
-                }
-                return;
-            }
-        };
         for (k, &i) in self.kept.iter().enumerate() {
-            let (rc, rv) = w.row(i);
+            let (rc, rv) = self.w.row(i);
             for q in cursor[k]..block_end[k] {
                 let cc = usize::from(rc[q]) - cols.start;
                 if u64::from(rv[q] >> b.shift[cc]) == b.target[cc] {

@@ -204,45 +204,34 @@ fn epoch<'py>(
         .map_err(to_py_err)?
     };
     let d = PyDict::new(py);
-    d.set_item("active", read_only(PyArray1::from_slice(py, &out.active)))?;
-    d.set_item(
-        "validator_permit",
-        read_only(PyArray1::from_slice(py, &out.validator_permit)),
-    )?;
-    d.set_item("rank", read_only(PyArray1::from_slice(py, &out.rank)))?;
-    d.set_item("trust", read_only(PyArray1::from_slice(py, &out.trust)))?;
-    d.set_item(
-        "consensus",
-        read_only(PyArray1::from_slice(py, &out.consensus)),
-    )?;
-    d.set_item(
-        "incentive",
-        read_only(PyArray1::from_slice(py, &out.incentive)),
-    )?;
-    d.set_item(
-        "dividends",
-        read_only(PyArray1::from_slice(py, &out.dividends)),
-    )?;
-    d.set_item(
-        "validator_trust",
-        read_only(PyArray1::from_slice(py, &out.validator_trust)),
-    )?;
-    d.set_item(
-        "pruning_scores",
-        read_only(PyArray1::from_slice(py, &out.pruning_scores)),
-    )?;
-    d.set_item(
-        "emission",
-        read_only(PyArray1::from_slice(py, &out.emission)),
-    )?;
-    d.set_item(
-        "server_emission",
-        read_only(PyArray1::from_slice(py, &out.server)),
-    )?;
-    d.set_item(
-        "validator_emission",
-        read_only(PyArray1::from_slice(py, &out.validator)),
-    )?;
+    // Each vector copied into a numpy-owned array, read-only.
+    fn put<'py, T: numpy::Element>(d: &Bound<'py, PyDict>, name: &str, v: &[T]) -> PyResult<()> {
+        d.set_item(name, read_only(PyArray1::from_slice(d.py(), v)))
+    }
+    for (name, v) in [
+        ("active", &out.active),
+        ("validator_permit", &out.validator_permit),
+    ] {
+        put(&d, name, v)?;
+    }
+    for (name, v) in [
+        ("rank", &out.rank),
+        ("trust", &out.trust),
+        ("consensus", &out.consensus),
+        ("incentive", &out.incentive),
+        ("dividends", &out.dividends),
+        ("validator_trust", &out.validator_trust),
+        ("pruning_scores", &out.pruning_scores),
+    ] {
+        put(&d, name, v)?;
+    }
+    for (name, v) in [
+        ("emission", &out.emission),
+        ("server_emission", &out.server),
+        ("validator_emission", &out.validator),
+    ] {
+        put(&d, name, v)?;
+    }
     d.set_item("bonds", read_only(bonds_out))?;
     Ok(d)
 }

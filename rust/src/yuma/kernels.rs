@@ -757,11 +757,17 @@ pub fn stake_at_most(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u64; LAN
     stake_at_most_scalar(strip, st, mid)
 }
 
-fn stake_at_most_scalar(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u64; LANES] {
-    let mut acc = [0u64; LANES];
+/// The portable build of [`stake_at_most`] and [`stake_at_most_u32`].
+fn stake_at_most_scalar<T>(strip: &[u32], st: &[T], mid: &[u32; LANES]) -> [T; LANES]
+where
+    T: Copy + Default + std::ops::AddAssign,
+{
+    let mut acc = [T::default(); LANES];
     for (seg, &s) in strip.chunks_exact(LANES).zip(st) {
         for c in 0..LANES {
-            acc[c] += if seg[c] <= mid[c] { s } else { 0 };
+            if seg[c] <= mid[c] {
+                acc[c] += s;
+            }
         }
     }
     acc
@@ -800,17 +806,7 @@ pub fn stake_at_most_u32(strip: &[u32], st: &[u32], mid: &[u32; LANES]) -> [u32;
         // SAFETY: the CPU supports AVX-512F (checked just above).
         return unsafe { stake_at_most_u32_avx512(strip, st, mid) };
     }
-    stake_at_most_u32_scalar(strip, st, mid)
-}
-
-fn stake_at_most_u32_scalar(strip: &[u32], st: &[u32], mid: &[u32; LANES]) -> [u32; LANES] {
-    let mut acc = [0u32; LANES];
-    for (seg, &s) in strip.chunks_exact(LANES).zip(st) {
-        for c in 0..LANES {
-            acc[c] += if seg[c] <= mid[c] { s } else { 0 };
-        }
-    }
-    acc
+    stake_at_most_scalar(strip, st, mid)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -949,7 +945,7 @@ mod tests {
             // Stakes whose total is below 2^32 also in u32.
             let st32: Vec<u32> = st.iter().map(|&x| (x / 128) as u32).collect();
             let acc32 = stake_at_most_u32(&strip, &st32, &mid);
-            assert_eq!(acc32, stake_at_most_u32_scalar(&strip, &st32, &mid));
+            assert_eq!(acc32, stake_at_most_scalar(&strip, &st32, &mid));
             for c in 0..LANES {
                 let want: u64 = (0..k)
                     .filter(|&r| strip[r * LANES + c] <= mid[c])
