@@ -433,9 +433,14 @@ fn topk<T: Ord + Copy>(v: &[T], k: usize) -> Vec<bool> {
     if n <= k {
         return out;
     }
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_unstable_by_key(|&i| (v[i], i)); // = a stable sort: ties keep ascending uid order
+    // The n − k smallest by (value, uid) — what a stable ascending sort puts first (ties keep
+    // ascending uid order). The keys are distinct, so a selection finds the same set.
+    let mut idx: Vec<u32> = (0..n as u32).collect();
+    if k > 0 {
+        idx.select_nth_unstable_by_key(n - k, |&i| (v[i as usize], i));
+    }
     for &i in &idx[..n - k] {
+        let i = i as usize;
         out[i] = false;
     }
     out
@@ -499,6 +504,10 @@ pub(crate) trait RowSource: Sync {
     fn dense_row(&self, _i: usize) -> Option<&[u16]> {
         None
     }
+    /// Row `i` as its stored `(uid, value)` pairs, when stored that way.
+    fn pairs(&self, _i: usize) -> Option<&[(u16, u16)]> {
+        None
+    }
 }
 
 impl RowSource for [Vec<(u16, u16)>] {
@@ -510,6 +519,9 @@ impl RowSource for [Vec<(u16, u16)>] {
     }
     fn visit<F: FnMut(u16, u16)>(&self, i: usize, mut f: F) {
         self[i].iter().for_each(|&(j, w)| f(j, w));
+    }
+    fn pairs(&self, i: usize) -> Option<&[(u16, u16)]> {
+        Some(&self[i])
     }
 }
 
@@ -1009,14 +1021,10 @@ impl Computed {
                         .collect()
                 }
                 // Dense rows hold the stored value + 1 where the moving average is positive.
-                Store::Dense(m) => {
+                Store::Dense(m, _) => {
                     let row = m.row(i);
-                    let mut out = Vec::with_capacity(row.iter().filter(|&&v| v != 0).count());
-                    for (j, &v) in row.iter().enumerate() {
-                        if v != 0 {
-                            out.push((j as u16, (v - 1) as u16));
-                        }
-                    }
+                    let mut out = Vec::with_capacity(row.len() - kernels::count_zeros(row));
+                    kernels::gather_marked(row, &mut out);
                     out
                 }
             })
@@ -1045,7 +1053,11 @@ impl Computed {
         let write = |(i, row): (usize, &mut [u16])| {
             if !self.out.validator_permit[i] && !self.permit_prev[i] {
                 if let Some(dense) = old.dense_row(i) {
-                    if !zeroed || dense.iter().fold(0, |acc, &x| acc | x) != 0 {
+                    let had = match &self.bonds {
+                        Store::Dense(_, had) => had[i],
+                        Store::Sparse(_) => kernels::any_nonzero(dense),
+                    };
+                    if !zeroed || had {
                         row.copy_from_slice(dense);
                     }
                     return;
@@ -1060,10 +1072,7 @@ impl Computed {
                             .zip(vals)
                             .for_each(|(&j, &v)| row[j as usize] = v as u16);
                     }
-                    Store::Dense(m) => row
-                        .iter_mut()
-                        .zip(m.row(i))
-                        .for_each(|(o, &v)| *o = v.saturating_sub(1) as u16),
+                    Store::Dense(m, _) => kernels::unmark_row(m.row(i), row),
                 }
                 return;
             }
@@ -1296,6 +1305,14 @@ fn densify<S: RowSource + ?Sized>(
     out.written.clear();
     let mut scratch = Vec::new();
     for (i, row) in out.data.chunks_exact_mut(n).enumerate() {
+        if let Some(pairs) = src.pairs(i) {
+            if kernels::scatter_pairs(pairs, row) {
+                if !pairs.is_empty() {
+                    out.written.push(i);
+                }
+                continue; // canonical: nothing to validate
+            }
+        }
         let mut shape = RowShape::new();
         src.visit(i, |j, v| {
             shape.see(j);
@@ -1398,7 +1415,8 @@ fn kappa_bits(p: &EpochParams<'_>) -> u64 {
 /// Step 19's stored bonds: sparse rows, or a dense row-major matrix.
 pub(crate) enum Store {
     Sparse(Rows),
-    Dense(DenseMat),
+    /// The matrix, and per row whether the old (raw) bonds had a nonzero entry.
+    Dense(DenseMat, Vec<bool>),
 }
 
 /// A dense row-major n×n u32 matrix on the cached buffer of [`Rows`] (contents unspecified
@@ -1674,7 +1692,7 @@ where
         trust,
         incentive,
         dividends,
-        bonds: Store::Dense(mat),
+        bonds: Store::Dense(mat, has_bonds),
     })
 }
 
@@ -1932,6 +1950,7 @@ fn dense_medians(
     let results = exec.map(parts, |blocks| {
         let mut strip = vec![0u32; kept.len() * LANES];
         let (mut hits, mut cands) = (Vec::new(), vec![Vec::new(); LANES]);
+        let mut hist = [0u64; 256];
         let mut out = Vec::with_capacity(blocks.len() * LANES);
         for b in blocks {
             let c0 = b * LANES;
@@ -1990,7 +2009,7 @@ fn dense_medians(
                 out.push(dec(if lo[c] == hi[c] {
                     lo[c]
                 } else {
-                    select_refine(&mut cands[c], minority - below[c])
+                    select_refine(&mut cands[c], minority - below[c], &mut hist)
                 }));
             }
         }
@@ -2078,6 +2097,7 @@ impl MedianCtx<'_> {
             cands: take_cands(),
         };
         let mut done = [None; MEDIAN_BLOCK];
+        let mut hist = [0u64; 256];
         let mut out = Vec::with_capacity(end.saturating_sub(first));
         for c0 in (first..end).step_by(MEDIAN_BLOCK) {
             let cols = c0..(c0 + MEDIAN_BLOCK).min(end);
@@ -2087,7 +2107,8 @@ impl MedianCtx<'_> {
             }
             self.candidates(&cols, &cursor, &block_end, &mut b);
             for (k, slot) in done.iter().enumerate().take(cols.len()) {
-                let key = slot.unwrap_or_else(|| select_refine(&mut b.cands[k], b.rem[k]));
+                let key =
+                    slot.unwrap_or_else(|| select_refine(&mut b.cands[k], b.rem[k], &mut hist));
                 out.push(dec(key));
             }
             cursor.copy_from_slice(&block_end);
@@ -2227,9 +2248,9 @@ fn select_sorted(cands: &mut [(u32, u64)], target: u64) -> u32 {
     unreachable!("the median target lies below the candidates' total stake")
 }
 
-/// Radix refinement over candidates (keys with stakes) until few remain.
-fn select_refine(cands: &mut Vec<(u32, u64)>, mut target: u64) -> u32 {
-    let mut hist = [0u64; 256];
+/// Radix refinement over candidates (keys with stakes) until few remain. `hist` is scratch (any
+/// contents): the caller's, so that a call per column does not clear 2 KiB each time.
+fn select_refine(cands: &mut Vec<(u32, u64)>, mut target: u64, hist: &mut [u64; 256]) -> u32 {
     loop {
         if cands.len() <= SELECT_SMALL {
             return select_sorted(cands, target);

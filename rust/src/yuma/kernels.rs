@@ -86,14 +86,10 @@ impl Divisor {
     pub fn new(d: u64) -> Self {
         let d = if d == 0 { ONE } else { d };
         let l = 64 - (d - 1).leading_zeros(); // ⌈log2 d⌉
-                                              // m − 1 = ⌊r·2^64 / d⌋ with r = 2^ℓ − d < d.
         let m = if d <= ONE {
-            // Two 64-bit divisions (a 128-bit one costs several times more): r < d ≤ 2^32, so
-            // r·2^32 and the first remainder times 2^32 fit 64 bits.
-            let r = (1u64 << l) - d;
-            let (q1, rem) = ((r << 32) / d, (r << 32) % d);
-            (q1 << 32) + (rem << 32) / d + 1
+            magic_small(d, (1u64 << l) - d) + 1
         } else {
+            // m − 1 = ⌊r·2^64 / d⌋ with r = 2^ℓ − d < d.
             let d128 = u128::from(d);
             ((((1u128 << l) - d128) << 64) / d128) as u64 + 1
         };
@@ -134,6 +130,56 @@ fn div_parts(x: u64, m_lo: u64, m_hi: u64, s1: u64, s2: u64, full: u64) -> u64 {
     (q & !big) | (full & big)
 }
 
+/// `⌊r·2^64 / d⌋` for `r < d ≤ 2^32`: two base-2^32 digits of the quotient, each estimated by
+/// one f64 division and corrected. Each partial numerator `u·2^32` (`u < d`) is below `d·2^32`
+/// and exact in f64 (at most 32 significant bits); the quotient q < 2^32 has 21 fractional bits
+/// in f64, so the rounded quotient lies in `[⌊q⌋, ⌊q⌋ + 1]` (⌊q⌋ is representable and rounding
+/// is monotone), as does its nearest integer, taken by adding 2^52 (whose ulp is 1) and reading
+/// the low mantissa bits; one signed remainder test then fixes it. Vectorises: no integer
+/// division and no saturating float-to-integer conversion.
+#[inline(always)]
+fn magic_small(d: u64, r: u64) -> u64 {
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    let df = d as f64;
+    let digit = |u: u64| -> (u64, u64) {
+        let num = u << 32;
+        let q = (num as f64 / df + TWO52).to_bits() - TWO52.to_bits();
+        // num − q·d lies in [−d, d): exact as a wrapping i64.
+        let rem = num.wrapping_sub(q.wrapping_mul(d)) as i64;
+        let fix = (rem >> 63) as u64; // all ones when q was one too many
+        (q.wrapping_add(fix), (rem as u64).wrapping_add(d & fix))
+    };
+    let (q1, r1) = digit(r);
+    let (q0, _) = digit(r1);
+    (q1 << 32) + q0
+}
+
+/// [`Divisor::new`] for every `d ≤ 2^32` of `ds` (0 taken as 2^32) into `out`'s arrays; returns
+/// whether some `d > 2^32` was left for the caller.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512dq+avx512vl+avx512cd",
+    "x86_64+avx2+bmi2"
+))]
+fn divisors_small(ds: &[u64], out: &mut Divisors) -> bool {
+    let k = ds.len();
+    let (m_lo, m_hi) = (&mut out.m_lo[..k], &mut out.m_hi[..k]);
+    let (s1, s2, full) = (&mut out.s1[..k], &mut out.s2[..k], &mut out.full[..k]);
+    let mut big = false;
+    for j in 0..k {
+        let d = ds[j];
+        big |= d > ONE;
+        let d = if d == 0 || d > ONE { ONE } else { d };
+        let l = u64::from(64 - (d - 1).leading_zeros()); // ⌈log2 d⌉ ≤ 32
+        let m = magic_small(d, (1u64 << l) - d) + 1;
+        m_lo[j] = m & LO;
+        m_hi[j] = m >> 32;
+        s1[j] = l.min(1);
+        s2[j] = l.saturating_sub(1);
+        full[j] = if d == ONE { ONE } else { 0 };
+    }
+    big
+}
+
 /// One [`Divisor`] per column, as parallel arrays (the layout SIMD loads want).
 #[derive(Clone, Debug, Default)]
 pub struct Divisors {
@@ -148,19 +194,25 @@ impl Divisors {
     pub fn new(ds: &[u64]) -> Self {
         let k = ds.len();
         let mut out = Divisors {
-            m_lo: Vec::with_capacity(k),
-            m_hi: Vec::with_capacity(k),
-            s1: Vec::with_capacity(k),
-            s2: Vec::with_capacity(k),
-            full: Vec::with_capacity(k),
+            m_lo: vec![0; k],
+            m_hi: vec![0; k],
+            s1: vec![0; k],
+            s2: vec![0; k],
+            full: vec![0; k],
         };
-        for &d in ds {
-            let v = Divisor::new(d);
-            out.m_lo.push(u64::from(v.m_lo));
-            out.m_hi.push(u64::from(v.m_hi));
-            out.s1.push(u64::from(v.s1));
-            out.s2.push(u64::from(v.s2));
-            out.full.push(v.full);
+        // Divisors in [1, 2^32] (every sum of proportions the epoch divides by, and 0 = 2^32)
+        // in SIMD; any larger one is redone by `Divisor::new`.
+        if divisors_small(ds, &mut out) {
+            for (j, &d) in ds.iter().enumerate() {
+                if d > ONE {
+                    let v = Divisor::new(d);
+                    out.m_lo[j] = u64::from(v.m_lo);
+                    out.m_hi[j] = u64::from(v.m_hi);
+                    out.s1[j] = u64::from(v.s1);
+                    out.s2[j] = u64::from(v.s2);
+                    out.full[j] = v.full;
+                }
+            }
         }
         out
     }
@@ -233,13 +285,160 @@ pub fn add_row(b: &[u16], sum: &mut [u32]) -> bool {
     let n = b.len();
     let sum = &mut sum[..n];
     // Rows of uids without bonds are common: an OR pass is cheaper than adding zeros.
-    if b.iter().fold(0u16, |acc, &x| acc | x) == 0 {
+    if !any_nonzero(b) {
         return false;
     }
     for j in 0..n {
         sum[j] += u32::from(b[j]);
     }
     true
+}
+
+/// Whether a u16 row has a nonzero entry.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn any_nonzero(b: &[u16]) -> bool {
+    b.iter().fold(0u16, |acc, &x| acc | x) != 0
+}
+
+/// A finished row of stored bonds (the stored value plus one where the entry exists, 0 where
+/// not; see [`finish_row`]) as the u16 values of a dense matrix (0 where no entry).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn unmark_row(row: &[u32], out: &mut [u16]) {
+    let n = row.len();
+    let out = &mut out[..n];
+    for j in 0..n {
+        out[j] = row[j].saturating_sub(1) as u16;
+    }
+}
+
+/// Copies a stored sparse row (`(uid, value)` pairs) into a zeroed dense row when its uids are
+/// strictly ascending and below `row.len()`; otherwise returns false with the row zeroed again,
+/// for the caller's validating path. Runs of 16 consecutive uids (the usual stored row: all
+/// uids, or all but a few) are copied as blocks, the rest scattered.
+pub fn scatter_pairs(pairs: &[(u16, u16)], row: &mut [u16]) -> bool {
+    scatter_bytes(pairs_as_bytes(pairs), row)
+}
+
+/// A `(u16, u16)` slice as its bytes, 4 per pair (uid then value, each native-endian): the
+/// compiler vectorises wide loads of these, not per-field tuple loads.
+fn pairs_as_bytes(pairs: &[(u16, u16)]) -> &[u8] {
+    const _: () = assert!(
+        std::mem::size_of::<(u16, u16)>() == 4
+            && std::mem::offset_of!((u16, u16), 0) == 0
+            && std::mem::offset_of!((u16, u16), 1) == 2
+    );
+    // SAFETY: a (u16, u16) is two u16 at offsets 0 and 2 with no padding (asserted above at
+    // compile time), so `pairs` is 4·len initialised bytes, borrowed for its lifetime.
+    unsafe { std::slice::from_raw_parts(pairs.as_ptr().cast::<u8>(), 4 * pairs.len()) }
+}
+
+/// The pair at `bytes[4q..]` as one native u32; [`uid_of`] and [`value_of`] split it.
+#[inline(always)]
+fn pair_word(bytes: &[u8], q: usize) -> u32 {
+    u32::from_ne_bytes(bytes[4 * q..4 * q + 4].try_into().expect("4 bytes"))
+}
+
+#[inline(always)]
+fn uid_of(w: u32) -> u16 {
+    if cfg!(target_endian = "little") {
+        w as u16
+    } else {
+        (w >> 16) as u16
+    }
+}
+
+#[inline(always)]
+fn value_of(w: u32) -> u16 {
+    if cfg!(target_endian = "little") {
+        (w >> 16) as u16
+    } else {
+        w as u16
+    }
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+fn scatter_bytes(bytes: &[u8], row: &mut [u16]) -> bool {
+    let n = row.len();
+    let mut next = 0usize; // the smallest uid the next entry may name
+    let mut blocks = bytes.chunks_exact(4 * RUN);
+    for block in blocks.by_ref() {
+        let words: [u32; RUN] = std::array::from_fn(|q| pair_word(block, q));
+        let (j0, last) = (uid_of(words[0]), uid_of(words[RUN - 1]));
+        if usize::from(j0) < next || usize::from(last) >= n {
+            row.fill(0);
+            return false;
+        }
+        // The usual block: uids j0, j0 + 1, …, j0 + 15 (no wrap: j0 + 15 ≤ last < n ≤ 2^16).
+        let consecutive = (0..RUN).fold(true, |ok, q| {
+            ok & (uid_of(words[q]) == j0.wrapping_add(q as u16))
+        });
+        let j0 = usize::from(j0);
+        if consecutive {
+            let dst: &mut [u16; RUN] = (&mut row[j0..j0 + RUN]).try_into().expect("RUN");
+            for (d, &w) in dst.iter_mut().zip(&words) {
+                *d = value_of(w);
+            }
+        } else {
+            if !(1..RUN).all(|q| uid_of(words[q - 1]) < uid_of(words[q])) {
+                row.fill(0);
+                return false;
+            }
+            for &w in &words {
+                row[usize::from(uid_of(w))] = value_of(w);
+            }
+        }
+        next = usize::from(last) + 1;
+    }
+    let rest = blocks.remainder();
+    for q in 0..rest.len() / 4 {
+        let w = pair_word(rest, q);
+        let j = usize::from(uid_of(w));
+        if j < next || j >= n {
+            row.fill(0);
+            return false;
+        }
+        row[j] = value_of(w);
+        next = j + 1;
+    }
+    true
+}
+
+/// Run length of [`scatter_pairs`] and [`gather_marked`].
+const RUN: usize = 16;
+
+/// Appends the stored bonds row of a finished dense row (the value plus one where an entry
+/// exists, 0 where not; see [`finish_row`]) to `out` as ascending `(uid, value)` pairs. Blocks
+/// of 16 entries that all exist (the usual row) are appended as a whole.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn gather_marked(row: &[u32], out: &mut Vec<(u16, u16)>) {
+    let mut blocks = row.chunks_exact(RUN);
+    let mut j0 = 0usize;
+    for block in blocks.by_ref() {
+        let block: &[u32; RUN] = block.try_into().expect("RUN");
+        if block.iter().fold(true, |all, &v| all & (v != 0)) {
+            let pairs: [(u16, u16); RUN] =
+                std::array::from_fn(|q| ((j0 + q) as u16, (block[q] - 1) as u16));
+            out.extend_from_slice(&pairs);
+        } else {
+            for (q, &v) in block.iter().enumerate() {
+                if v != 0 {
+                    out.push(((j0 + q) as u16, (v - 1) as u16));
+                }
+            }
+        }
+        j0 += RUN;
+    }
+    for (q, &v) in blocks.remainder().iter().enumerate() {
+        if v != 0 {
+            out.push(((j0 + q) as u16, (v - 1) as u16));
+        }
+    }
+}
+
+/// The number of zero entries of a row.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn count_zeros(row: &[u32]) -> usize {
+    row.iter().map(|&v| usize::from(v == 0)).sum()
 }
 
 /// Copies a raw u16 row into `row` (u32) and returns its sum.
@@ -894,6 +1093,24 @@ mod tests {
     }
 
     #[test]
+    fn magic_digits_match_the_wide_division() {
+        let mut rng = Rng(11);
+        let mut ds: Vec<u64> = vec![1, 2, 3, 5, 7, 65535, 65536, ONE - 2, ONE - 1, ONE];
+        ds.extend((1..32).flat_map(|k| [(1u64 << k) - 1, 1u64 << k, (1u64 << k) + 1]));
+        ds.extend((0..20_000).map(|_| 1 + rng.next() % ONE));
+        ds.extend((0..20_000).map(|_| ONE - rng.next() % 1000));
+        for d in ds {
+            let l = 64 - (d - 1).leading_zeros();
+            let mut rs = vec![0, (1u64 << l) - d, d - 1, d / 2, rng.next() % d];
+            rs.retain(|&r| r < d);
+            for r in rs {
+                let want = ((u128::from(r) << 64) / u128::from(d)) as u64;
+                assert_eq!(magic_small(d, r), want, "d = {d}, r = {r}");
+            }
+        }
+    }
+
+    #[test]
     fn divisor_is_exact() {
         let mut rng = Rng(7);
         let mut ds: Vec<u64> = vec![0, 1, 2, 3, 5, 7, 65535, 65536, ONE - 1, ONE, ONE + 1];
@@ -973,6 +1190,81 @@ mod tests {
             }
             assert_eq!(hits, want_hits);
         }
+    }
+
+    #[test]
+    fn row_copies_match_their_definitions() {
+        let mut rng = Rng(99);
+        for round in 0..2000 {
+            let n = 1 + (rng.next() % 300) as usize;
+            // A stored row: each uid kept with some probability (often all, or all but a few).
+            let keep = match round % 4 {
+                0 => 100,
+                1 => 99,
+                2 => 50,
+                _ => rng.next() % 100,
+            };
+            let mut pairs: Vec<(u16, u16)> = Vec::new();
+            for j in 0..n as u16 {
+                if rng.next() % 100 < keep {
+                    pairs.push((j, rng.next() as u16));
+                }
+            }
+            let mut row = vec![0u16; n];
+            let mut want = vec![0u16; n];
+            // Sometimes break it: a swap, a repeat or a uid ≥ n.
+            let broken = match (round % 7, pairs.len()) {
+                (0, k) if k >= 2 => {
+                    let q = (rng.next() % (k as u64 - 1)) as usize;
+                    pairs.swap(q, q + 1);
+                    true
+                }
+                (1, k) if k >= 2 => {
+                    let q = (rng.next() % (k as u64 - 1)) as usize;
+                    pairs[q + 1].0 = pairs[q].0;
+                    true
+                }
+                (2, k) if k >= 1 => {
+                    let q = (rng.next() % k as u64) as usize;
+                    pairs[q].0 = (n + (rng.next() % 5) as usize).min(65535) as u16;
+                    true
+                }
+                _ => false,
+            };
+            if !broken {
+                pairs.iter().for_each(|&(j, v)| want[usize::from(j)] = v);
+            }
+            assert_eq!(scatter_pairs(&pairs, &mut row), !broken, "{pairs:?}");
+            assert_eq!(row, want);
+
+            // The finished row (value + 1 where an entry exists) back to pairs.
+            let marked: Vec<u32> = (0..n)
+                .map(|_| match rng.next() % 5 {
+                    0 if keep < 100 => 0,
+                    _ => 1 + (rng.next() % 65536) as u32,
+                })
+                .collect();
+            let mut out = vec![(7, 7)]; // appended to
+            gather_marked(&marked, &mut out);
+            let mut want = vec![(7, 7)];
+            want.extend(
+                (0..n)
+                    .filter(|&j| marked[j] != 0)
+                    .map(|j| (j as u16, (marked[j] - 1) as u16)),
+            );
+            assert_eq!(out, want);
+            assert_eq!(
+                count_zeros(&marked),
+                marked.iter().filter(|&&v| v == 0).count()
+            );
+            let mut dense = vec![1u16; n];
+            unmark_row(&marked, &mut dense);
+            let undone: Vec<u16> = marked.iter().map(|&v| v.saturating_sub(1) as u16).collect();
+            assert_eq!(dense, undone);
+            assert_eq!(any_nonzero(&dense), undone.iter().any(|&v| v != 0));
+        }
+        assert!(scatter_pairs(&[], &mut [0u16; 4]));
+        assert!(!any_nonzero(&[0u16; 40]));
     }
 
     #[test]
