@@ -63,71 +63,72 @@ fn proportion_u16(x: u64) -> u32 {
     (((x << 16) - x) >> 32) as u32
 }
 
-/// Division by an invariant divisor d ≥ 1: `div(x) = ⌊x·2^32 / d⌋` for `x ≤ 2^32` (exact; the
-/// caller guarantees the quotient fits 64 bits, which every epoch use does, with `x ≤ d`).
+/// Division by an invariant divisor `1 ≤ d ≤ 2^32`: `div(x) = ⌊x·2^32 / d⌋` for `0 ≤ x ≤ d`
+/// (every division of the dense epoch: a proportion or a u16 by a sum or maximum it is part of).
+/// `d = 0` is taken as `d = 2^32`, the identity: what `normalise` and the max-upscale do with a
+/// zero sum (whose parts are all 0).
 ///
-/// For `x < 2^32` the numerator `n = x·2^32` is below 2^64 and, with `ℓ = ⌈log2 d⌉` and
-/// `m = ⌊2^64·(2^ℓ − d)/d⌋ + 1`, `t = ⌊m·n / 2^64⌋` and
-/// `q = (t + ((n − t) >> min(ℓ, 1))) >> max(ℓ − 1, 0)` is exact (Granlund & Montgomery 1994,
-/// fig. 4.1). `m < 2^64` is split in 32-bit halves so that `t = x·m_hi + ⌊x·m_lo / 2^32⌋`
-/// needs only 32×32-bit products. The numerator 2^32 (x = 1.0) takes `⌊2^64 / d⌋`, kept
-/// aside. `d = 0` is taken as `d = 2^32`, the identity: what `normalise` and the max-upscale do
-/// with a zero sum.
+/// With `ℓ = ⌈log2 d⌉` and `σ = 32 − ℓ`, scale both sides into `d' = d·2^σ ∈ (2^31, 2^32]` and
+/// `x' = x·2^σ ≤ d'` (same quotient). With `m = ⌈2^96 / d'⌉ = 2^96/d' + e` (`0 ≤ e < 1`,
+/// `2^64 ≤ m < 2^65`), `⌊x'·m / 2^64⌋` is exact: writing `x'·2^32 = q·d' + r` (`r < d'`), the
+/// estimate exceeds `q + r/d'` by `x'·e / 2^64 < 1/d'` (as `x'·d' ≤ 2^64`) and
+/// `r/d' ≤ 1 − 1/d'`. With `m = 2^64 + μ`, that is `q = x' + ⌊x'·μ / 2^64⌋`, and `μ < 2^64` is
+/// split in 32-bit halves so that `⌊x'·μ / 2^64⌋ = ⌊(x'·μ_hi + ⌊x'·μ_lo / 2^32⌋) / 2^32⌋` needs only
+/// 32×32-bit products. The one 33-bit `x' = 2^32` needs `d' = 2^32`, where `μ = 0`: its products
+/// (of the low 32 bits, 0) are right too. `μ = ⌈2^64·(2^32 − d')/d'⌉` is computed as
+/// `⌊2^64·(2^32 − d')/d'⌋ + 1` for `d' < 2^32`: `d'` never divides `2^64·(2^32 − d')` (its odd
+/// part > 1 would have to divide a power of two).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Divisor {
-    m_lo: u32,
-    m_hi: u32,
-    s1: u32,
-    s2: u32,
-    full: u64,
+    mu_lo: u32,
+    mu_hi: u32,
+    shift: u32,
 }
 
 impl Divisor {
     pub fn new(d: u64) -> Self {
         let d = if d == 0 { ONE } else { d };
-        let l = 64 - (d - 1).leading_zeros(); // ⌈log2 d⌉
-        let m = if d <= ONE {
-            magic_small(d, (1u64 << l) - d) + 1
-        } else {
-            // m − 1 = ⌊r·2^64 / d⌋ with r = 2^ℓ − d < d.
-            let d128 = u128::from(d);
-            ((((1u128 << l) - d128) << 64) / d128) as u64 + 1
-        };
+        assert!(d <= ONE, "divisor {d} above 2^32");
+        let l = 64 - (d - 1).leading_zeros(); // ⌈log2 d⌉ ≤ 32
+        let (mu, shift) = scaled_magic(d, l);
         Divisor {
-            m_lo: m as u32,
-            m_hi: (m >> 32) as u32,
-            s1: l.min(1),
-            s2: l.saturating_sub(1),
-            // ⌊2^64 / d⌋, needed only for x = 2^32 ≤ d. For d ≥ 2^32 it is ⌊(2^64 − 1) / d⌋
-            // plus one when d divides 2^64 (a power of two).
-            full: if d >= ONE {
-                u64::MAX / d + u64::from(d.is_power_of_two())
-            } else {
-                0
-            },
+            mu_lo: mu as u32,
+            mu_hi: (mu >> 32) as u32,
+            shift,
         }
     }
 
-    /// ⌊x·2^32 / d⌋ for `x < 2^32`.
+    /// ⌊x·2^32 / d⌋ for `x ≤ d`.
     #[inline(always)]
-    pub fn div_small(&self, x: u64) -> u64 {
-        debug_assert!(x < ONE);
-        let (m_hi, m_lo) = (u64::from(self.m_hi), u64::from(self.m_lo));
-        let t = mul32(x, m_hi) + (mul32(x, m_lo) >> 32);
-        let n = x << 32;
-        (t + ((n - t) >> self.s1)) >> self.s2
+    pub fn div(&self, x: u64) -> u64 {
+        div_parts(
+            x,
+            u64::from(self.mu_lo),
+            u64::from(self.mu_hi),
+            u64::from(self.shift),
+        )
     }
 }
 
+/// μ and σ of [`Divisor`] for `1 ≤ d ≤ 2^32` with `l = ⌈log2 d⌉`.
 #[inline(always)]
-fn div_parts(x: u64, m_lo: u64, m_hi: u64, s1: u64, s2: u64, full: u64) -> u64 {
-    debug_assert!(x <= ONE);
-    let xl = x & LO;
-    let t = mul32(xl, m_hi) + (mul32(xl, m_lo) >> 32);
-    let n = xl << 32;
-    let q = (t + ((n - t) >> s1)) >> s2;
-    let big = (x >> 32).wrapping_neg();
-    (q & !big) | (full & big)
+fn scaled_magic(d: u64, l: u32) -> (u64, u32) {
+    let shift = 32 - l;
+    let ds = d << shift;
+    let mu = if ds == ONE {
+        0
+    } else {
+        magic_small(ds, ONE - ds) + 1
+    };
+    (mu, shift)
+}
+
+/// [`Divisor::div`] on its parts.
+#[inline(always)]
+fn div_parts(x: u64, mu_lo: u64, mu_hi: u64, shift: u64) -> u64 {
+    let xs = x << shift;
+    debug_assert!(xs <= ONE);
+    xs + ((mul32(xs, mu_hi) + (mul32(xs, mu_lo) >> 32)) >> 32)
 }
 
 /// `⌊r·2^64 / d⌋` for `r < d ≤ 2^32`: two base-2^32 digits of the quotient, each estimated by
@@ -154,123 +155,78 @@ fn magic_small(d: u64, r: u64) -> u64 {
     (q1 << 32) + q0
 }
 
-/// [`Divisor::new`] for every `d ≤ 2^32` of `ds` (0 taken as 2^32) into `out`'s arrays; returns
-/// whether some `d > 2^32` was left for the caller.
+/// [`Divisor::new`] for every `d` of `ds` (0 taken as 2^32) into `out` (`3·len`: μ_lo, μ_hi,
+/// σ); returns whether some `d > 2^32` was met (the caller refuses it).
 #[multiversion(targets(
     "x86_64+avx512f+avx512bw+avx512dq+avx512vl+avx512cd",
     "x86_64+avx2+bmi2"
 ))]
-fn divisors_small(ds: &[u64], out: &mut Divisors) -> bool {
+fn divisors_into(ds: &[u64], out: &mut [u64]) -> bool {
     let k = ds.len();
-    let (m_lo, m_hi) = (&mut out.m_lo[..k], &mut out.m_hi[..k]);
-    let (s1, s2, full) = (&mut out.s1[..k], &mut out.s2[..k], &mut out.full[..k]);
+    let (mu_lo, rest) = out.split_at_mut(k);
+    let (mu_hi, shift) = rest.split_at_mut(k);
+    let (mu_hi, shift) = (&mut mu_hi[..k], &mut shift[..k]);
     let mut big = false;
     for j in 0..k {
         let d = ds[j];
         big |= d > ONE;
         let d = if d == 0 || d > ONE { ONE } else { d };
-        let l = u64::from(64 - (d - 1).leading_zeros()); // ⌈log2 d⌉ ≤ 32
-        let m = magic_small(d, (1u64 << l) - d) + 1;
-        m_lo[j] = m & LO;
-        m_hi[j] = m >> 32;
-        s1[j] = l.min(1);
-        s2[j] = l.saturating_sub(1);
-        full[j] = if d == ONE { ONE } else { 0 };
+        let l = 64 - (d - 1).leading_zeros();
+        let (mu, sh) = scaled_magic(d, l);
+        mu_lo[j] = mu & LO;
+        mu_hi[j] = mu >> 32;
+        shift[j] = u64::from(sh);
     }
     big
 }
 
-/// One [`Divisor`] per column, as parallel arrays (the layout SIMD loads want).
+/// One [`Divisor`] per column, as parallel arrays (the layout SIMD loads want) in one buffer.
 #[derive(Clone, Debug, Default)]
 pub struct Divisors {
-    m_lo: Vec<u64>,
-    m_hi: Vec<u64>,
-    s1: Vec<u64>,
-    s2: Vec<u64>,
-    full: Vec<u64>,
+    k: usize,
+    /// μ_lo, μ_hi and σ of each column, one array after the other.
+    parts: Vec<u64>,
 }
 
 impl Divisors {
+    /// Panics if some `d > 2^32` (see [`Divisor`]).
     pub fn new(ds: &[u64]) -> Self {
         let k = ds.len();
-        let mut out = Divisors {
-            m_lo: vec![0; k],
-            m_hi: vec![0; k],
-            s1: vec![0; k],
-            s2: vec![0; k],
-            full: vec![0; k],
-        };
-        // Divisors in [1, 2^32] (every sum of proportions the epoch divides by, and 0 = 2^32)
-        // in SIMD; any larger one is redone by `Divisor::new`.
-        if divisors_small(ds, &mut out) {
-            for (j, &d) in ds.iter().enumerate() {
-                if d > ONE {
-                    let v = Divisor::new(d);
-                    out.m_lo[j] = u64::from(v.m_lo);
-                    out.m_hi[j] = u64::from(v.m_hi);
-                    out.s1[j] = u64::from(v.s1);
-                    out.s2[j] = u64::from(v.s2);
-                    out.full[j] = v.full;
-                }
-            }
-        }
-        out
+        let mut parts = vec![0; 3 * k]; // (`divisors_into` writes every element)
+        let big = divisors_into(ds, &mut parts);
+        assert!(!big, "a divisor above 2^32");
+        Divisors { k, parts }
     }
 
-    /// ⌊x·2^32 / d_j⌋.
+    /// ⌊x·2^32 / d_j⌋ for `x ≤ d_j`.
     #[inline(always)]
     pub fn div(&self, j: usize, x: u64) -> u64 {
-        div_parts(
-            x,
-            self.m_lo[j],
-            self.m_hi[j],
-            self.s1[j],
-            self.s2[j],
-            self.full[j],
-        )
+        self.cols(self.k).div(j, x)
     }
 
     /// The arrays cut to `n` columns (so that the loops need no bounds checks).
     #[inline(always)]
     fn cols(&self, n: usize) -> Cols<'_> {
+        let k = self.k;
         Cols {
-            m_lo: &self.m_lo[..n],
-            m_hi: &self.m_hi[..n],
-            s1: &self.s1[..n],
-            s2: &self.s2[..n],
-            full: &self.full[..n],
+            mu_lo: &self.parts[..k][..n],
+            mu_hi: &self.parts[k..2 * k][..n],
+            shift: &self.parts[2 * k..3 * k][..n],
         }
     }
 }
 
 struct Cols<'a> {
-    m_lo: &'a [u64],
-    m_hi: &'a [u64],
-    s1: &'a [u64],
-    s2: &'a [u64],
-    full: &'a [u64],
+    mu_lo: &'a [u64],
+    mu_hi: &'a [u64],
+    shift: &'a [u64],
 }
 
 impl Cols<'_> {
-    /// ⌊x·2^32 / d_j⌋ for `x < 2^32` (no 1.0 numerator).
-    #[inline(always)]
-    fn div_small(&self, j: usize, x: u64) -> u64 {
-        debug_assert!(x < ONE);
-        let t = mul32(x, self.m_hi[j]) + (mul32(x, self.m_lo[j]) >> 32);
-        let n = x << 32;
-        (t + ((n - t) >> self.s1[j])) >> self.s2[j]
-    }
-
+    /// ⌊x·2^32 / d_j⌋ for `x ≤ d_j`.
     #[inline(always)]
     fn div(&self, j: usize, x: u64) -> u64 {
-        div_parts(
-            x,
-            self.m_lo[j],
-            self.m_hi[j],
-            self.s1[j],
-            self.s2[j],
-            self.full[j],
-        )
+        div_parts(x, self.mu_lo[j], self.mu_hi[j], self.shift[j])
     }
 }
 
@@ -464,13 +420,13 @@ pub fn normalize_row(row: &mut [u32], d: Divisor, ai: u64, r0: &mut [u64], mx: &
     let (r0, mx) = (&mut r0[..n], &mut mx[..n]);
     if ai == 0 {
         for v in row.iter_mut() {
-            *v = d.div_small(u64::from(*v)).min(u64::from(u32::MAX)) as u32;
+            *v = d.div(u64::from(*v)).min(u64::from(u32::MAX)) as u32;
         }
         return;
     }
     if ai < ONE {
         for j in 0..n {
-            let q = d.div_small(u64::from(row[j])); // raw weights < 2^16
+            let q = d.div(u64::from(row[j])); // raw weights < 2^16
             let e = q.min(u64::from(u32::MAX)) as u32;
             row[j] = e;
             r0[j] += mul_lt(ai, q);
@@ -479,7 +435,7 @@ pub fn normalize_row(row: &mut [u32], d: Divisor, ai: u64, r0: &mut [u64], mx: &
         return;
     }
     for j in 0..n {
-        let q = d.div_small(u64::from(row[j]));
+        let q = d.div(u64::from(row[j]));
         let e = q.min(u64::from(u32::MAX)) as u32;
         row[j] = e;
         r0[j] += mul(ai, q);
@@ -511,12 +467,18 @@ pub fn load_normalize(
     if ai == 0 {
         for j in 0..n {
             let x = if j == skip { 0 } else { u64::from(w[j]) };
-            row[j] = d.div_small(x).min(u64::from(u32::MAX)) as u32; // raw weights < 2^16
+            row[j] = d.div(x).min(u64::from(u32::MAX)) as u32; // raw weights < 2^16
         }
     } else if ai < ONE {
-        for j in 0..n {
+        let mut start = 0;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            start = unsafe { load_normalize_fast_avx512(w, skip, &d, ai, row, r0, mx) };
+        }
+        for j in start..n {
             let x = if j == skip { 0 } else { u64::from(w[j]) };
-            let q = d.div_small(x);
+            let q = d.div(x);
             let e = q.min(u64::from(u32::MAX)) as u32;
             row[j] = e;
             r0[j] += mul_lt(ai, q);
@@ -525,7 +487,7 @@ pub fn load_normalize(
     } else {
         for j in 0..n {
             let x = if j == skip { 0 } else { u64::from(w[j]) };
-            let q = d.div_small(x);
+            let q = d.div(x);
             let e = q.min(u64::from(u32::MAX)) as u32;
             row[j] = e;
             r0[j] += mul(ai, q);
@@ -548,7 +510,13 @@ pub fn clip_row(row: &[u32], c: &[u64], ai: u64, r: &mut [u64]) -> u64 {
         return sum;
     }
     if ai < ONE {
-        for j in 0..n {
+        let mut start = 0;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            (start, sum) = unsafe { clip_fast_avx512(row, c, ai, r) };
+        }
+        for j in start..n {
             let clipped = dec(row[j]).min(c[j]);
             sum += clipped;
             r[j] += mul_lt(ai, clipped);
@@ -561,6 +529,94 @@ pub fn clip_row(row: &[u32], c: &[u64], ai: u64, r: &mut [u64]) -> u64 {
         r[j] += mul(ai, clipped);
     }
     sum
+}
+
+/// The `a_i < 1` case of [`load_normalize`] in AVX-512, 8 entries at a time, for the entries
+/// `0..returned` (a multiple of 8; the caller finishes the tail). Written by hand for the same
+/// reason as [`ema_store_fast_avx512`]: the compiler multiplies the hoisted a_i in 64 bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn load_normalize_fast_avx512(
+    w: &[u16],
+    skip: usize,
+    d: &Divisor,
+    ai: u64,
+    row: &mut [u32],
+    r0: &mut [u64],
+    mx: &mut [u32],
+) -> usize {
+    use std::arch::x86_64::*;
+    let n = row.len();
+    let end = n / 8 * 8;
+    assert!(w.len() >= n && r0.len() >= n && mx.len() >= n);
+    let (mu_hi, mu_lo) = (
+        _mm512_set1_epi64(i64::from(d.mu_hi)),
+        _mm512_set1_epi64(i64::from(d.mu_lo)),
+    );
+    let shift = _mm_set_epi64x(0, i64::from(d.shift));
+    // Opaque to the optimiser: knowing a_i < 2^32 (the caller's branch), it would drop the
+    // 32-bit mask of `_mm512_mul_epu32` on the splat and then select a 64-bit `vpmullq`.
+    let aiv = _mm512_set1_epi64(std::hint::black_box(ai) as i64);
+    let lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    let skipv = _mm512_set1_epi64(skip as i64);
+    for j in (0..end).step_by(8) {
+        // SAFETY: j + 8 ≤ n ≤ the length of every slice read or written (asserted above);
+        // unaligned loads and stores of 8 u16, 8 u32 or 8 u64.
+        unsafe {
+            let x = _mm512_cvtepu16_epi64(_mm_loadu_si128(w.as_ptr().add(j).cast()));
+            // The diagonal entry is masked (x = 0 there).
+            let at = _mm512_add_epi64(lanes, _mm512_set1_epi64(j as i64));
+            let x = _mm512_mask_mov_epi64(
+                x,
+                _mm512_cmpeq_epi64_mask(at, skipv),
+                _mm512_setzero_si512(),
+            );
+            // d.div(x) (see `div_parts`).
+            let q = div_with(_mm512_sll_epi64(x, shift), mu_lo, mu_hi);
+            let e = _mm512_cvtusepi64_epi32(q); // min(q, 2^32 − 1)
+            _mm256_storeu_si256(row.as_mut_ptr().add(j).cast(), e);
+            let rp = r0.as_mut_ptr().add(j).cast();
+            _mm512_storeu_si512(
+                rp,
+                _mm512_add_epi64(_mm512_loadu_si512(rp), mul_lt_v(aiv, q)),
+            );
+            let mp = mx.as_mut_ptr().add(j).cast();
+            _mm256_storeu_si256(mp, _mm256_max_epu32(_mm256_loadu_si256(mp), e));
+        }
+    }
+    end
+}
+
+/// The `a_i < 1` case of [`clip_row`] in AVX-512, 8 entries at a time, for the entries
+/// `0..returned.0` (a multiple of 8; the caller finishes the tail), with their part of `VT_i`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn clip_fast_avx512(row: &[u32], c: &[u64], ai: u64, r: &mut [u64]) -> (usize, u64) {
+    use std::arch::x86_64::*;
+    let n = row.len();
+    let end = n / 8 * 8;
+    assert!(c.len() >= n && r.len() >= n);
+    // Opaque to the optimiser: knowing a_i < 2^32 (the caller's branch), it would drop the
+    // 32-bit mask of `_mm512_mul_epu32` on the splat and then select a 64-bit `vpmullq`.
+    let aiv = _mm512_set1_epi64(std::hint::black_box(ai) as i64);
+    let (one, key_max) = (_mm512_set1_epi64(1), _mm512_set1_epi64(i64::from(u32::MAX)));
+    let mut sum = _mm512_setzero_si512();
+    for j in (0..end).step_by(8) {
+        // SAFETY: j + 8 ≤ n ≤ the length of every slice read or written (asserted above);
+        // unaligned loads and stores of 8 u32 or 8 u64.
+        unsafe {
+            let k = _mm512_cvtepu32_epi64(_mm256_loadu_si256(row.as_ptr().add(j).cast()));
+            let k = _mm512_mask_add_epi64(k, _mm512_cmpeq_epi64_mask(k, key_max), k, one); // dec
+            let clipped = _mm512_min_epu64(k, _mm512_loadu_si512(c.as_ptr().add(j).cast()));
+            sum = _mm512_add_epi64(sum, clipped);
+            let rp = r.as_mut_ptr().add(j).cast();
+            _mm512_storeu_si512(
+                rp,
+                _mm512_add_epi64(_mm512_loadu_si512(rp), mul_lt_v(aiv, clipped)),
+            );
+        }
+    }
+    (end, _mm512_reduce_add_epi64(sum) as u64)
 }
 
 /// What one row contributes to the moving average of step 13.
@@ -602,22 +658,22 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
                 let b = &b[..n];
                 for j in 0..n {
                     let clipped = dec(w[j]).min(c[j]);
-                    out[j] = mul_lt(alpha, delta.div_small(j, mul_lt(ai, clipped)))
-                        + mul_lt(alpha1, bond.div_small(j, u64::from(b[j])));
+                    out[j] = mul_lt(alpha, delta.div(j, mul_lt(ai, clipped)))
+                        + mul_lt(alpha1, bond.div(j, u64::from(b[j])));
                 }
             } else if let (Some(b), true) = (b, ai < ONE) {
                 let b = &b[..n];
                 for j in 0..n {
                     let clipped = dec(w[j]).min(c[j]);
-                    out[j] = mul(alpha, delta.div_small(j, mul(clipped, ai)))
-                        + mul(alpha1, bond.div_small(j, u64::from(b[j])));
+                    out[j] = mul(alpha, delta.div(j, mul(clipped, ai)))
+                        + mul(alpha1, bond.div(j, u64::from(b[j])));
                 }
             } else if let Some(b) = b {
                 let b = &b[..n];
                 for j in 0..n {
                     let clipped = dec(w[j]).min(c[j]);
                     out[j] = mul(alpha, delta.div(j, mul(clipped, ai)))
-                        + mul(alpha1, bond.div_small(j, u64::from(b[j])));
+                        + mul(alpha1, bond.div(j, u64::from(b[j])));
                 }
             } else {
                 for j in 0..n {
@@ -629,13 +685,13 @@ pub fn ema_row<'a>(row: &EmaRow<'a>, cols: &EmaCols<'a>, out: &mut [u64]) {
         (None, Some(b)) if alpha1 < ONE => {
             let b = &b[..n];
             for j in 0..n {
-                out[j] = mul_lt(alpha1, bond.div_small(j, u64::from(b[j])));
+                out[j] = mul_lt(alpha1, bond.div(j, u64::from(b[j])));
             }
         }
         (None, Some(b)) => {
             let b = &b[..n];
             for j in 0..n {
-                out[j] = mul(alpha1, bond.div_small(j, u64::from(b[j])));
+                out[j] = mul(alpha1, bond.div(j, u64::from(b[j])));
             }
         }
         (None, None) => out.fill(0),
@@ -680,8 +736,8 @@ pub fn ema_store_row(
             };
             for j in end..n {
                 let clipped = dec(row[j]).min(cols.c[j]);
-                let t = mul_lt(alpha, delta.div_small(j, mul_lt(ai, clipped)))
-                    + mul_lt(alpha1, bond.div_small(j, u64::from(b[j])));
+                let t = mul_lt(alpha, delta.div(j, mul_lt(ai, clipped)))
+                    + mul_lt(alpha1, bond.div(j, u64::from(b[j])));
                 vals[j] = t;
                 sum[j] += t;
                 max[j] = max[j].max(t);
@@ -722,7 +778,7 @@ fn ema_store_fast_avx512(
     let n = row.len();
     let end = n / 8 * 8;
     assert!(c.len() >= n && b.len() >= n && vals.len() >= n && sum.len() >= n && max.len() >= n);
-    assert!(delta.m_lo.len() >= n && bond.m_lo.len() >= n);
+    assert!(delta.mu_lo.len() >= n && bond.mu_lo.len() >= n);
     let (ai, alpha, alpha1) = (
         _mm512_set1_epi64(k.ai as i64),
         _mm512_set1_epi64(k.alpha as i64),
@@ -738,9 +794,9 @@ fn ema_store_fast_avx512(
             let wk = _mm512_cvtepu32_epi64(_mm256_loadu_si256(rp));
             let wk = _mm512_mask_add_epi64(wk, _mm512_cmpeq_epi64_mask(wk, key_max), wk, one);
             let clipped = _mm512_min_epu64(wk, _mm512_loadu_si512(c.as_ptr().add(j).cast()));
-            let q1 = div_small_v(mul_lt_v(ai, clipped), delta, j);
+            let q1 = div_v(mul_lt_v(ai, clipped), delta, j);
             let bv = _mm512_cvtepu16_epi64(_mm_loadu_si128(b.as_ptr().add(j).cast()));
-            let q2 = div_small_v(bv, bond, j);
+            let q2 = div_v(bv, bond, j);
             let t = _mm512_add_epi64(mul_lt_v(alpha, q1), mul_lt_v(alpha1, q2));
             _mm512_storeu_si512(vals.as_mut_ptr().add(j).cast(), t);
             let sp = sum.as_mut_ptr().add(j).cast();
@@ -776,35 +832,46 @@ fn mul_lt_v(
     _mm512_mask_add_epi64(p, full, p, k)
 }
 
-/// [`Cols::div_small`] on 8 lanes (columns j..j + 8; x < 2^32).
+/// [`Cols::div`] on 8 lanes (columns j..j + 8; each x ≤ its d).
 ///
 /// # Safety
 /// `j + 8` must not exceed the length of `cols`' arrays.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn div_small_v(
+unsafe fn div_v(
     x: std::arch::x86_64::__m512i,
     cols: &Cols<'_>,
     j: usize,
 ) -> std::arch::x86_64::__m512i {
     use std::arch::x86_64::*;
     // SAFETY: the caller guarantees j + 8 ≤ the arrays' length; unaligned loads of 8 u64.
-    let (m_hi, m_lo, s1, s2) = unsafe {
+    let (mu_lo, mu_hi, shift) = unsafe {
         (
-            _mm512_loadu_si512(cols.m_hi.as_ptr().add(j).cast()),
-            _mm512_loadu_si512(cols.m_lo.as_ptr().add(j).cast()),
-            _mm512_loadu_si512(cols.s1.as_ptr().add(j).cast()),
-            _mm512_loadu_si512(cols.s2.as_ptr().add(j).cast()),
+            _mm512_loadu_si512(cols.mu_lo.as_ptr().add(j).cast()),
+            _mm512_loadu_si512(cols.mu_hi.as_ptr().add(j).cast()),
+            _mm512_loadu_si512(cols.shift.as_ptr().add(j).cast()),
         )
     };
+    div_with(_mm512_sllv_epi64(x, shift), mu_lo, mu_hi)
+}
+
+/// [`div_parts`] on 8 lanes of scaled numerators `xs = x·2^σ ≤ 2^32`:
+/// `xs + ⌊(xs·μ_hi + ⌊xs·μ_lo / 2^32⌋) / 2^32⌋`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn div_with(
+    xs: std::arch::x86_64::__m512i,
+    mu_lo: std::arch::x86_64::__m512i,
+    mu_hi: std::arch::x86_64::__m512i,
+) -> std::arch::x86_64::__m512i {
+    use std::arch::x86_64::*;
     let t = _mm512_add_epi64(
-        _mm512_mul_epu32(x, m_hi),
-        _mm512_srli_epi64::<32>(_mm512_mul_epu32(x, m_lo)),
+        _mm512_mul_epu32(xs, mu_hi),
+        _mm512_srli_epi64::<32>(_mm512_mul_epu32(xs, mu_lo)),
     );
-    let num = _mm512_slli_epi64::<32>(x);
-    let half = _mm512_srlv_epi64(_mm512_sub_epi64(num, t), s1);
-    _mm512_srlv_epi64(_mm512_add_epi64(t, half), s2)
+    _mm512_add_epi64(xs, _mm512_srli_epi64::<32>(t))
 }
 
 /// Stores an exact moving-average row as u32 (`min(v, 2^32 − 1)`), adds it to the column sums
@@ -859,20 +926,20 @@ pub fn finish_row<'a>(row: &mut [u32], cols: &FinishCols<'a>, store: bool) -> u6
         }
         for j in start..n {
             let x = u64::from(row[j]);
-            let b = norm.div_small(j, x);
+            let b = norm.div(j, x);
             d += mul_lt(inc[j], b);
             row[j] = proportion_u16(up.div(j, b)) + u32::from(x != 0);
         }
     } else if store {
         for j in 0..n {
             let x = u64::from(row[j]);
-            let b = norm.div_small(j, x);
+            let b = norm.div(j, x);
             d += mul(inc[j], b);
             row[j] = proportion_u16(up.div(j, b)) + u32::from(x != 0);
         }
     } else {
         for j in 0..n {
-            d += mul(inc[j], norm.div_small(j, u64::from(row[j])));
+            d += mul(inc[j], norm.div(j, u64::from(row[j])));
         }
     }
     d
@@ -892,22 +959,18 @@ fn finish_fast_avx512(
     use std::arch::x86_64::*;
     let n = row.len();
     let end = n / 8 * 8;
-    assert!(inc.len() >= n && norm.m_lo.len() >= n && up.m_lo.len() >= n && up.full.len() >= n);
-    let (one, bit32) = (_mm512_set1_epi64(1), _mm512_set1_epi64(ONE as i64));
+    assert!(inc.len() >= n && norm.mu_lo.len() >= n && up.mu_lo.len() >= n);
+    let one = _mm512_set1_epi64(1);
     let mut d = _mm512_setzero_si512();
     for j in (0..end).step_by(8) {
         // SAFETY: j + 8 ≤ n ≤ the length of every slice read or written (asserted above);
         // unaligned loads and stores of 8 u64 or 8 u32.
         unsafe {
             let x = _mm512_cvtepu32_epi64(_mm256_loadu_si256(row.as_ptr().add(j).cast()));
-            let b = div_small_v(x, norm, j); // x < 2^32: the row holds no 2^32
+            let b = div_v(x, norm, j);
             let i = _mm512_loadu_si512(inc.as_ptr().add(j).cast());
             d = _mm512_add_epi64(d, mul_lt_v(i, b));
-            // up.div(j, b) with b ≤ 2^32: b = 2^32 takes ⌊2^64 / M_j⌋.
-            let whole = _mm512_test_epi64_mask(b, bit32);
-            let u = div_small_v(b, up, j);
-            let u =
-                _mm512_mask_mov_epi64(u, whole, _mm512_loadu_si512(up.full.as_ptr().add(j).cast()));
+            let u = div_v(b, up, j); // b ≤ M_j
             let p = _mm512_srli_epi64::<32>(_mm512_sub_epi64(_mm512_slli_epi64::<16>(u), u));
             let p = _mm512_mask_add_epi64(p, _mm512_test_epi64_mask(x, x), p, one); // entry mark
             _mm256_storeu_si256(row.as_mut_ptr().add(j).cast(), _mm512_cvtepi64_epi32(p));
@@ -1113,33 +1176,28 @@ mod tests {
     #[test]
     fn divisor_is_exact() {
         let mut rng = Rng(7);
-        let mut ds: Vec<u64> = vec![0, 1, 2, 3, 5, 7, 65535, 65536, ONE - 1, ONE, ONE + 1];
-        ds.extend((1..40).map(|k| 1u64 << k));
-        ds.extend((1..40).map(|k| (1u64 << k) + 1));
-        ds.extend((2..40).map(|k| (1u64 << k) - 1));
-        for _ in 0..2000 {
-            ds.push(1 + rng.next() % (1 << (1 + rng.next() % 40)));
+        let mut ds: Vec<u64> = vec![0, 1, 2, 3, 5, 7, 65535, 65536, ONE - 1, ONE];
+        ds.extend((1..=32).map(|k| 1u64 << k));
+        ds.extend((1..32).map(|k| (1u64 << k) + 1));
+        ds.extend((2..=32).map(|k| (1u64 << k) - 1));
+        for _ in 0..4000 {
+            ds.push(1 + rng.next() % (1 << (1 + rng.next() % 32)));
         }
         for &d in &ds {
             let v = Divisors::new(&[d]);
             let dd = if d == 0 { ONE } else { d };
-            let mut xs = vec![
-                0,
-                1,
-                dd.min(ONE),
-                dd.min(ONE).saturating_sub(1),
-                (dd / 2).min(ONE),
-            ];
-            xs.extend((0..60).map(|_| rng.next() % (dd.min(ONE) + 1)));
+            let mut xs = vec![0, 1.min(dd), dd, dd - 1, dd / 2, dd / 3, (dd / 3) * 2 + 1];
+            xs.extend((0..60).map(|_| rng.next() % (dd + 1)));
             for x in xs {
                 assert_eq!(v.div(0, x), div_def(x, d), "x = {x}, d = {d}");
-                if x < ONE {
-                    assert_eq!(Divisor::new(d).div_small(x), div_def(x, d));
-                }
+                assert_eq!(Divisor::new(d).div(x), div_def(x, d));
             }
-            let all = Divisors::new(&[3, d]);
-            assert_eq!(all.div(1, dd.min(ONE)), div_def(dd.min(ONE), d));
+            let all = Divisors::new(&[3, d, 5]);
+            assert_eq!(all.div(1, dd), ONE);
+            assert_eq!(all.div(2, 4), div_def(4, 5));
         }
+        assert!(std::panic::catch_unwind(|| Divisor::new(ONE + 1)).is_err());
+        assert!(std::panic::catch_unwind(|| Divisors::new(&[1, ONE + 1])).is_err());
     }
 
     #[test]
@@ -1337,7 +1395,9 @@ mod tests {
             for j in 0..n {
                 assert_eq!(r[j], 1 + if ai > 0 { mul_def(ai, clipped[j]) } else { 0 });
             }
-            let sums: Vec<u64> = (0..n).map(|j| r[j].max(1) + rng.next() % 3).collect();
+            let sums: Vec<u64> = (0..n)
+                .map(|j| (r[j].max(1) + rng.next() % 3).min(ONE))
+                .collect();
             let bsums: Vec<u64> = (0..n).map(|_| rng.next() % 3_000_000).collect();
             let bonds: Vec<u16> = (0..n)
                 .map(|j| (rng.next() % (bsums[j] + 1)).min(65535) as u16)
@@ -1404,10 +1464,13 @@ mod tests {
                 assert_eq!(st[j], vals[j].min(u64::from(u32::MAX)) as u32);
                 assert_eq!((s[j], m[j]), (2 + vals[j], vals[j].max(4)));
             }
-            let colsum: Vec<u64> = vals.iter().map(|&v| v + rng.next() % 1000).collect();
+            let colsum: Vec<u64> = vals
+                .iter()
+                .map(|&v| (v + rng.next() % 1000).min(ONE))
+                .collect();
             let norm = Divisors::new(&colsum);
             let b: Vec<u64> = (0..n).map(|j| div_def(vals[j], colsum[j])).collect();
-            let maxes: Vec<u64> = b.iter().map(|&x| x + rng.next() % 5).collect();
+            let maxes: Vec<u64> = b.iter().map(|&x| (x + rng.next() % 5).min(ONE)).collect();
             let upscale = Divisors::new(&maxes);
             let inc: Vec<u64> = (0..n).map(|_| rng.prop()).collect();
             let fc = FinishCols {
@@ -1446,7 +1509,11 @@ mod tests {
             let fc = FinishCols {
                 norm: &norm,
                 incentive: &inc_lt,
-                upscale: &Divisors::new(&b.iter().map(|&x| x + rng.next() % 3).collect::<Vec<_>>()),
+                upscale: &Divisors::new(
+                    &b.iter()
+                        .map(|&x| (x + rng.next() % 3).min(ONE))
+                        .collect::<Vec<_>>(),
+                ),
                 incentive_lt_one: true,
             };
             let mut fr: Vec<u32> = small.iter().map(|&v| v as u32).collect();
