@@ -41,6 +41,7 @@ use rayon::prelude::*;
 
 mod kernels;
 use kernels::{Divisor, Divisors, EmaCols, FinishCols};
+use multiversion::multiversion;
 
 use crate::error::{ChainError, Result};
 use crate::fixedpoint::I32F32;
@@ -1948,74 +1949,120 @@ fn dense_medians(
         (st.iter().sum::<u64>() < fx::ONE).then(|| st.iter().map(|&x| x as u32).collect());
     let parts = exec.ranges(n.div_ceil(LANES));
     let results = exec.map(parts, |blocks| {
-        let mut strip = vec![0u32; kept.len() * LANES];
-        let (mut hits, mut cands) = (Vec::new(), vec![Vec::new(); LANES]);
-        let mut hist = [0u64; 256];
+        let mut scratch = MedianScratch {
+            strip: vec![0u32; kept.len() * LANES],
+            hits: Vec::new(),
+            cands: vec![Vec::new(); LANES],
+            hist: [0; 256],
+        };
         let mut out = Vec::with_capacity(blocks.len() * LANES);
+        let cx = StripCtx {
+            m,
+            n,
+            kept,
+            st,
+            st32: st32.as_deref(),
+            minority,
+            col_max,
+        };
         for b in blocks {
-            let c0 = b * LANES;
-            let w = LANES.min(n - c0);
-            if w == LANES {
-                // Fixed-size copies (one vector move each, no memcpy call).
-                for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
-                    let src: &[u32; LANES] = m[i * n + c0..][..LANES].try_into().expect("LANES");
-                    let dst: &mut [u32; LANES] = seg.try_into().expect("LANES");
-                    *dst = *src;
-                }
-            } else {
-                strip.fill(0); // lanes past n: settled at once (lo = hi = 0)
-                for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
-                    seg[..w].copy_from_slice(&m[i * n + c0..i * n + c0 + w]);
-                }
-            }
-            let (mut lo, mut below) = ([0u32; LANES], [0u64; LANES]);
-            let mut hi = [0u32; LANES];
-            for (h, &x) in hi.iter_mut().zip(&col_max[c0..c0 + w]) {
-                *h = enc(x);
-            }
-            for level in 0..=DENSE_MEDIAN_LEVELS {
-                if lo == hi {
-                    break;
-                }
-                // Level 0 probes 0: sparse columns (most rows without a weight) have median 0.
-                let mid: [u32; LANES] = match level {
-                    0 => [0; LANES],
-                    _ => std::array::from_fn(|c| lo[c] + (hi[c] - lo[c]) / 2),
-                };
-                let at_most: [u64; LANES] = match &st32 {
-                    Some(st32) => kernels::stake_at_most_u32(&strip, st32, &mid).map(u64::from),
-                    None => kernels::stake_at_most(&strip, st, &mid),
-                };
-                // Branch-free (the comparisons are coin flips for the branch predictor).
-                for c in 0..LANES {
-                    let open = lo[c] != hi[c];
-                    let gt = at_most[c] > minority;
-                    let up = open & !gt;
-                    hi[c] = if open & gt { mid[c] } else { hi[c] };
-                    lo[c] = if up { mid[c].wrapping_add(1) } else { lo[c] };
-                    below[c] = if up { at_most[c] } else { below[c] };
-                }
-            }
-            if lo != hi {
-                hits.clear();
-                kernels::keys_in_range(&strip, &lo, &hi, &mut hits);
-                cands.iter_mut().for_each(Vec::clear);
-                for &h in &hits {
-                    let (k, c) = (h as usize / LANES, h as usize % LANES);
-                    cands[c].push((strip[h as usize], st[k]));
-                }
-            }
-            for c in 0..w {
-                out.push(dec(if lo[c] == hi[c] {
-                    lo[c]
-                } else {
-                    select_refine(&mut cands[c], minority - below[c], &mut hist)
-                }));
-            }
+            median_strip(&cx, b * LANES, &mut scratch, &mut out);
         }
         out
     });
     results.concat()
+}
+
+/// What [`median_strip`] reads: the matrix of keys, the kept rows with their stakes (also as
+/// u32 when they sum below 2^32), the minority stake and the column maxima.
+struct StripCtx<'a> {
+    m: &'a [u32],
+    n: usize,
+    kept: &'a [usize],
+    st: &'a [u64],
+    st32: Option<&'a [u32]>,
+    minority: u64,
+    col_max: &'a [u64],
+}
+
+/// Reused buffers of [`median_strip`].
+struct MedianScratch {
+    strip: Vec<u32>,
+    hits: Vec<u32>,
+    cands: Vec<Vec<(u32, u64)>>,
+    hist: [u64; 256],
+}
+
+/// The medians of columns `c0..c0 + LANES` (those below n) of [`dense_medians`], appended to
+/// `out`. Compiled for AVX-512 / AVX2 too, so that the per-lane steps of the search run as
+/// vector operations on the 16 lanes.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+fn median_strip<'a>(cx: &StripCtx<'a>, c0: usize, sc: &mut MedianScratch, out: &mut Vec<u64>) {
+    use kernels::LANES;
+    let (m, n, kept) = (cx.m, cx.n, cx.kept);
+    let w = LANES.min(n - c0);
+    let strip = &mut sc.strip;
+    if w == LANES {
+        // Fixed-size copies (one vector move each, no memcpy call).
+        for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
+            let src: &[u32; LANES] = m[i * n + c0..][..LANES].try_into().expect("LANES");
+            let dst: &mut [u32; LANES] = seg.try_into().expect("LANES");
+            *dst = *src;
+        }
+    } else {
+        strip.fill(0); // lanes past n: settled at once (lo = hi = 0)
+        for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
+            seg[..w].copy_from_slice(&m[i * n + c0..i * n + c0 + w]);
+        }
+    }
+    let (mut lo, mut below) = ([0u32; LANES], [0u64; LANES]);
+    let mut hi = [0u32; LANES];
+    for (h, &x) in hi.iter_mut().zip(&cx.col_max[c0..c0 + w]) {
+        *h = enc(x);
+    }
+    let settled = |lo: &[u32; LANES], hi: &[u32; LANES]| {
+        (0..LANES).fold(true, |all, c| all & (lo[c] == hi[c]))
+    };
+    for level in 0..=DENSE_MEDIAN_LEVELS {
+        if settled(&lo, &hi) {
+            break;
+        }
+        // Level 0 probes 0: sparse columns (most rows without a weight) have median 0.
+        let mid: [u32; LANES] = match level {
+            0 => [0; LANES],
+            _ => std::array::from_fn(|c| lo[c] + (hi[c] - lo[c]) / 2),
+        };
+        let at_most: [u64; LANES] = match cx.st32 {
+            Some(st32) => kernels::stake_at_most_u32(strip, st32, &mid).map(u64::from),
+            None => kernels::stake_at_most(strip, cx.st, &mid),
+        };
+        // Branch-free (the comparisons are coin flips for the branch predictor).
+        for c in 0..LANES {
+            let open = lo[c] != hi[c];
+            let gt = at_most[c] > cx.minority;
+            let up = open & !gt;
+            hi[c] = if open & gt { mid[c] } else { hi[c] };
+            lo[c] = if up { mid[c].wrapping_add(1) } else { lo[c] };
+            below[c] = if up { at_most[c] } else { below[c] };
+        }
+    }
+    let cands = &mut sc.cands;
+    if !settled(&lo, &hi) {
+        sc.hits.clear();
+        kernels::keys_in_range(strip, &lo, &hi, &mut sc.hits);
+        cands.iter_mut().for_each(Vec::clear);
+        for &h in &sc.hits {
+            let (k, c) = (h as usize / LANES, h as usize % LANES);
+            cands[c].push((strip[h as usize], cx.st[k]));
+        }
+    }
+    for c in 0..w {
+        out.push(dec(if lo[c] == hi[c] {
+            lo[c]
+        } else {
+            select_refine(&mut cands[c], cx.minority - below[c], &mut sc.hist)
+        }));
+    }
 }
 
 /// The normalised weights as the median reads them: sparse rows, or a dense row-major n×n
