@@ -1024,7 +1024,7 @@ impl Computed {
                 // Dense rows hold the stored value + 1 where the moving average is positive.
                 Store::Dense(m, _) => {
                     let row = m.row(i);
-                    let mut out = Vec::with_capacity(row.len() - kernels::count_zeros(row));
+                    let mut out = Vec::new();
                     kernels::gather_marked(row, &mut out);
                     out
                 }

@@ -5,9 +5,10 @@
 //! * No 128-bit products: every product multiplies two 32-bit halves (one `vpmuludq` lane).
 //!   Operands are I32F32 proportions in `[0, 2^32]` (bits of `[0, 1]`); the one 33-bit value,
 //!   1.0 = 2^32, is handled with masks ([`mul`]).
-//! * No hardware division: a division `⌊x·2^32 / d⌋` by a per-column (or per-row) divisor is
-//!   Granlund & Montgomery's multiply-shift ([`Divisor`]), with the two shifts per divisor so
-//!   that every divisor — 1 included — takes the same branch-free formula.
+//! * No hardware division: a division `⌊x·2^32 / d⌋` (x ≤ d) by a per-column (or per-row)
+//!   divisor is a multiply by a precomputed 65-bit reciprocal of d scaled into (2^31, 2^32]
+//!   ([`Divisor`]), one formula for every divisor, 1 and 2^32 included; the reciprocals come
+//!   from f64 quotient digits, corrected to be exact ([`magic_small`]).
 //! * No branches inside the loops: choices per row are made before the loop.
 //!
 //! Each public kernel is compiled for AVX-512, AVX2 and the baseline, and the best one the CPU
@@ -272,7 +273,7 @@ pub fn unmark_row(row: &[u32], out: &mut [u16]) {
 /// for the caller's validating path. Runs of 16 consecutive uids (the usual stored row: all
 /// uids, or all but a few) are copied as blocks, the rest scattered.
 pub fn scatter_pairs(pairs: &[(u16, u16)], row: &mut [u16]) -> bool {
-    scatter_bytes(pairs_as_bytes(pairs), row)
+    scatter_bytes(pairs_as_bytes(pairs), row, true)
 }
 
 /// A `(u16, u16)` slice as its bytes, 4 per pair (uid then value, each native-endian): the
@@ -312,12 +313,23 @@ fn value_of(w: u32) -> u16 {
     }
 }
 
+/// [`scatter_pairs`] on the pairs' bytes. With `simd`, runs of consecutive uids go through
+/// [`scatter_runs_avx512`] where the CPU has it (tests also run the portable blocks alone).
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
-fn scatter_bytes(bytes: &[u8], row: &mut [u16]) -> bool {
+fn scatter_bytes(bytes: &[u8], row: &mut [u16], simd: bool) -> bool {
     let n = row.len();
     let mut next = 0usize; // the smallest uid the next entry may name
-    let mut blocks = bytes.chunks_exact(4 * RUN);
-    for block in blocks.by_ref() {
+    let mut pos = 0;
+    loop {
+        #[cfg(target_arch = "x86_64")]
+        if simd && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            pos += unsafe { scatter_runs_avx512(&bytes[pos..], row, &mut next) };
+        }
+        let Some(block) = bytes.get(pos..pos + 4 * RUN) else {
+            break;
+        };
+        pos += 4 * RUN;
         let words: [u32; RUN] = std::array::from_fn(|q| pair_word(block, q));
         let (j0, last) = (uid_of(words[0]), uid_of(words[RUN - 1]));
         if usize::from(j0) < next || usize::from(last) >= n {
@@ -345,7 +357,7 @@ fn scatter_bytes(bytes: &[u8], row: &mut [u16]) -> bool {
         }
         next = usize::from(last) + 1;
     }
-    let rest = blocks.remainder();
+    let rest = &bytes[pos..];
     for q in 0..rest.len() / 4 {
         let w = pair_word(rest, q);
         let j = usize::from(uid_of(w));
@@ -359,6 +371,40 @@ fn scatter_bytes(bytes: &[u8], row: &mut [u16]) -> bool {
     true
 }
 
+/// The leading blocks of 16 consecutive uids of [`scatter_bytes`]' input in AVX-512, one
+/// vector each, while they are in order (first uid ≥ `next`) and inside the row; returns the
+/// bytes consumed (the caller checks and copies the next block its own way). x86 is
+/// little-endian: a pair's word has the uid in its low 16 bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn scatter_runs_avx512(bytes: &[u8], row: &mut [u16], next: &mut usize) -> usize {
+    use std::arch::x86_64::*;
+    let n = row.len();
+    let iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    let low = _mm512_set1_epi32(0xffff);
+    let mut off = 0;
+    while let Some(block) = bytes.get(off..off + 4 * RUN) {
+        let j0 = usize::from(u16::from_le_bytes([block[0], block[1]]));
+        if j0 < *next || j0 + RUN > n {
+            break;
+        }
+        // SAFETY: `block` is 64 bytes (unaligned load); the store writes row[j0..j0 + 16],
+        // inside the row (j0 + 16 ≤ n checked above).
+        unsafe {
+            let w = _mm512_loadu_si512(block.as_ptr().cast());
+            let want = _mm512_add_epi32(_mm512_set1_epi32(j0 as i32), iota);
+            if _mm512_cmpneq_epi32_mask(_mm512_and_si512(w, low), want) != 0 {
+                break;
+            }
+            let vals = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(w));
+            _mm256_storeu_si256(row.as_mut_ptr().add(j0).cast(), vals);
+        }
+        *next = j0 + RUN;
+        off += 4 * RUN;
+    }
+    off
+}
+
 /// Run length of [`scatter_pairs`] and [`gather_marked`].
 const RUN: usize = 16;
 
@@ -367,6 +413,18 @@ const RUN: usize = 16;
 /// of 16 entries that all exist (the usual row) are appended as a whole.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
 pub fn gather_marked(row: &[u32], out: &mut Vec<(u16, u16)>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above).
+        unsafe { gather_marked_avx512(row, out) };
+        return;
+    }
+    gather_marked_portable(row, out);
+}
+
+/// [`gather_marked`] without SIMD instructions of its own (the compiler vectorises what it can).
+#[inline(always)]
+fn gather_marked_portable(row: &[u32], out: &mut Vec<(u16, u16)>) {
     let mut blocks = row.chunks_exact(RUN);
     let mut j0 = 0usize;
     for block in blocks.by_ref() {
@@ -391,10 +449,46 @@ pub fn gather_marked(row: &[u32], out: &mut Vec<(u16, u16)>) {
     }
 }
 
-/// The number of zero entries of a row.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
-pub fn count_zeros(row: &[u32]) -> usize {
-    row.iter().map(|&v| usize::from(v == 0)).sum()
+/// [`gather_marked`] in AVX-512: each block of 16 entries becomes 16 words `j | (v − 1) << 16`
+/// (a `(uid, value)` pair's bytes on little-endian x86), compressed to the existing entries
+/// and stored at the end of `out` in one move.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn gather_marked_avx512(row: &[u32], out: &mut Vec<(u16, u16)>) {
+    use std::arch::x86_64::*;
+    const _: () = assert!(
+        std::mem::size_of::<(u16, u16)>() == 4
+            && std::mem::offset_of!((u16, u16), 0) == 0
+            && std::mem::offset_of!((u16, u16), 1) == 2
+    );
+    // Each block stores 16 words at the current end: room for all of them.
+    out.reserve(row.len() + RUN);
+    let iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    let one = _mm512_set1_epi32(1);
+    let mut blocks = row.chunks_exact(RUN);
+    let mut j0 = 0usize;
+    for block in blocks.by_ref() {
+        // SAFETY: `block` is 16 u32 (unaligned load). The store writes 64 bytes at the end of
+        // `out`, inside its capacity (reserved above: at most 16 pairs are added per block);
+        // `set_len` then covers only the `kept` pairs just written, whose bytes are a uid and
+        // a value (the layout asserted above).
+        unsafe {
+            let v = _mm512_loadu_si512(block.as_ptr().cast());
+            let kept = _mm512_test_epi32_mask(v, v);
+            let uids = _mm512_add_epi32(_mm512_set1_epi32(j0 as i32), iota);
+            let words = _mm512_or_si512(uids, _mm512_slli_epi32::<16>(_mm512_sub_epi32(v, one)));
+            let len = out.len();
+            let dst = out.as_mut_ptr().add(len).cast();
+            _mm512_storeu_si512(dst, _mm512_maskz_compress_epi32(kept, words));
+            out.set_len(len + kept.count_ones() as usize);
+        }
+        j0 += RUN;
+    }
+    for (q, &v) in blocks.remainder().iter().enumerate() {
+        if v != 0 {
+            out.push(((j0 + q) as u16, (v - 1) as u16));
+        }
+    }
 }
 
 /// Copies a raw u16 row into `row` (u32) and returns its sum.
@@ -1294,6 +1388,12 @@ mod tests {
             }
             assert_eq!(scatter_pairs(&pairs, &mut row), !broken, "{pairs:?}");
             assert_eq!(row, want);
+            let mut portable = vec![0u16; n];
+            assert_eq!(
+                scatter_bytes(pairs_as_bytes(&pairs), &mut portable, false),
+                !broken
+            );
+            assert_eq!(portable, want);
 
             // The finished row (value + 1 where an entry exists) back to pairs.
             let marked: Vec<u32> = (0..n)
@@ -1311,10 +1411,9 @@ mod tests {
                     .map(|j| (j as u16, (marked[j] - 1) as u16)),
             );
             assert_eq!(out, want);
-            assert_eq!(
-                count_zeros(&marked),
-                marked.iter().filter(|&&v| v == 0).count()
-            );
+            let mut portable = vec![(7, 7)];
+            gather_marked_portable(&marked, &mut portable);
+            assert_eq!(portable, want);
             let mut dense = vec![1u16; n];
             unmark_row(&marked, &mut dense);
             let undone: Vec<u16> = marked.iter().map(|&v| v.saturating_sub(1) as u16).collect();
