@@ -20,8 +20,14 @@ demo: install ## build a small synthetic chain, replay it from the log, show a m
 
 test: install-test lint test-rust test-python ## install and run every test (lint, Rust, Python)
 
-test-rust: ## Rust core unit tests (no interpreter)
+test-rust: ## Rust core unit tests (no interpreter), then the epoch's on the AVX2 kernels
 	cargo test --quiet
+	@# valgrind's virtual CPU has AVX2 but no AVX-512: the same epoch tests then run the kernels'
+	@# AVX2 versions and portable fallbacks, which an AVX-512 machine never executes.
+	@if command -v valgrind >/dev/null; then \
+	  CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="valgrind --tool=none -q --error-exitcode=1" \
+	    cargo test --quiet --release --lib yuma; \
+	else echo "NOT RUN: the AVX2 kernel tests need valgrind (apt install valgrind)"; fi
 
 test-python: ## Python tests (pytest + hypothesis, profile from HYPOTHESIS_PROFILE, default ci)
 	cd tests && $(PY) -m pytest -q -p no:cacheprovider .
