@@ -2998,10 +2998,15 @@ mod tests {
             let got = epoch_exec(&p, &c.weights[..], &c.bonds[..], exec).unwrap();
             assert_eq!(got.into_output(), expected, "exec {exec:?}");
         }
-        // Both layouts, including the stored (j, 0) bond entries.
+        // Both layouts, including the stored (j, 0) bond entries; the dense one (copied from
+        // the stored rows, as the engine does) with every level of hand-written SIMD loops.
         for route in [Route::Sparse, Route::Dense] {
-            let got = epoch_route(&p, &c.weights[..], &c.bonds[..], Exec::sequential(), route);
-            assert_eq!(got.unwrap().into_output(), expected, "route {route:?}");
+            for level in kernels::tests::levels() {
+                let got = kernels::tests::with_simd(level, || {
+                    epoch_route(&p, &c.weights[..], &c.bonds[..], Exec::sequential(), route)
+                });
+                assert_eq!(got.unwrap().into_output(), expected, "{route:?} {level:?}");
+            }
         }
     }
 
@@ -3860,6 +3865,13 @@ mod tests {
                 let sparse = epoch_rows(&p, &c.weights[..], &c.bonds[..]).unwrap();
                 let mut want_bonds = vec![0u16; n * n];
                 sparse.write_dense_bonds(&bdr, &mut want_bonds, false);
+                // Sequentially, also with each lower level of hand-written SIMD loops.
+                for level in kernels::tests::levels() {
+                    let got = kernels::tests::with_simd(level, || {
+                        epoch_exec(&p, &wdr, &bdr, Exec::sequential()).unwrap()
+                    });
+                    assert_eq!(strip_zero(got.into_output()), want, "{level:?}");
+                }
                 for exec in [Exec::sequential(), Exec::parallel(3), Exec::parallel(64)] {
                     let got = epoch_exec(&p, &wdr, &bdr, exec).unwrap();
                     let mut got_bonds = vec![7u16; n * n];

@@ -19,6 +19,42 @@
 
 use multiversion::multiversion;
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+/// Which hand-written loops (`std::arch`) the kernels take: the best the CPU has. The
+/// compiler-generated versions (`multiversion`) are chosen separately, by the CPU alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+/// The [`Simd`] level in use (tests may lower it for their thread, see `tests::with_simd`).
+#[inline]
+fn simd() -> Simd {
+    #[cfg(test)]
+    if let Some(forced) = tests::FORCED.with(std::cell::Cell::get) {
+        return forced.min(detected());
+    }
+    detected()
+}
+
+#[inline]
+fn detected() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return Simd::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Simd::Avx2;
+        }
+    }
+    Simd::Portable
+}
+
 /// The bits of 1.0.
 pub const ONE: u64 = 1 << 32;
 const LO: u64 = 0xffff_ffff;
@@ -322,8 +358,8 @@ fn scatter_bytes(bytes: &[u8], row: &mut [u16], simd: bool) -> bool {
     let mut pos = 0;
     loop {
         #[cfg(target_arch = "x86_64")]
-        if simd && std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
+        if simd && self::simd() == Simd::Avx512 {
+            // SAFETY: the CPU supports AVX-512F (`simd` checked it).
             pos += unsafe { scatter_runs_avx512(&bytes[pos..], row, &mut next) };
         }
         let Some(block) = bytes.get(pos..pos + 4 * RUN) else {
@@ -414,8 +450,8 @@ const RUN: usize = 16;
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
 pub fn gather_marked(row: &[u32], out: &mut Vec<(u16, u16)>) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F (checked just above).
+    if simd() == Simd::Avx512 {
+        // SAFETY: the CPU supports AVX-512F (`simd` checked it).
         unsafe { gather_marked_avx512(row, out) };
         return;
     }
@@ -566,9 +602,16 @@ pub fn load_normalize(
     } else if ai < ONE {
         let mut start = 0;
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            start = unsafe { load_normalize_fast_avx512(w, skip, &d, ai, row, r0, mx) };
+        match simd() {
+            Simd::Avx512 => {
+                // SAFETY: the CPU supports AVX-512F (`simd` checked it).
+                start = unsafe { load_normalize_fast_avx512(w, skip, &d, ai, row, r0, mx) };
+            }
+            Simd::Avx2 => {
+                // SAFETY: the CPU supports AVX2 (`simd` checked it).
+                start = unsafe { avx2::load_normalize(w, skip, &d, ai, row, r0, mx) };
+            }
+            Simd::Portable => {}
         }
         for j in start..n {
             let x = if j == skip { 0 } else { u64::from(w[j]) };
@@ -606,9 +649,12 @@ pub fn clip_row(row: &[u32], c: &[u64], ai: u64, r: &mut [u64]) -> u64 {
     if ai < ONE {
         let mut start = 0;
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            (start, sum) = unsafe { clip_fast_avx512(row, c, ai, r) };
+        match simd() {
+            // SAFETY: the CPU supports AVX-512F (`simd` checked it).
+            Simd::Avx512 => (start, sum) = unsafe { clip_fast_avx512(row, c, ai, r) },
+            // SAFETY: the CPU supports AVX2 (`simd` checked it).
+            Simd::Avx2 => (start, sum) = unsafe { avx2::clip(row, c, ai, r) },
+            Simd::Portable => {}
         }
         for j in start..n {
             let clipped = dec(row[j]).min(c[j]);
@@ -808,25 +854,19 @@ pub fn ema_store_row(
     #[cfg(target_arch = "x86_64")]
     if let (Some(ai), Some(b)) = (ai, bonds) {
         let (alpha, alpha1) = cols.alpha;
-        if ai < ONE && alpha < ONE && alpha1 < ONE && std::arch::is_x86_feature_detected!("avx512f")
-        {
+        let level = simd();
+        if ai < ONE && alpha < ONE && alpha1 < ONE && level > Simd::Portable {
             let n = row.len();
             let k = EmaFast { ai, alpha, alpha1 };
             let (delta, bond) = (cols.delta.cols(n), cols.bond.cols(n));
             let (sum, max, vals) = (&mut sum[..n], &mut max[..n], &mut vals[..n]);
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            let (end, mut top) = unsafe {
-                ema_store_fast_avx512(
-                    &k,
-                    row,
-                    &cols.c[..n],
-                    &delta,
-                    &b[..n],
-                    &bond,
-                    vals,
-                    sum,
-                    max,
-                )
+            let (c, b) = (&cols.c[..n], &b[..n]);
+            let (end, mut top) = if level == Simd::Avx512 {
+                // SAFETY: the CPU supports AVX-512F (`simd` checked it).
+                unsafe { ema_store_fast_avx512(&k, row, c, &delta, b, &bond, vals, sum, max) }
+            } else {
+                // SAFETY: the CPU supports AVX2 (`simd` checked it).
+                unsafe { avx2::ema_store(&k, row, c, &delta, b, &bond, vals, sum, max) }
             };
             for j in end..n {
                 let clipped = dec(row[j]).min(cols.c[j]);
@@ -1014,9 +1054,12 @@ pub fn finish_row<'a>(row: &mut [u32], cols: &FinishCols<'a>, store: bool) -> u6
     if store && cols.incentive_lt_one {
         let mut start = 0;
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            (start, d) = unsafe { finish_fast_avx512(row, &norm, inc, &up) };
+        match simd() {
+            // SAFETY: the CPU supports AVX-512F (`simd` checked it).
+            Simd::Avx512 => (start, d) = unsafe { finish_fast_avx512(row, &norm, inc, &up) },
+            // SAFETY: the CPU supports AVX2 (`simd` checked it).
+            Simd::Avx2 => (start, d) = unsafe { avx2::finish(row, cols) },
+            Simd::Portable => {}
         }
         for j in start..n {
             let x = u64::from(row[j]);
@@ -1106,8 +1149,8 @@ pub const LANES: usize = 16;
 /// row's stake is added to two vectors of 8 u64 sums. Both builds are exact integer sums.
 pub fn stake_at_most(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u64; LANES] {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F (checked just above).
+    if simd() == Simd::Avx512 {
+        // SAFETY: the CPU supports AVX-512F (`simd` checked it).
         return unsafe { stake_at_most_avx512(strip, st, mid) };
     }
     stake_at_most_scalar(strip, st, mid)
@@ -1158,9 +1201,12 @@ fn stake_at_most_avx512(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u64; 
 pub fn stake_at_most_u32(strip: &[u32], st: &[u32], mid: &[u32; LANES]) -> [u32; LANES] {
     debug_assert!(st.iter().map(|&x| u64::from(x)).sum::<u64>() < ONE);
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F (checked just above).
-        return unsafe { stake_at_most_u32_avx512(strip, st, mid) };
+    match simd() {
+        // SAFETY: the CPU supports AVX-512F (`simd` checked it).
+        Simd::Avx512 => return unsafe { stake_at_most_u32_avx512(strip, st, mid) },
+        // SAFETY: the CPU supports AVX2 (`simd` checked it).
+        Simd::Avx2 => return unsafe { avx2::stake_at_most_u32(strip, st, mid) },
+        Simd::Portable => {}
     }
     stake_at_most_scalar(strip, st, mid)
 }
@@ -1202,8 +1248,41 @@ pub fn keys_in_range(strip: &[u32], lo: &[u32; LANES], hi: &[u32; LANES], hits: 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    thread_local! {
+        /// A lower [`Simd`] level for this thread's kernels (to test every code path).
+        pub(crate) static FORCED: std::cell::Cell<Option<Simd>> =
+            const { std::cell::Cell::new(None) };
+    }
+
+    /// Runs `f` with this thread's kernels at most at `level`.
+    pub(crate) fn with_simd<R>(level: Simd, f: impl FnOnce() -> R) -> R {
+        let old = FORCED.with(|c| c.replace(Some(level)));
+        let r = f();
+        FORCED.with(|c| c.set(old));
+        r
+    }
+
+    /// The levels this CPU runs, lowest first.
+    pub(crate) fn levels() -> Vec<Simd> {
+        [Simd::Portable, Simd::Avx2, Simd::Avx512]
+            .into_iter()
+            .filter(|&l| l <= detected())
+            .collect()
+    }
+
+    #[test]
+    fn every_level_is_tested_here() {
+        // The machine the tests run on decides which hand-written loops exist to test; say so
+        // when it is not all of them (CI's machines have AVX-512).
+        let lv = levels();
+        assert_eq!(lv[0], Simd::Portable);
+        if lv.len() < 3 {
+            eprintln!("note: this CPU runs only {lv:?}; the other kernels are not exercised");
+        }
+    }
 
     struct Rng(u64);
     impl Rng {
@@ -1296,6 +1375,12 @@ mod tests {
 
     #[test]
     fn strip_kernels_match_their_definitions() {
+        for level in levels() {
+            with_simd(level, strip_kernels_match_their_definitions_at);
+        }
+    }
+
+    fn strip_kernels_match_their_definitions_at() {
         let mut rng = Rng(31);
         for _ in 0..200 {
             let k = (rng.next() % 70) as usize;
@@ -1346,6 +1431,12 @@ mod tests {
 
     #[test]
     fn row_copies_match_their_definitions() {
+        for level in levels() {
+            with_simd(level, row_copies_match_their_definitions_at);
+        }
+    }
+
+    fn row_copies_match_their_definitions_at() {
         let mut rng = Rng(99);
         for round in 0..2000 {
             let n = 1 + (rng.next() % 300) as usize;
@@ -1426,6 +1517,12 @@ mod tests {
 
     #[test]
     fn kernels_match_their_scalar_definitions() {
+        for level in levels() {
+            with_simd(level, kernels_match_their_scalar_definitions_at);
+        }
+    }
+
+    fn kernels_match_their_scalar_definitions_at() {
         let mut rng = Rng(4242);
         for round in 0..300 {
             let n = 1 + (rng.next() % 300) as usize;
