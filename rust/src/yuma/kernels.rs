@@ -358,9 +358,15 @@ fn scatter_bytes(bytes: &[u8], row: &mut [u16], simd: bool) -> bool {
     let mut pos = 0;
     loop {
         #[cfg(target_arch = "x86_64")]
-        if simd && self::simd() == Simd::Avx512 {
-            // SAFETY: the CPU supports AVX-512F (`simd` checked it).
-            pos += unsafe { scatter_runs_avx512(&bytes[pos..], row, &mut next) };
+        if simd {
+            let rest = &bytes[pos..];
+            pos += match self::simd() {
+                // SAFETY: the CPU supports AVX-512F (`simd` checked it).
+                Simd::Avx512 => unsafe { scatter_runs_avx512(rest, row, &mut next) },
+                // SAFETY: the CPU supports AVX2 (`simd` checked it).
+                Simd::Avx2 => unsafe { avx2::scatter_runs(rest, row, &mut next) },
+                Simd::Portable => 0,
+            };
         }
         let Some(block) = bytes.get(pos..pos + 4 * RUN) else {
             break;

@@ -288,3 +288,40 @@ pub(super) fn stake_at_most_u32(
     }
     out
 }
+
+/// [`super::scatter_runs_avx512`] with two 8-lane halves per block of 16 pairs.
+#[target_feature(enable = "avx2")]
+pub(super) fn scatter_runs(bytes: &[u8], row: &mut [u16], next: &mut usize) -> usize {
+    let n = row.len();
+    let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let (low, eight) = (_mm256_set1_epi32(0xffff), _mm256_set1_epi32(8));
+    let mut off = 0;
+    while let Some(block) = bytes.get(off..off + 64) {
+        let j0 = usize::from(u16::from_le_bytes([block[0], block[1]]));
+        if j0 < *next || j0 + 16 > n {
+            break;
+        }
+        // SAFETY: `block` is 64 bytes (two unaligned loads of 32); the store writes
+        // row[j0..j0 + 16], inside the row (j0 + 16 ≤ n checked above).
+        unsafe {
+            let w0 = _mm256_loadu_si256(block.as_ptr().cast());
+            let w1 = _mm256_loadu_si256(block.as_ptr().add(32).cast());
+            let want0 = _mm256_add_epi32(_mm256_set1_epi32(j0 as i32), iota);
+            let want1 = _mm256_add_epi32(want0, eight);
+            let ok = _mm256_and_si256(
+                _mm256_cmpeq_epi32(_mm256_and_si256(w0, low), want0),
+                _mm256_cmpeq_epi32(_mm256_and_si256(w1, low), want1),
+            );
+            if _mm256_movemask_epi8(ok) != -1 {
+                break;
+            }
+            // Values (< 2^16) packed per 128-bit half, then the halves put back in order.
+            let v = _mm256_packus_epi32(_mm256_srli_epi32::<16>(w0), _mm256_srli_epi32::<16>(w1));
+            let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(v);
+            _mm256_storeu_si256(row.as_mut_ptr().add(j0).cast(), v);
+        }
+        *next = j0 + 16;
+        off += 64;
+    }
+    off
+}
