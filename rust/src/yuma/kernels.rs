@@ -12,7 +12,8 @@
 //! * No branches inside the loops: choices per row are made before the loop.
 //!
 //! Each public kernel is compiled for AVX-512, AVX2 and the baseline, and the best one the CPU
-//! supports is picked at run time (`multiversion`). Every version executes the same integer
+//! supports is picked at run time (`multiversion`); the hottest loops are also written by hand
+//! with `std::arch` for AVX-512 and AVX2 ([`avx2`]), picked by [`Simd`] level. Every version executes the same integer
 //! operations, so the results never depend on the machine; the unit tests below pin each helper
 //! to its 128-bit definition and each kernel to a scalar transcription, and `yuma.rs` tests the
 //! whole dense path against a literal port of the reference.
