@@ -1286,6 +1286,16 @@ pub(crate) mod tests {
         // when it is not all of them (CI's machines have AVX-512).
         let lv = levels();
         assert_eq!(lv[0], Simd::Portable);
+        assert_eq!(lv.last(), Some(&detected()));
+        // Forcing a level takes effect on this thread only, and is undone afterwards.
+        for &level in &lv {
+            with_simd(level, || {
+                assert_eq!(simd(), level);
+                let other = std::thread::spawn(simd).join().expect("thread");
+                assert_eq!(other, detected());
+            });
+        }
+        assert_eq!(simd(), detected());
         if lv.len() < 3 {
             eprintln!("note: this CPU runs only {lv:?}; the other kernels are not exercised");
         }
