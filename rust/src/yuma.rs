@@ -1138,8 +1138,7 @@ where
     W: RowSource + ?Sized,
     B: RowSource + ?Sized,
 {
-    p.validate(weights.rows(), bonds.rows())?;
-    run_epoch(p, weights, bonds, exec, Route::Auto)
+    epoch_route(p, weights, bonds, exec, Route::Auto)
 }
 
 /// [`epoch_exec`] on a forced layout.

@@ -357,11 +357,14 @@ fn scatter_bytes(bytes: &[u8], row: &mut [u16], simd: bool) -> bool {
     let n = row.len();
     let mut next = 0usize; // the smallest uid the next entry may name
     let mut pos = 0;
+    let level = if simd { self::simd() } else { Simd::Portable };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = level; // (no hand-written runs elsewhere)
     loop {
         #[cfg(target_arch = "x86_64")]
-        if simd {
+        {
             let rest = &bytes[pos..];
-            pos += match self::simd() {
+            pos += match level {
                 // SAFETY: the CPU supports AVX-512F (`simd` checked it).
                 Simd::Avx512 => unsafe { scatter_runs_avx512(rest, row, &mut next) },
                 // SAFETY: the CPU supports AVX2 (`simd` checked it).
