@@ -31,7 +31,7 @@ F64 = npt.NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------------------------------
-# The same math in numpy float64 (dense matrices, zeros = no entry; RULES.md §4.2 steps 1–19)
+# The same math in numpy float64 (dense matrices, zeros = no entry; docs/ruleset.md §4.2 steps 1–19)
 # --------------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
-"""A slow, plainly written Python model of ruleset finney-2023 (RULES.md), for differential fuzzing.
+"""A slow, plainly written Python model of ruleset finney-2023 (docs/ruleset.md), for differential fuzzing.
 
-Written from RULES.md alone (not from the Rust core). Everything is Python integers:
+Written from docs/ruleset.md alone (not from the Rust core). Everything is Python integers:
 
 * fixed-point values are their two's-complement ``bits`` (an ``int``); each type of RULES §0.3 is a
   :class:`Fixed` with helpers ``mul`` (floor), ``div`` (truncation toward zero), conversions (floor

@@ -1,7 +1,7 @@
 """Differential fuzzing of state transitions: the real engine against the Python model.
 
 A hypothesis ``RuleBasedStateMachine`` drives a real ``ts.Chain.ephemeral`` (Rust core, real LMDB
-log) and ``tests/model.py`` (written from RULES.md) with the same random transactions — valid ones
+log) and ``tests/model.py`` (written from docs/ruleset.md) with the same random transactions — valid ones
 and invalid ones: random origins, amounts around ED / balance / stake / burn / the supply cap,
 unknown hotkeys, netuids that do not exist, misfit hyperparameter values — and block steps
 spanning epochs (tempos are made small through Sudo). After every rule it checks that both made
@@ -57,7 +57,7 @@ STATS: Counter[str] = Counter()
 
 
 def known_divergence(model: m.Model, t: tx.Tx) -> str | None:
-    """Transactions whose outcome is a known engine divergence from RULES.md (see the report of
+    """Transactions whose outcome is a known engine divergence from docs/ruleset.md (see the report of
     issue 6); they are not submitted so that the machine keeps exploring. Empty when none."""
     return None
 

@@ -1,4 +1,4 @@
-"""Governance through the Python API (RULES.md §12): a Senate vote changes a hyperparameter and
+"""Governance through the Python API (docs/ruleset.md §12): a Senate vote changes a hyperparameter and
 the next epoch uses it; errors are named and change nothing; replay equals live."""
 
 from __future__ import annotations

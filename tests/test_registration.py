@@ -1,4 +1,4 @@
-"""Registration through the Python API (RULES.md §8): burn recycling, POW, adjustments, root."""
+"""Registration through the Python API (docs/ruleset.md §8): burn recycling, POW, adjustments, root."""
 
 from __future__ import annotations
 

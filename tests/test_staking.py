@@ -1,4 +1,4 @@
-"""Staking and delegation through the Python API (RULES.md §6.3, §7)."""
+"""Staking and delegation through the Python API (docs/ruleset.md §6.3, §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Subnets through the Python API (RULES.md §9): lock cost, register/dissolve, refunds."""
+"""Subnets through the Python API (docs/ruleset.md §9): lock cost, register/dissolve, refunds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""set_weights through the Python API (RULES.md §10): checks in order, max-upscaled storage."""
+"""set_weights through the Python API (docs/ruleset.md §10): checks in order, max-upscaled storage."""
 
 from __future__ import annotations
 

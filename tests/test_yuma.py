@@ -1,4 +1,4 @@
-"""Tests of `taostate.yuma`: the RULES.md §15.1–15.7 and §15.9 vectors, exact comparisons, and
+"""Tests of `taostate.yuma`: the docs/ruleset.md §15.1–15.7 and §15.9 vectors, exact comparisons, and
 cross-checks of whole epochs against an independent integer implementation of RULES §4.2 / §5
 written here from the text of the rules (pure Python ints, no fixed-point library).
 """
@@ -22,7 +22,7 @@ Rows = list[list[tuple[int, int]]]
 
 
 # ----------------------------------------------------------------------------------------------
-# Independent reference: RULES.md §0.3 arithmetic on Python ints
+# Independent reference: docs/ruleset.md §0.3 arithmetic on Python ints
 # ----------------------------------------------------------------------------------------------
 
 
@@ -118,7 +118,7 @@ def ref_epoch(
     cutoff: int = 5000,
     emission: int = 0,
 ) -> dict[str, Any]:
-    """RULES.md §4.2 steps 1–19, literally, in sparse form; bonds_out as stored rows."""
+    """docs/ruleset.md §4.2 steps 1–19, literally, in sparse form; bonds_out as stored rows."""
     n = len(stake)
     outdated = lambda i, j: last_update[i] <= bar[j]  # noqa: E731
     active = [not (lu + cutoff < block) for lu in last_update]

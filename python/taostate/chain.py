@@ -85,7 +85,7 @@ class Receipt:
 
     @property
     def events(self) -> list[Event]:
-        """Events as RULES.md names them, `(name, {field: value})`, converted on first access."""
+        """Events as docs/ruleset.md names them, `(name, {field: value})`, converted on first access."""
         if self._events is None:
             self._events = convert_events(self._raw.to_list())
         return self._events

@@ -5,14 +5,14 @@ TaoStateError
 ├── InvalidTransaction (ValueError)   malformed input caught before the core
 │   └── InvalidGenesis                 a genesis that cannot be a chain's block 0
 ├── TxRejected (ValueError)           a well-formed transaction the rules refuse
-│   └── one subclass per RULES.md §14 error name (e.g. NotEnoughBalanceToStake)
+│   └── one subclass per docs/ruleset.md §14 error name (e.g. NotEnoughBalanceToStake)
 ├── LogError                          ChainExists, ChainNotFound, LogLocked,
 │                                      LogCorrupted, LogFormatError
 └── ReplayDivergence                  verify() found a root or hash that differs
 ```
 
 The Rust binding builds rule errors through :func:`rejected`, so the core only
-has to know the RULES.md name of an error.
+has to know the docs/ruleset.md name of an error.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ __all__ = [
     "ReplayDivergence",
     "RULE_ERRORS",
     "rejected",
-    # RULES.md §14, one class per error name
+    # docs/ruleset.md §14, one class per error name
     "AllNetworksInImmunity",
     "AlreadyDelegate",
     "AlreadyRegistered",
@@ -128,16 +128,16 @@ class InvalidGenesis(InvalidTransaction):
 
 
 class TxRejected(TaoStateError, ValueError):
-    """A well-formed transaction that the rules refuse (RULES.md §14).
+    """A well-formed transaction that the rules refuse (docs/ruleset.md §14).
 
-    ``code`` is the RULES.md error name, ``tx`` the refused transaction (or
+    ``code`` is the docs/ruleset.md error name, ``tx`` the refused transaction (or
     None), ``detail`` the core's message. Catch a specific refusal with its
     subclass, e.g. ``except ts.errors.NotEnoughBalanceToStake``.
     """
 
-    #: RULES.md error name of the subclass ("" on the base class).
+    #: docs/ruleset.md error name of the subclass ("" on the base class).
     CODE: ClassVar[str] = ""
-    #: RULES.md §14 "raised when" text.
+    #: docs/ruleset.md §14 "raised when" text.
     DESCRIPTION: ClassVar[str] = "the rules refused the transaction"
     #: What to do next.
     HINT: ClassVar[str] = ""
@@ -431,7 +431,7 @@ class StakeTooLowForRoot(TxRejected):
 class StorageValueOutOfRange(TxRejected):
     """A hyperparameter value is out of its type or bounds."""
 
-    HINT = "see RULES.md §13 for the parameter's type and bounds"
+    HINT = "see docs/ruleset.md §13 for the parameter's type and bounds"
 
 
 class TooEarly(TxRejected):
@@ -486,7 +486,7 @@ class UnknownHyperparameter(TxRejected):
     """Unknown setter name, or a per-subnet name without netuid (or a global name
     with one)."""
 
-    HINT = "use a name of RULES.md §13.1 with a netuid, or §13.2 without"
+    HINT = "use a name of docs/ruleset.md §13.1 with a netuid, or §13.2 without"
 
 
 class WeightVecNotEqualSize(TxRejected):
@@ -559,7 +559,7 @@ RULE_ERRORS: dict[str, type[TxRejected]] = {
         WrongDuration,
     )
 }
-"""RULES.md §14 error name → its :class:`TxRejected` subclass."""
+"""docs/ruleset.md §14 error name → its :class:`TxRejected` subclass."""
 
 def rejected(code: str, message: str, tx: Any = None) -> TxRejected:
     """Build (not raise) the :class:`TxRejected` subclass named ``code``.

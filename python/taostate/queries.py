@@ -233,7 +233,7 @@ class Queries:
         return bytes(self._engine.state_root()).hex()
 
     def check_invariants(self) -> None:
-        """Raise AssertionError if issuance ≠ balances + stake + locks (RULES.md §1.2)."""
+        """Raise AssertionError if issuance ≠ balances + stake + locks (docs/ruleset.md §1.2)."""
         err = self._engine.check_invariants()
         if err is not None:
             raise AssertionError(err)

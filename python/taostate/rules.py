@@ -1,4 +1,4 @@
-"""Pure rule functions of RULES.md, the same Rust code the engine runs."""
+"""Pure rule functions of docs/ruleset.md, the same Rust code the engine runs."""
 
 from __future__ import annotations
 

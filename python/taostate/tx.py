@@ -1,4 +1,4 @@
-"""Transactions: one frozen dataclass per call of RULES.md, and their wire form.
+"""Transactions: one frozen dataclass per call of docs/ruleset.md, and their wire form.
 
 A transaction is the msgpack array ``[kind, origin, arg1, arg2, …]`` of
 docs/WIRE.md. ``kind`` numbers are fixed forever. Construction validates and
@@ -462,7 +462,7 @@ class Tx:
     KIND: ClassVar[int] = 0
     """The wire ``kind`` (docs/WIRE.md); fixed forever."""
     CALL: ClassVar[str] = ""
-    """The RULES.md call name, e.g. ``"add_stake"``."""
+    """The docs/ruleset.md call name, e.g. ``"add_stake"``."""
     _CODECS: ClassVar[tuple[_Codec, ...]] = ()
     _NAMES: ClassVar[tuple[str, ...]] = ()
     _WHERE: ClassVar[tuple[str, ...]] = ()

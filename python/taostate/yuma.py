@@ -1,4 +1,4 @@
-"""Yuma consensus as pure functions: the subnet epoch (RULES.md §4) and the root epoch (§5).
+"""Yuma consensus as pure functions: the subnet epoch (docs/ruleset.md §4) and the root epoch (§5).
 
 These run the same Rust code as the chain engine, with the GIL released::
 
@@ -55,7 +55,7 @@ _Csr = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint16], npt.NDArray[Any]]
 
 @dataclass(frozen=True, eq=False)
 class EpochResult:
-    """The outputs of one subnet epoch (RULES.md §4.2 steps 16–19); arrays are read-only.
+    """The outputs of one subnet epoch (docs/ruleset.md §4.2 steps 16–19); arrays are read-only.
 
     ``validator_permit`` holds the new permits and ``bonds`` the whole stored bonds matrix after
     the epoch (rows of permit holders replaced, rows of uids that lost their permit cleared, the
@@ -91,7 +91,7 @@ class EpochResult:
 
 
 class RootEpochAborted(ValueError):
-    """The root epoch stored nothing (RULES.md §5.1 steps 1, 2, 7, 9).
+    """The root epoch stored nothing (docs/ruleset.md §5.1 steps 1, 2, 7, 9).
 
     ``reason`` is the ``RootEpochAborted`` event's reason: ``"no_validators"``,
     ``"no_networks"``, ``"zero_stake"`` or ``"exp_overflow"``.
@@ -247,7 +247,7 @@ def epoch(
     activity_cutoff: int = 5000,
     emission: int = 0,
 ) -> EpochResult:
-    """The subnet epoch of RULES.md §4.2 as a pure function (§4.4).
+    """The subnet epoch of docs/ruleset.md §4.2 as a pure function (§4.4).
 
     ``stake`` (rao, u64), ``last_update`` and ``block_at_registration`` (blocks) and
     ``validator_permit`` (the previous epoch's permits) have one entry per uid, n in all;
@@ -303,7 +303,7 @@ def root_epoch(
     rho: int = 10,
     block_emission: int,
 ) -> npt.NDArray[np.uint64]:
-    """The root epoch of RULES.md §5.1 (steps 4–11): the ``EmissionValues`` of each network.
+    """The root epoch of docs/ruleset.md §5.1 (steps 4–11): the ``EmissionValues`` of each network.
 
     ``stake``: ``TotalHotkeyStake`` of each root validator (rao); ``weights``: validators ×
     networks, u16 as stored, columns in ascending netuid order (root netuid 0 first);
@@ -371,7 +371,7 @@ def weighted_median_col(
     columns: int | None = None,
     raw: bool = False,
 ) -> npt.NDArray[Any]:
-    """``weighted_median_col`` of RULES.md §4.3 (the reference's recursion).
+    """``weighted_median_col`` of docs/ruleset.md §4.3 (the reference's recursion).
 
     ``stake`` per row and ``weights`` rows of ``(column, value)`` pairs, values I32F32 (numbers,
     or raw bits with ``raw=True``); ``kappa`` likewise. Returns the median of each of ``columns``
@@ -392,7 +392,7 @@ def mat_ema_sparse(
     columns: int,
     raw: bool = False,
 ) -> list[list[tuple[int, float]]]:
-    """Step 13's sparse moving average (RULES.md §4.2, vector §15.7): per row,
+    """Step 13's sparse moving average (docs/ruleset.md §4.2, vector §15.7): per row,
     ``α ⊗ new + (1 − α) ⊗ old``, keeping the positive entries, ascending column."""
     a = _fixed_rows("new", new, raw)
     b = _fixed_rows("old", old, raw)
@@ -406,6 +406,6 @@ def mat_ema_sparse(
 
 
 def vec_max_upscale_to_u16(values: npt.ArrayLike, *, raw: bool = False) -> npt.NDArray[np.uint16]:
-    """``vec_max_upscale_to_u16`` of RULES.md §4.3; u16 inputs (as ``set_weights`` uses it) are
+    """``vec_max_upscale_to_u16`` of docs/ruleset.md §4.3; u16 inputs (as ``set_weights`` uses it) are
     the same numbers given as integers."""
     return _core.yuma_vec_max_upscale_to_u16(_fixed_bits("values", values, raw))

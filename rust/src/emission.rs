@@ -1,4 +1,4 @@
-//! Block emission with the issuance-based halving (RULES.md §1.1) and the per-block step (§3):
+//! Block emission with the issuance-based halving (docs/ruleset.md §1.1) and the per-block step (§3):
 //! A1 registration-cost adjustment, A2 root epoch, A3 drain, A4 generate.
 
 use crate::error::{ChainError, Result};
@@ -10,7 +10,7 @@ use crate::staking;
 use crate::state::{AccountId, EmissionTuple, State, ROOT_NETUID, S_MAX};
 use crate::yuma::{self, BondsRow, EpochInput};
 
-/// `emission(I)` of RULES.md §1.1, computed in I96F32 exactly as the reference does.
+/// `emission(I)` of docs/ruleset.md §1.1, computed in I96F32 exactly as the reference does.
 pub fn block_emission(total_issuance: u64) -> u64 {
     if total_issuance >= S_MAX {
         return 0;
@@ -29,7 +29,7 @@ pub fn block_emission(total_issuance: u64) -> u64 {
     i96_to_u64(unit * I96F32::from_num(1_000_000_000u64))
 }
 
-/// `blocks_until_next_epoch(u, T, b)` (RULES.md §3).
+/// `blocks_until_next_epoch(u, T, b)` (docs/ruleset.md §3).
 pub fn blocks_until_next_epoch(netuid: u16, tempo: u16, block: u64) -> u64 {
     if tempo == 0 {
         return 1000;
@@ -42,7 +42,7 @@ pub fn epoch_due(netuid: u16, tempo: u16, block: u64) -> bool {
     tempo != 0 && blocks_until_next_epoch(netuid, tempo, block) == 0
 }
 
-/// Runs the block step of block `state.block` (RULES.md §3).
+/// Runs the block step of block `state.block` (docs/ruleset.md §3).
 pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
     registration::adjust_all(state, ev);
     let root_tempo = state
@@ -56,7 +56,7 @@ pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
     generate(state, ev)
 }
 
-/// A2: the root epoch (RULES.md §5.1) sets every subnet's `EmissionValues`.
+/// A2: the root epoch (docs/ruleset.md §5.1) sets every subnet's `EmissionValues`.
 fn root_epoch(state: &mut State, ev: &mut Events) {
     let Some(root) = state.subnet(ROOT_NETUID) else {
         return;
@@ -112,7 +112,7 @@ fn root_epoch(state: &mut State, ev: &mut Events) {
     }
 }
 
-/// A3: credit the tuples loaded by last block's epochs (RULES.md §6.2).
+/// A3: credit the tuples loaded by last block's epochs (docs/ruleset.md §6.2).
 fn drain(state: &mut State, ev: &mut Events) -> Result<()> {
     for netuid in state.netuids() {
         let Some(tuples) = state.subnet_storage_mut(netuid).loaded_emission.take() else {
@@ -182,7 +182,7 @@ fn generate(state: &mut State, ev: &mut Events) -> Result<()> {
         });
         let paid: u128 = tuples.iter().map(|(_, s, v)| *s as u128 + *v as u128).sum();
         if paid > pending as u128 {
-            continue; // safety check of RULES.md §3 A4.3, never triggered by §4
+            continue; // safety check of docs/ruleset.md §3 A4.3, never triggered by §4
         }
         let sub = state.subnet_storage_mut(netuid);
         let mut loaded = tuples;
@@ -196,7 +196,7 @@ fn generate(state: &mut State, ev: &mut Events) -> Result<()> {
     Ok(())
 }
 
-/// The block-step wrapper of the subnet epoch (RULES.md §4.4): read inputs, write outputs.
+/// The block-step wrapper of the subnet epoch (docs/ruleset.md §4.4): read inputs, write outputs.
 pub fn subnet_epoch(
     state: &mut State,
     netuid: u16,
@@ -253,60 +253,4 @@ pub fn subnet_epoch(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn halving_vectors() {
-        assert_eq!(block_emission(0), 1_000_000_000);
-        assert_eq!(block_emission(10_500_000_000_000_000), 500_000_000);
-        assert_eq!(block_emission(15_800_000_000_000_000), 250_000_000);
-        assert_eq!(block_emission(21_000_000_000_000_000), 0);
-        assert_eq!(block_emission(u64::MAX), 0);
-    }
-
-    #[test]
-    fn halving_thresholds_exact() {
-        let table: &[(u64, u64)] = &[
-            (0, 1_000_000_000),
-            (10_500_000_000_000_000, 500_000_000),
-            (15_750_000_000_000_000, 250_000_000),
-            (18_375_000_000_000_000, 125_000_000),
-            (19_687_500_000_000_000, 62_500_000),
-            (20_343_750_000_000_000, 31_250_000),
-            (20_671_875_000_000_000, 15_625_000),
-            (20_835_937_500_000_000, 7_812_500),
-            (20_917_968_750_000_000, 3_906_250),
-            (20_958_984_375_000_000, 1_953_125),
-            (20_979_492_187_500_000, 976_562),
-            (20_999_999_960_884_452, 1),
-            (20_999_999_980_442_226, 0),
-        ];
-        for w in table.windows(2) {
-            let (from, e) = w[0];
-            assert_eq!(block_emission(from), e, "at {from}");
-            let (next, e2) = w[1];
-            if e2 != e && next > 0 {
-                // the value just below the next threshold is still the previous emission
-                // unless the table skips levels (h = 10 → 29)
-                if e / 2 == e2 || (e == 1_000_000_000 && e2 == 500_000_000) {
-                    assert_eq!(block_emission(next - 1), e, "below {next}");
-                }
-            }
-            assert_eq!(block_emission(next), e2, "at {next}");
-        }
-    }
-
-    #[test]
-    fn epoch_schedule() {
-        assert_eq!(blocks_until_next_epoch(0, 0, 0), 1000);
-        assert_eq!(blocks_until_next_epoch(0, 1, 0), 0);
-        assert_eq!(blocks_until_next_epoch(1, 1, 0), 1);
-        assert_eq!(blocks_until_next_epoch(0, 1, 1), 1);
-        assert_eq!(blocks_until_next_epoch(1, 1, 1), 0);
-        assert_eq!(blocks_until_next_epoch(0, 1, 2), 0);
-        assert_eq!(blocks_until_next_epoch(1, 10, 0), 8);
-        assert_eq!(blocks_until_next_epoch(1, 10, 8), 0);
-        assert!(epoch_due(0, 100, 99) && epoch_due(0, 100, 200) && epoch_due(1, 360, 358));
-    }
-}
+mod tests;

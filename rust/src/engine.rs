@@ -1,6 +1,6 @@
 //! The engine: genesis, the open (pending) block, sealing, replay of block records, dispatch.
 //!
-//! A block is: block step (RULES.md §3), then its transactions in order. The live engine may run
+//! A block is: block step (docs/ruleset.md §3), then its transactions in order. The live engine may run
 //! one open block ahead of the log; `seal` produces the record that the caller (Python) commits.
 
 use crate::codec::{self, Genesis};
@@ -35,7 +35,7 @@ pub struct Engine {
     open: Option<OpenBlock>,
 }
 
-/// The state at genesis (RULES.md §9.5).
+/// The state at genesis (docs/ruleset.md §9.5).
 pub fn genesis_state(bytes: &[u8]) -> R<State> {
     let g: Genesis = codec::decode_genesis(bytes).map_err(ChainError::InvalidGenesis)?;
     let bad = |m: String| ChainError::InvalidGenesis(m);
@@ -434,61 +434,11 @@ impl Engine {
         Ok(())
     }
 
-    /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked` and the stake totals (RULES.md §1.2).
+    /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked` and the stake totals (docs/ruleset.md §1.2).
     pub fn check_invariants(&self) -> std::result::Result<(), String> {
         self.state.check_supply()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testutil::genesis_bytes;
-
-    fn transfer(from: u8, to: u8, amount: u64) -> Vec<u8> {
-        use rmpv::Value as V;
-        let v = V::Array(vec![
-            V::from(1),
-            V::Binary(vec![from; 32]),
-            V::Binary(vec![to; 32]),
-            V::from(amount),
-        ]);
-        let mut out = Vec::new();
-        rmpv::encode::write_value(&mut out, &v).unwrap();
-        out
-    }
-
-    #[test]
-    fn live_equals_replay() {
-        let g = genesis_bytes(&[([1; 32], 10_000), ([2; 32], 1_000)], &[]);
-        let mut live = Engine::from_genesis(&g).unwrap();
-        let mut records = Vec::new();
-        for i in 0..5u64 {
-            live.submit(&transfer(1, 2, 600 + i)).unwrap();
-            assert!(live.submit(&transfer(2, 3, 1)).is_err());
-            records.push(live.seal().unwrap());
-        }
-        let mut replay = Engine::from_genesis(&g).unwrap();
-        replay
-            .apply_records(records.iter().map(|r| r.as_slice()))
-            .unwrap();
-        assert_eq!(replay.state_root(), live.state_root());
-        assert_eq!(replay.head(), 5);
-        replay.check_invariants().unwrap();
-        // reordering is detected
-        let mut bad = Engine::from_genesis(&g).unwrap();
-        let e = bad.apply_record(&records[1], false).unwrap_err();
-        assert!(matches!(e, ChainError::Corrupted { block: 1, .. }));
-    }
-
-    #[test]
-    fn genesis_checks() {
-        assert!(
-            Engine::from_genesis(&genesis_bytes(&[([1; 32], S_MAX), ([2; 32], 1)], &[])).is_err()
-        );
-        assert!(Engine::from_genesis(&genesis_bytes(&[([1; 32], 5), ([1; 32], 1)], &[])).is_err());
-        let e = Engine::from_genesis(&genesis_bytes(&[([1; 32], S_MAX)], &[])).unwrap();
-        assert_eq!(e.state.total_issuance, S_MAX);
-        assert!(e.state.subnet_exists(0));
-    }
-}
+mod tests;

@@ -1,12 +1,12 @@
 //! The one error type of the core.
 //!
-//! `Rule` errors are the named errors of RULES.md §14: a valid transaction the rules refuse. Their
-//! `code()` is exactly the RULES.md name, which the binding layer maps to the Python class of the
+//! `Rule` errors are the named errors of docs/ruleset.md §14: a valid transaction the rules refuse. Their
+//! `code()` is exactly the docs/ruleset.md name, which the binding layer maps to the Python class of the
 //! same name in `taostate.errors`. The other variants are faults of the input bytes or the engine.
 
 use std::fmt;
 
-/// Every rule error of RULES.md §14, spelled as there.
+/// Every rule error of docs/ruleset.md §14, spelled as there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RuleError {
     AllNetworksInImmunity,
@@ -66,7 +66,7 @@ pub enum RuleError {
 }
 
 impl RuleError {
-    /// The RULES.md name of the error (the Python class name).
+    /// The docs/ruleset.md name of the error (the Python class name).
     pub fn code(self) -> &'static str {
         rule_error_name(self)
     }
@@ -135,11 +135,11 @@ fn rule_error_name(e: RuleError) -> &'static str {
 /// Everything the core can fail with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainError {
-    /// A rule of RULES.md refused a well-formed transaction; nothing changed.
+    /// A rule of docs/ruleset.md refused a well-formed transaction; nothing changed.
     Rule(RuleError),
     /// Transaction bytes that do not decode to a transaction of SPEC §3 (field named in the text).
     InvalidTransaction(String),
-    /// A genesis record that is not valid (RULES.md §9.5).
+    /// A genesis record that is not valid (docs/ruleset.md §9.5).
     InvalidGenesis(String),
     /// A block record that cannot be applied: undecodable, wrong number, broken hash chain.
     Corrupted { block: u64, reason: String },
@@ -147,7 +147,7 @@ pub enum ChainError {
     Format(String),
     /// A value that the pure functions (`ts.yuma`, `ts.rules`) refuse (name of the argument).
     InvalidArgument(String),
-    /// An invariant of the engine broke (fixed-point overflow RULES.md §0.3 calls fatal).
+    /// An invariant of the engine broke (fixed-point overflow docs/ruleset.md §0.3 calls fatal).
     Fatal(String),
 }
 

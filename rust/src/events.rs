@@ -1,4 +1,4 @@
-//! Events: facts named in the past tense (RULES.md names), collected only when asked for.
+//! Events: facts named in the past tense (docs/ruleset.md names), collected only when asked for.
 //!
 //! Replay does not need events, so `Events::disabled()` makes `emit` a no-op that never builds the
 //! event (the closure is not called).

@@ -1,4 +1,4 @@
-//! Fixed-point types of RULES.md §0.3, from the `fixed` crate.
+//! Fixed-point types of docs/ruleset.md §0.3, from the `fixed` crate.
 //!
 //! The `fixed` crate (1.x) has exactly the reference (`substrate-fixed` 0.5.9) semantics the rules
 //! rely on: add/sub exact, multiply floors (toward −∞), divide truncates toward zero, conversion to
@@ -6,7 +6,7 @@
 
 pub use fixed::types::{I110F18, I32F32, I64F64, I96F32};
 
-/// `to_u64` of RULES.md: ⌊value⌋ of a non-negative value (negative → 0, too large → saturate).
+/// `to_u64` of docs/ruleset.md: ⌊value⌋ of a non-negative value (negative → 0, too large → saturate).
 #[inline]
 pub fn i96_to_u64(x: I96F32) -> u64 {
     let v = x.to_bits() >> 32;
@@ -25,7 +25,7 @@ pub fn i110_to_u64(x: I110F18) -> u64 {
     v.clamp(0, u64::MAX as i128) as u64
 }
 
-/// `to_u16(x ⊗ 65535)` of an I32F32 proportion (RULES.md §0.2).
+/// `to_u16(x ⊗ 65535)` of an I32F32 proportion (docs/ruleset.md §0.2).
 #[inline]
 pub fn i32f32_to_u16_proportion(x: I32F32) -> u16 {
     let v = x.saturating_mul(I32F32::from_num(65535));
@@ -40,27 +40,4 @@ pub fn i64f64_to_i32f32(x: I64F64) -> I32F32 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multiply_floors_divide_truncates() {
-        let a = I32F32::from_bits(-3);
-        let half = I32F32::from_bits(1 << 31);
-        assert_eq!((a * half).to_bits(), -2);
-        assert_eq!((a / I32F32::from_num(2)).to_bits(), -1);
-    }
-
-    #[test]
-    fn narrowing_floors() {
-        let tenth = I64F64::from_num(1) / I64F64::from_num(10);
-        assert_eq!(i64f64_to_i32f32(tenth).to_bits(), 429_496_729);
-        assert_eq!(i64f64_to_i32f32(I64F64::from_bits(-5)).to_bits(), -1);
-        // vector 15.2: ⌊0.0999999998603 ⊗ 10^9⌋ = 99 999 999
-        let t96 = I96F32::from_num(i64f64_to_i32f32(tenth));
-        assert_eq!(
-            i96_to_u64(t96 * I96F32::from_num(1_000_000_000u64)),
-            99_999_999
-        );
-    }
-}
+mod tests;

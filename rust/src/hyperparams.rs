@@ -1,4 +1,4 @@
-//! `sudo_set_hyperparameter` (RULES.md §13.3): the per-subnet table of §13.1 and the globals of
+//! `sudo_set_hyperparameter` (docs/ruleset.md §13.3): the per-subnet table of §13.1 and the globals of
 //! §13.2, with the check order of §13.3.
 
 use crate::error::{ensure, ChainError, Result, RuleError};
@@ -20,7 +20,7 @@ pub enum Who {
     OwnerOrSudo,
 }
 
-/// (type, who) of a settable per-subnet parameter (RULES.md §13.1).
+/// (type, who) of a settable per-subnet parameter (docs/ruleset.md §13.1).
 pub fn subnet_param_spec(name: &str) -> Option<(Ty, Who)> {
     use Ty::*;
     use Who::*;
@@ -44,7 +44,7 @@ pub fn subnet_param_spec(name: &str) -> Option<(Ty, Who)> {
     })
 }
 
-/// Type of a known global name (RULES.md §13.2); `total_issuance` is known but not settable.
+/// Type of a known global name (docs/ruleset.md §13.2); `total_issuance` is known but not settable.
 pub fn global_param_spec(name: &str) -> Option<Ty> {
     Some(match name {
         "default_take" | "subnet_owner_cut" | "subnet_limit" => Ty::U16,
@@ -148,12 +148,12 @@ fn store_global(g: &mut Globals, name: &str, v: ParamValue) {
     }
 }
 
-/// A genesis `params` entry (RULES.md §9.5): global names except `total_issuance`, with bounds.
+/// A genesis `params` entry (docs/ruleset.md §9.5): global names except `total_issuance`, with bounds.
 pub fn set_genesis_param(state: &mut State, name: &str, v: ParamValue) -> Result<()> {
     let bad = |why: &str| ChainError::InvalidGenesis(format!("genesis.params.{name}: {why}"));
     let ty = global_param_spec(name)
         .filter(|_| name != "total_issuance")
-        .ok_or_else(|| bad("not a settable global parameter (RULES.md §13.2)"))?;
+        .ok_or_else(|| bad("not a settable global parameter (docs/ruleset.md §13.2)"))?;
     fit(ty, v)
         .and_then(|v| check_global(name, v))
         .map_err(|_| bad("value out of range for the parameter"))?;
@@ -161,7 +161,7 @@ pub fn set_genesis_param(state: &mut State, name: &str, v: ParamValue) -> Result
     Ok(())
 }
 
-/// `sudo_set_hyperparameter(netuid | null, name, value)` — RULES.md §13.3.
+/// `sudo_set_hyperparameter(netuid | null, name, value)` — docs/ruleset.md §13.3.
 pub fn sudo_set_hyperparameter(
     state: &mut State,
     origin: &Origin,
@@ -234,92 +234,4 @@ pub fn sudo_set_hyperparameter(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::state::Subnet;
-
-    fn state() -> State {
-        let mut s = State {
-            sudo_key: [1; 32],
-            ..Default::default()
-        };
-        s.subnets.insert(
-            3,
-            Subnet {
-                added: true,
-                n: 5,
-                owner: Some([7; 32]),
-                ..Default::default()
-            },
-        );
-        s
-    }
-
-    fn set(s: &mut State, o: [u8; 32], n: Option<u16>, name: &str, v: ParamValue) -> Result<()> {
-        sudo_set_hyperparameter(s, &Origin::Signed(o), n, name, v, &mut Events::disabled())
-    }
-
-    #[test]
-    fn check_order() {
-        let mut s = state();
-        let r = |e| Err(ChainError::Rule(e));
-        use ParamValue::*;
-        assert_eq!(
-            set(&mut s, [9; 32], Some(3), "nope", Int(1)),
-            r(RuleError::UnknownHyperparameter)
-        );
-        assert_eq!(
-            set(&mut s, [9; 32], None, "tempo", Int(1)),
-            r(RuleError::UnknownHyperparameter)
-        );
-        assert_eq!(
-            set(&mut s, [9; 32], Some(3), "tempo", Int(1)),
-            r(RuleError::BadOrigin)
-        );
-        assert_eq!(
-            set(&mut s, [7; 32], Some(3), "tempo", Int(1)),
-            r(RuleError::BadOrigin)
-        );
-        assert_eq!(
-            set(&mut s, [9; 32], None, "total_issuance", Int(1)),
-            r(RuleError::BadOrigin)
-        );
-        assert_eq!(
-            set(&mut s, [1; 32], None, "total_issuance", Int(1)),
-            r(RuleError::CallNotSupported)
-        );
-        assert_eq!(
-            set(&mut s, [1; 32], Some(4), "tempo", Int(1)),
-            r(RuleError::NetworkDoesNotExist)
-        );
-        assert_eq!(
-            set(&mut s, [1; 32], Some(3), "tempo", Int(70000)),
-            r(RuleError::StorageValueOutOfRange)
-        );
-        assert_eq!(
-            set(&mut s, [1; 32], Some(3), "tempo", Bool(true)),
-            r(RuleError::StorageValueOutOfRange)
-        );
-        assert_eq!(
-            set(&mut s, [1; 32], Some(3), "max_allowed_uids", Int(5)),
-            r(RuleError::MaxAllowedUIdsNotAllowed)
-        );
-        assert_eq!(
-            set(&mut s, [1; 32], Some(3), "max_allowed_uids", Int(40000)),
-            r(RuleError::StorageValueOutOfRange)
-        );
-        assert_eq!(s, state());
-        set(&mut s, [7; 32], Some(3), "immunity_period", Int(12)).unwrap();
-        set(
-            &mut s,
-            [1; 32],
-            Some(9),
-            "network_registration_allowed",
-            Bool(true),
-        )
-        .unwrap();
-        assert_eq!(s.subnets[&3].params.immunity_period, 12);
-        assert!(s.subnets[&9].params.network_registration_allowed);
-        assert!(!s.subnets[&9].added);
-    }
-}
+mod tests;

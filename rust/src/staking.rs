@@ -1,4 +1,4 @@
-//! Stake, delegation and the payout of emission through a hotkey (RULES.md §6.3, §7).
+//! Stake, delegation and the payout of emission through a hotkey (docs/ruleset.md §6.3, §7).
 //!
 //! Invariants kept by `increase_stake` / `decrease_stake` (the only writers of stake):
 //! `TotalStake = Σ Stake`, `TotalHotkeyStake[h] = Σ_c Stake[h][c]`,
@@ -14,7 +14,7 @@ fn overflow() -> ChainError {
     ChainError::Rule(RuleError::ArithmeticOverflow)
 }
 
-/// "Add x to (c, h)" of RULES.md §6.3 (checked).
+/// "Add x to (c, h)" of docs/ruleset.md §6.3 (checked).
 pub fn increase_stake(
     state: &mut State,
     coldkey: &AccountId,
@@ -58,7 +58,7 @@ pub fn decrease_stake(state: &mut State, coldkey: &AccountId, hotkey: &AccountId
         .insert(*coldkey, cur - x);
 }
 
-/// Per-coldkey rate limit shared by add/remove stake and become_delegate (RULES.md §7).
+/// Per-coldkey rate limit shared by add/remove stake and become_delegate (docs/ruleset.md §7).
 pub fn rate_limit_exceeded(state: &State, coldkey: &AccountId) -> bool {
     let limit = state.globals.tx_rate_limit;
     let last = state.last_tx_block.get(coldkey).copied().unwrap_or(0);
@@ -77,7 +77,7 @@ fn may_stake(state: &State, c: &AccountId, hotkey: &AccountId) -> Result<()> {
     )
 }
 
-/// `add_stake(hotkey, amount)` — RULES.md §7.1.
+/// `add_stake(hotkey, amount)` — docs/ruleset.md §7.1.
 pub fn add_stake(
     state: &mut State,
     c: &AccountId,
@@ -104,7 +104,7 @@ pub fn add_stake(
     Ok(())
 }
 
-/// `remove_stake(hotkey, amount)` — RULES.md §7.2.
+/// `remove_stake(hotkey, amount)` — docs/ruleset.md §7.2.
 pub fn remove_stake(
     state: &mut State,
     c: &AccountId,
@@ -135,7 +135,7 @@ pub fn remove_stake(
     Ok(())
 }
 
-/// `become_delegate(hotkey)` — RULES.md §7.3.
+/// `become_delegate(hotkey)` — docs/ruleset.md §7.3.
 pub fn become_delegate(
     state: &mut State,
     c: &AccountId,
@@ -164,7 +164,7 @@ pub fn become_delegate(
     Ok(())
 }
 
-/// `credit(hotkey, server, validator)` — RULES.md §6.3: pay an emission tuple as stake through the
+/// `credit(hotkey, server, validator)` — docs/ruleset.md §6.3: pay an emission tuple as stake through the
 /// hotkey to its nominators (delegate take, pro-rata shares, remainder to the owner).
 /// Returns nothing; emits `EmissionCredited` for each non-zero stake addition.
 pub fn credit_emission(
@@ -222,7 +222,7 @@ pub fn credit_emission(
     add(state, &owner, server)
 }
 
-/// Return every stake of a deregistered hotkey to its coldkeys (RULES.md §7.4).
+/// Return every stake of a deregistered hotkey to its coldkeys (docs/ruleset.md §7.4).
 pub fn unstake_all(state: &mut State, hotkey: &AccountId, ev: &mut Events) -> Result<()> {
     let entries: Vec<(AccountId, u64)> = state
         .stake
@@ -245,66 +245,4 @@ pub fn unstake_all(state: &mut State, hotkey: &AccountId, ev: &mut Events) -> Re
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn k(b: u8) -> AccountId {
-        [b; 32]
-    }
-
-    fn delegate_state(take: u16, stakes: &[(u8, u8, u64)]) -> State {
-        let mut s = State::default();
-        for (c, h, x) in stakes {
-            s.owner.entry(k(*h)).or_insert(k(*h - 10));
-            s.delegates.insert(k(*h), take);
-            increase_stake(&mut s, &k(*c), &k(*h), *x).unwrap();
-        }
-        s
-    }
-
-    #[test]
-    fn worked_example_601_899() {
-        // h0 = 10 owned by c0 = 0; c1 = 1
-        let mut s = delegate_state(
-            10,
-            &[(0, 10, 200), (1, 10, 300), (0, 11, 200), (1, 11, 200)],
-        );
-        s.owner.insert(k(11), k(1));
-        let mut ev = Events::disabled();
-        credit_emission(&mut s, 1, &k(10), 0, 1000, &mut ev).unwrap();
-        credit_emission(&mut s, 1, &k(11), 0, 1000, &mut ev).unwrap();
-        assert_eq!(s.stake_of(&k(10), &k(0)), 601);
-        assert_eq!(s.stake_of(&k(10), &k(1)), 899);
-        assert_eq!(s.stake_of(&k(11), &k(0)), 700);
-        assert_eq!(s.stake_of(&k(11), &k(1)), 700);
-        assert_eq!(s.total_stake, 2900);
-    }
-
-    #[test]
-    fn derived_take_11796() {
-        let mut s = delegate_state(11796, &[(0, 10, 200), (1, 10, 300)]);
-        let mut ev = Events::disabled();
-        credit_emission(&mut s, 1, &k(10), 0, 1000, &mut ev).unwrap();
-        assert_eq!(s.stake_of(&k(10), &k(0)), 708);
-        assert_eq!(s.stake_of(&k(10), &k(1)), 792);
-    }
-
-    #[test]
-    fn non_delegate_gets_all() {
-        let mut s = State::default();
-        s.owner.insert(k(5), k(1));
-        increase_stake(&mut s, &k(1), &k(5), 100).unwrap();
-        credit_emission(&mut s, 1, &k(5), 0, 100, &mut Events::disabled()).unwrap();
-        assert_eq!(s.stake_of(&k(5), &k(1)), 200);
-    }
-
-    #[test]
-    fn rate_limit_boundary() {
-        let mut s = State::default();
-        s.last_tx_block.insert(k(1), 5);
-        s.block = 1005;
-        assert!(rate_limit_exceeded(&s, &k(1)));
-        s.block = 1006;
-        assert!(!rate_limit_exceeded(&s, &k(1)));
-    }
-}
+mod tests;

@@ -1,9 +1,9 @@
-//! The whole chain state (RULES.md §0.6) as plain ordered data.
+//! The whole chain state (docs/ruleset.md §0.6) as plain ordered data.
 //!
 //! Every collection is a `BTreeMap` or a `Vec`, so serialising the state (snapshot, state root) is
-//! canonical and every iteration is in ascending key order (RULES.md §0.4). Per-netuid storage lives
+//! canonical and every iteration is in ascending key order (docs/ruleset.md §0.4). Per-netuid storage lives
 //! in one `Subnet` record per netuid that was ever touched; a netuid "exists" iff `added` is true.
-//! Values that survive `remove` (RULES.md §9.4) simply stay in the record.
+//! Values that survive `remove` (docs/ruleset.md §9.4) simply stay in the record.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ pub const INITIAL_BLOCK_EMISSION: u64 = 1_000_000_000;
 pub const INITIAL_LAST_LOCK_COST: u64 = 1_000_000_000_000;
 pub const RULESET: &str = "finney-2023";
 
-/// Global parameters of RULES.md §13.2 (values at genesis are the defaults).
+/// Global parameters of docs/ruleset.md §13.2 (values at genesis are the defaults).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Globals {
     pub default_take: u16,
@@ -53,7 +53,7 @@ impl Default for Globals {
     }
 }
 
-/// Hyperparameters of RULES.md §13.1; `Default` is the "Default" column (nothing stored).
+/// Hyperparameters of docs/ruleset.md §13.1; `Default` is the "Default" column (nothing stored).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubnetParams {
     pub tempo: u16,
@@ -133,7 +133,7 @@ pub struct Subnet {
     pub params: SubnetParams,
     pub keys: Vec<AccountId>,
     pub uids: BTreeMap<AccountId, u16>,
-    /// Not cleared by `remove` (RULES.md §9.4); may be longer than `n` on a re-created netuid.
+    /// Not cleared by `remove` (docs/ruleset.md §9.4); may be longer than `n` on a re-created netuid.
     pub block_at_registration: Vec<u64>,
     pub weights: Vec<Vec<(u16, u16)>>,
     pub bonds: Vec<Vec<(u16, u16)>>,
@@ -184,7 +184,7 @@ pub struct PrometheusInfo {
     pub ip_type: u8,
 }
 
-/// An open governance proposal (RULES.md §12).
+/// An open governance proposal (docs/ruleset.md §12).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proposal {
     pub hash: Hash,
@@ -205,7 +205,7 @@ pub struct State {
     /// Last sealed block and its hash (block 0 = genesis, hash of the genesis record).
     pub head: u64,
     pub head_hash: Hash,
-    /// Hashes of the most recent sealed blocks, ascending, enough for the POW window (RULES.md §8.3).
+    /// Hashes of the most recent sealed blocks, ascending, enough for the POW window (docs/ruleset.md §8.3).
     pub recent_hashes: Vec<(u64, Hash)>,
 
     pub free: BTreeMap<AccountId, u64>,
@@ -254,7 +254,7 @@ impl State {
         }
     }
 
-    /// The subnet record if the netuid exists (RULES.md `NetworksAdded`).
+    /// The subnet record if the netuid exists (docs/ruleset.md `NetworksAdded`).
     pub fn subnet(&self, netuid: u16) -> Option<&Subnet> {
         self.subnets.get(&netuid).filter(|s| s.added)
     }
@@ -325,7 +325,7 @@ impl State {
     }
 
     /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked`, `TotalStake = Σ Stake` and the per-hotkey
-    /// and per-coldkey stake totals (RULES.md §1.2).
+    /// and per-coldkey stake totals (docs/ruleset.md §1.2).
     pub fn check_supply(&self) -> std::result::Result<(), String> {
         let stake: u64 = self.stake.values().flat_map(|m| m.values()).sum();
         let rhs = self.total_balance() + stake + self.total_locked();

@@ -40,7 +40,7 @@ pub fn names<E: AsRef<[Event]> + ?Sized>(ev: &E) -> Vec<&'static str> {
     ev.as_ref().iter().map(|e| e.name).collect()
 }
 
-/// Issuance = free + stake + locks, and the stake totals (RULES.md §1.2).
+/// Issuance = free + stake + locks, and the stake totals (docs/ruleset.md §1.2).
 pub fn assert_supply(s: &State) {
     if let Err(e) = s.check_supply() {
         panic!("{e}");

@@ -1,4 +1,4 @@
-//! Transactions of ruleset finney-2023 (docs/WIRE.md): one variant per RULES.md call.
+//! Transactions of ruleset finney-2023 (docs/WIRE.md): one variant per docs/ruleset.md call.
 //!
 //! `kind` numbers are fixed forever; `codec.rs` reads them from msgpack.
 
@@ -137,7 +137,7 @@ pub struct Tx {
     pub call: Call,
 }
 
-/// Who may dispatch a call (RULES.md §0.5); used by `propose` (§12.1).
+/// Who may dispatch a call (docs/ruleset.md §0.5); used by `propose` (§12.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OriginRule {
     Signed,
@@ -196,7 +196,7 @@ impl Call {
     }
 }
 
-/// The origin a call is dispatched with (RULES.md §0.5): a signed account, or `Root` — the origin
+/// The origin a call is dispatched with (docs/ruleset.md §0.5): a signed account, or `Root` — the origin
 /// of a transaction dispatched by an approved proposal, which passes every `Sudo` check but is not
 /// the `SudoKey`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

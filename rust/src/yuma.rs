@@ -1,4 +1,4 @@
-//! Subnet Yuma consensus epoch (RULES.md §4) as a pure function, and the primitives of §4.3.
+//! Subnet Yuma consensus epoch (docs/ruleset.md §4) as a pure function, and the primitives of §4.3.
 //!
 //! This file owns:
 //! * [`epoch`]: steps 1–20 of §4.2 in the pure-function form of §4.4 (no state, no I/O);

@@ -1,0 +1,73 @@
+use super::*;
+
+fn tx_bytes(v: rmpv::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &v).unwrap();
+    out
+}
+
+fn acct(b: u8) -> rmpv::Value {
+    rmpv::Value::Binary(vec![b; 32])
+}
+
+#[test]
+fn transfer_round_trips_through_a_block() {
+    use rmpv::Value as V;
+    let t = tx_bytes(V::Array(vec![V::from(1), acct(1), acct(2), V::from(5u64)]));
+    let rec = encode_block(7, &[9; 32], &[t.clone(), t]);
+    let b = decode_block(&rec).unwrap();
+    assert_eq!(b.number, 7);
+    assert_eq!(b.parent_hash, [9; 32]);
+    assert_eq!(b.txs.len(), 2);
+    assert_eq!(
+        b.txs[0].call,
+        Call::Transfer {
+            dest: [2; 32],
+            amount: 5
+        }
+    );
+}
+
+#[test]
+fn errors_name_the_field() {
+    use rmpv::Value as V;
+    let t = tx_bytes(V::Array(vec![V::from(1), acct(1), acct(2), V::from(-1)]));
+    assert!(decode_tx(&t).unwrap_err().contains("Transfer.amount"));
+    let t = tx_bytes(V::Array(vec![V::from(99), acct(1)]));
+    assert!(decode_tx(&t).unwrap_err().contains("unknown kind"));
+    let t = tx_bytes(V::Array(vec![
+        V::from(1),
+        V::Binary(vec![1; 31]),
+        acct(2),
+        V::from(1),
+    ]));
+    assert!(decode_tx(&t).unwrap_err().contains("Transfer.origin"));
+}
+
+#[test]
+fn non_canonical_encodings_are_refused() {
+    // amount 5 written as a uint64 instead of a positive fixint
+    let mut t = vec![0x94, 0x01, 0xc4, 32];
+    t.extend([1u8; 32]);
+    t.extend([0xc4, 32]);
+    t.extend([2u8; 32]);
+    let ok = [t.clone(), vec![0x05]].concat();
+    assert!(decode_tx(&ok).is_ok());
+    let long = [t, vec![0xcf, 0, 0, 0, 0, 0, 0, 0, 5]].concat();
+    assert!(decode_tx(&long).unwrap_err().contains("shortest"));
+}
+
+#[test]
+fn propose_keeps_the_exact_inner_bytes() {
+    use rmpv::Value as V;
+    let inner = V::Array(vec![V::from(15), acct(0), acct(3)]);
+    let inner_bytes = tx_bytes(inner.clone());
+    let t = tx_bytes(V::Array(vec![V::from(22), acct(1), inner, V::from(3600)]));
+    match decode_tx(&t).unwrap().call {
+        Call::Propose { tx, duration, .. } => {
+            assert_eq!(tx, inner_bytes);
+            assert_eq!(duration, 3600);
+        }
+        c => panic!("{c:?}"),
+    }
+}

@@ -1,0 +1,1137 @@
+use super::*;
+use crate::events::Value;
+use crate::testutil::{assert_supply, genesis_bytes, names, rule};
+
+const ALICE: AccountId = [0xA1; 32];
+const BOB: AccountId = [0xB0; 32];
+const SUDO_KEY: AccountId = [1; 32];
+
+fn k(b: u8) -> AccountId {
+    [b; 32]
+}
+
+/// Genesis with balances, block 1 open, and user subnet 1 (no owner) as `init_new_network`
+/// leaves it, with burn 1000 rao.
+fn chain(balances: &[(AccountId, u64)]) -> State {
+    let mut s = crate::engine::genesis_state(&genesis_bytes(balances, &[])).unwrap();
+    s.block = 1;
+    crate::subnets::init_new_network(&mut s, 1, 360);
+    s.subnet_storage_mut(1).params.burn = 1000;
+    s
+}
+
+/// Asserts that `f` fails with `e` and changes neither the state nor the events.
+fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State, &mut Events) -> Result<()>) {
+    let before = s.clone();
+    let mut ev = Events::enabled();
+    assert_eq!(f(s, &mut ev), rule(e));
+    assert_eq!(*s, before, "a rejected call changed the state");
+    assert!(ev.is_empty(), "the rejected call emitted {:?}", names(&ev));
+}
+
+fn burn_reg(s: &mut State, c: AccountId, netuid: u16, h: AccountId) -> Result<()> {
+    burned_register(s, &c, netuid, &h, &mut Events::disabled())
+}
+
+/// Registers hotkeys (owned by ALICE) by burn, one block each, with registration limits
+/// lifted so that only the slot logic matters.
+fn fill(s: &mut State, netuid: u16, hotkeys: &[AccountId]) {
+    let p = &mut s.subnet_storage_mut(netuid).params;
+    p.max_registrations_per_block = u16::MAX;
+    p.target_registrations_per_interval = u16::MAX;
+    for h in hotkeys {
+        burn_reg(s, ALICE, netuid, *h).unwrap();
+    }
+}
+
+// ---- burned_register (§8.2) -------------------------------------------------------------
+
+#[test]
+fn burned_register_appends_and_recycles() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    let issuance = s.total_issuance;
+    let mut ev = Events::enabled();
+    burned_register(&mut s, &ALICE, 1, &k(10), &mut ev).unwrap();
+    assert_eq!(s.free(&ALICE), 9_000);
+    assert_eq!(s.total_issuance, issuance - 1000);
+    let sub = s.subnet(1).unwrap();
+    assert_eq!(sub.params.rao_recycled_for_registration, 1000);
+    assert_eq!(
+        (
+            sub.burn_registrations_this_interval,
+            sub.pow_registrations_this_interval,
+            sub.registrations_this_interval,
+            sub.registrations_this_block
+        ),
+        (1, 0, 1, 1)
+    );
+    assert_eq!(sub.n, 1);
+    assert_eq!(sub.keys, vec![k(10)]);
+    assert_eq!(sub.uids[&k(10)], 0);
+    assert_eq!(sub.block_at_registration, vec![1]);
+    assert_eq!(sub.last_update, vec![1]);
+    assert_eq!(sub.active, vec![true]);
+    assert_eq!(sub.validator_permit, vec![false]);
+    assert_eq!(sub.pruning_scores, vec![0]);
+    assert_eq!(sub.emission, vec![0]);
+    assert_eq!(
+        (sub.rank.len(), sub.trust.len(), sub.consensus.len()),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        (
+            sub.incentive.len(),
+            sub.dividends.len(),
+            sub.validator_trust.len()
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!((sub.weights.len(), sub.bonds.len()), (1, 1));
+    assert_eq!(s.owner[&k(10)], ALICE);
+    assert_eq!(
+        s.stake[&k(10)][&ALICE],
+        0,
+        "create-account writes an explicit zero stake"
+    );
+    assert!(s.is_network_member[&k(10)][&1]);
+    assert_eq!(
+        ev.list,
+        vec![Event::new("NeuronRegistered")
+            .u("netuid", 1u16)
+            .u("uid", 0u16)
+            .acct("hotkey", &k(10))]
+    );
+    assert_supply(&s);
+    // a second neuron in the next block gets uid 1
+    s.block = 2;
+    s.subnet_storage_mut(1).registrations_this_block = 0;
+    burn_reg(&mut s, ALICE, 1, k(11)).unwrap();
+    assert_eq!(s.subnets[&1].uids[&k(11)], 1);
+    assert_eq!(s.subnets[&1].n, 2);
+    assert_eq!(s.subnets[&1].params.rao_recycled_for_registration, 2000);
+    assert_eq!(s.subnets[&1].block_at_registration, vec![1, 2]);
+    assert_supply(&s);
+}
+
+#[test]
+fn burned_register_errors_in_order() {
+    let mut s = chain(&[(ALICE, 10_000), (BOB, 1_200)]);
+    let reg = |c: AccountId, netuid: u16, h: AccountId| {
+        move |s: &mut State, ev: &mut Events| burned_register(s, &c, netuid, &h, ev)
+    };
+    // C1 before C2: the root netuid is refused even though it exists
+    rejects(
+        &mut s,
+        RuleError::OperationNotPermittedonRootSubnet,
+        reg(ALICE, 0, k(10)),
+    );
+    rejects(&mut s, RuleError::NetworkDoesNotExist, reg(ALICE, 2, k(10)));
+    // C3: the burn flag; the POW flag does not help
+    s.subnet_storage_mut(1).params.network_registration_allowed = false;
+    s.subnet_storage_mut(1)
+        .params
+        .network_pow_registration_allowed = true;
+    rejects(
+        &mut s,
+        RuleError::RegistrationDisabled,
+        reg(ALICE, 1, k(10)),
+    );
+    s.subnet_storage_mut(1).params.network_registration_allowed = true;
+    // C4
+    burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
+    rejects(
+        &mut s,
+        RuleError::TooManyRegistrationsThisBlock,
+        reg(ALICE, 1, k(11)),
+    );
+    // C5: 3·target = 3 registrations this interval
+    s.subnet_storage_mut(1).registrations_this_block = 0;
+    s.subnet_storage_mut(1).registrations_this_interval = 3;
+    rejects(
+        &mut s,
+        RuleError::TooManyRegistrationsThisInterval,
+        reg(ALICE, 1, k(11)),
+    );
+    s.subnet_storage_mut(1).registrations_this_interval = 2;
+    // C6 before the balance checks
+    rejects(&mut s, RuleError::AlreadyRegistered, reg(k(99), 1, k(10)));
+    // 7. no balance
+    rejects(
+        &mut s,
+        RuleError::NotEnoughBalanceToStake,
+        reg(k(99), 1, k(11)),
+    );
+    // 8. Bob would keep 200 < ED
+    rejects(
+        &mut s,
+        RuleError::BalanceBelowExistentialDeposit,
+        reg(BOB, 1, k(11)),
+    );
+    // 9. hotkey 10's owner is Alice (on another subnet too)
+    crate::subnets::init_new_network(&mut s, 2, 360);
+    s.subnet_storage_mut(2).params.burn = 500;
+    rejects(&mut s, RuleError::NonAssociatedColdKey, reg(BOB, 2, k(10)));
+    // 10. no slots
+    s.subnet_storage_mut(2).params.max_allowed_uids = 0;
+    rejects(&mut s, RuleError::NetworkDoesNotExist, reg(BOB, 2, k(12)));
+    // Bob may spend down to exactly 0 (and may register a hotkey on a second subnet)
+    s.subnet_storage_mut(2).params.max_allowed_uids = 1;
+    s.subnet_storage_mut(2).params.burn = 1_200;
+    burn_reg(&mut s, BOB, 2, k(12)).unwrap();
+    assert_eq!(s.free(&BOB), 0);
+    assert_supply(&s);
+}
+
+#[test]
+fn interval_limit_is_computed_in_u32_and_counters_saturate() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    let sub = s.subnet_storage_mut(1);
+    // 3·30000 = 90000 does not fit u16: the limit can never be reached
+    sub.params.target_registrations_per_interval = 30_000;
+    sub.registrations_this_interval = u16::MAX;
+    sub.burn_registrations_this_interval = u16::MAX;
+    sub.params.rao_recycled_for_registration = u64::MAX - 1;
+    burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
+    let sub = &s.subnets[&1];
+    assert_eq!(sub.registrations_this_interval, u16::MAX);
+    assert_eq!(sub.burn_registrations_this_interval, u16::MAX);
+    assert_eq!(sub.registrations_this_block, 1);
+    assert_eq!(sub.params.rao_recycled_for_registration, u64::MAX);
+}
+
+#[test]
+fn existing_hotkey_keeps_its_account() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    crate::subnets::init_new_network(&mut s, 2, 360);
+    s.subnet_storage_mut(2).params.burn = 0;
+    burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
+    staking::add_stake(&mut s, &ALICE, &k(10), 500, &mut Events::disabled()).unwrap();
+    // a zero burn is a zero debit: always allowed, even by a coldkey without balance
+    s.set_free(&ALICE, 0);
+    s.total_issuance -= 8_500;
+    burn_reg(&mut s, ALICE, 2, k(10)).unwrap();
+    assert_eq!(s.owner[&k(10)], ALICE);
+    assert_eq!(
+        s.stake_of(&k(10), &ALICE),
+        500,
+        "create-account leaves an existing account"
+    );
+    assert_eq!(s.is_network_member[&k(10)].len(), 2);
+    assert_supply(&s);
+}
+
+// ---- neuron_to_prune and replacement (§8.4) -----------------------------------------------
+
+#[test]
+fn neuron_to_prune_rules() {
+    // n = 0 → 0
+    assert_eq!(neuron_to_prune(&[], &[], 0, 10, 100), 0);
+    // non-immune equal minima: the later uid wins
+    assert_eq!(neuron_to_prune(&[3, 1, 2, 1], &[0; 4], 4, 10, 100), 3);
+    // an immune uid with a lower score does not beat a non-immune minimum
+    assert_eq!(neuron_to_prune(&[5, 3], &[0, 95], 2, 10, 100), 0);
+    // immunity: b − registered < ImmunityPeriod (91 is out at b = 101 with period 10)
+    assert_eq!(neuron_to_prune(&[5, 3], &[0, 91], 2, 10, 101), 1);
+    // all immune: the lowest immune score, first minimum
+    assert_eq!(neuron_to_prune(&[7, 4, 4], &[95; 3], 3, 10, 100), 1);
+    // all immune at 65535: no immune candidate recorded → uid 0
+    assert_eq!(neuron_to_prune(&[65535, 65535], &[95; 2], 2, 10, 100), 0);
+    // quirk: a non-immune uid scoring 65535 leaves min = 65535, so the immune one is chosen
+    assert_eq!(neuron_to_prune(&[1, 65535], &[95, 0], 2, 10, 100), 0);
+    // an immune uid is only considered while p ≤ min: uid 2 (immune, 4) comes after the
+    // non-immune minimum 2 and is skipped, so min stays with uid 1
+    assert_eq!(neuron_to_prune(&[9, 2, 4], &[0, 0, 95], 3, 10, 100), 1);
+}
+
+/// Subnet 1 with max 3 uids filled by hotkeys 10, 11, 12 (Alice) at block 1, then values
+/// written as an epoch would.
+fn full_subnet() -> State {
+    let mut s = chain(&[(ALICE, 1_000_000), (BOB, 1_000_000)]);
+    s.subnet_storage_mut(1).params.max_allowed_uids = 3;
+    fill(&mut s, 1, &[k(10), k(11), k(12)]);
+    let sub = s.subnet_storage_mut(1);
+    sub.pruning_scores = vec![5, 2, 9];
+    sub.weights[1] = vec![(0, 65535)];
+    sub.bonds[1] = vec![(2, 7)];
+    sub.last_update[1] = 1;
+    sub.validator_permit[1] = true;
+    sub.rank[1] = 11;
+    sub.emission[1] = 12;
+    sub.active[1] = false;
+    s
+}
+
+#[test]
+fn replace_keeps_the_uid_values_and_returns_stake() {
+    let mut s = full_subnet();
+    // stake on hotkey 11 from Alice (owner) and Bob (nominator)
+    s.delegates.insert(k(11), 0);
+    for (c, x) in [(ALICE, 300), (BOB, 200)] {
+        staking::add_stake(&mut s, &c, &k(11), x, &mut Events::disabled()).unwrap();
+    }
+    s.axons.insert(
+        (1, k(11)),
+        crate::state::AxonInfo {
+            block: 1,
+            version: 0,
+            ip: 1,
+            port: 1,
+            ip_type: 4,
+            protocol: 0,
+            placeholder1: 0,
+            placeholder2: 0,
+        },
+    );
+    let (alice, bob) = (s.free(&ALICE), s.free(&BOB));
+    s.block = 5001; // all out of immunity (registered at 1, period 5000)
+    let mut ev = Events::enabled();
+    burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+    // uid 1 had the lowest pruning score
+    let sub = &s.subnets[&1];
+    assert_eq!(sub.keys, vec![k(10), k(20), k(12)]);
+    assert_eq!(sub.uids.get(&k(11)), None);
+    assert_eq!(sub.uids[&k(20)], 1);
+    assert_eq!(sub.n, 3);
+    assert_eq!(sub.pruning_scores, vec![5, 65535, 9]);
+    assert_eq!(sub.block_at_registration, vec![1, 5001, 1]);
+    assert!(sub.active[1]);
+    // kept (quirks)
+    assert_eq!(sub.weights[1], vec![(0, 65535)]);
+    assert_eq!(sub.bonds[1], vec![(2, 7)]);
+    assert_eq!(sub.last_update[1], 1);
+    assert!(sub.validator_permit[1]);
+    assert_eq!((sub.rank[1], sub.emission[1]), (11, 12));
+    assert!(s.axons.contains_key(&(1, k(11))));
+    // the old hotkey is on no network: its stake returned (ascending coldkey), account kept
+    assert!(!s.is_network_member.contains_key(&k(11)));
+    assert_eq!(s.free(&ALICE), alice + 300);
+    assert_eq!(s.free(&BOB), bob + 200 - 1000);
+    assert_eq!(s.total_hotkey_stake(&k(11)), 0);
+    assert_eq!(s.owner[&k(11)], ALICE);
+    assert!(s.is_delegate(&k(11)));
+    assert_eq!(
+        names(&ev),
+        vec!["StakeReturned", "StakeReturned", "NeuronRegistered"]
+    );
+    assert_eq!(
+        ev.list[0].fields,
+        vec![
+            ("hotkey", Value::Account(k(11))),
+            ("coldkey", Value::Account(ALICE)),
+            ("amount", Value::U64(300))
+        ]
+    );
+    assert_eq!(ev.list[2].fields[1], ("uid", Value::U64(1)));
+    assert_supply(&s);
+}
+
+#[test]
+fn replace_keeps_stake_of_a_hotkey_registered_elsewhere() {
+    let mut s = full_subnet();
+    crate::subnets::init_new_network(&mut s, 2, 360);
+    s.subnet_storage_mut(2).params.burn = 1000;
+    fill(&mut s, 2, &[k(11)]);
+    staking::add_stake(&mut s, &ALICE, &k(11), 300, &mut Events::disabled()).unwrap();
+    s.block = 5001;
+    let mut ev = Events::enabled();
+    burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+    assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+    assert_eq!(s.total_hotkey_stake(&k(11)), 300);
+    assert_eq!(s.is_network_member[&k(11)].get(&1), None);
+    assert!(s.is_network_member[&k(11)][&2]);
+}
+
+#[test]
+fn replace_in_immunity_takes_the_immune_minimum() {
+    let mut s = full_subnet();
+    s.block = 100; // everybody immune
+    burn_reg(&mut s, BOB, 1, k(20)).unwrap();
+    assert_eq!(s.subnets[&1].keys[1], k(20));
+    // the replaced uid now scores 65535 and is fresh: next the immune minimum is uid 0
+    s.subnet_storage_mut(1).registrations_this_block = 0;
+    burn_reg(&mut s, BOB, 1, k(21)).unwrap();
+    assert_eq!(s.subnets[&1].keys, vec![k(21), k(20), k(12)]);
+}
+
+#[test]
+fn append_on_a_recreated_netuid_overwrites_block_at_registration() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    fill(&mut s, 1, &[k(10), k(11)]);
+    // remove keeps BlockAtRegistration; re-create and register one neuron later
+    crate::subnets::remove(&mut s, 1, &mut Events::disabled()).unwrap();
+    crate::subnets::init_new_network(&mut s, 1, 360);
+    s.block = 9;
+    fill(&mut s, 1, &[k(12)]);
+    let sub = &s.subnets[&1];
+    assert_eq!(sub.block_at_registration, vec![9, 1]);
+    assert_eq!(
+        (
+            sub.n,
+            sub.keys.len(),
+            sub.weights.len(),
+            sub.last_update.len()
+        ),
+        (1, 1, 1, 1)
+    );
+    // the removed membership flags survive removal (quirk) but do not block re-registration
+    assert!(s.is_network_member[&k(10)][&1]);
+}
+
+// ---- register (POW, §8.3) -------------------------------------------------------------------
+
+/// Subnet 1 allowing POW at difficulty 1000, block 1.
+fn pow_chain() -> State {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    let p = &mut s.subnet_storage_mut(1).params;
+    p.network_pow_registration_allowed = true;
+    p.difficulty = 1000;
+    s
+}
+
+/// The §15.13 solution: H = 32 zero bytes (the current block), hotkey 32 × 0x01.
+const POW_HOTKEY: AccountId = [1; 32];
+const POW_NONCE: u64 = 2535;
+
+fn pow_work() -> Vec<u8> {
+    pow::seal(&[0; 32], &POW_HOTKEY, POW_NONCE).to_vec()
+}
+
+fn pow_reg(
+    signer: AccountId,
+    netuid: u16,
+    block_number: u64,
+    nonce: u64,
+    work: Vec<u8>,
+    coldkey: AccountId,
+) -> impl FnOnce(&mut State, &mut Events) -> Result<()> {
+    move |s: &mut State, ev: &mut Events| {
+        register_pow(
+            s,
+            &signer,
+            netuid,
+            block_number,
+            nonce,
+            &work,
+            &POW_HOTKEY,
+            &coldkey,
+            ev,
+        )
+    }
+}
+
+#[test]
+fn register_pow_with_the_current_block() {
+    let mut s = pow_chain();
+    let mut ev = Events::enabled();
+    pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, pow_work(), BOB)(&mut s, &mut ev).unwrap();
+    let work: Hash = pow_work().try_into().unwrap();
+    assert_eq!(s.used_work[&work], 1);
+    assert_eq!(s.owner[&POW_HOTKEY], BOB);
+    let sub = &s.subnets[&1];
+    assert_eq!(sub.uids[&POW_HOTKEY], 0);
+    assert_eq!(
+        (
+            sub.pow_registrations_this_interval,
+            sub.burn_registrations_this_interval,
+            sub.registrations_this_interval,
+            sub.registrations_this_block
+        ),
+        (1, 0, 1, 1)
+    );
+    assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+    assert_eq!(s.free(&BOB), 0, "no cost");
+    assert_supply(&s);
+}
+
+#[test]
+fn register_pow_with_a_sealed_block_hash() {
+    // b = 3: blocks 1 and 2 are in the window, block 0 is too old
+    let mut s = pow_chain();
+    s.block = 3;
+    s.recent_hashes = vec![(0, [5; 32]), (1, [6; 32]), (2, [7; 32])];
+    let (nonce, work) = pow::create_pow(&[6; 32], &POW_HOTKEY, 1000, 0, 1_000_000).unwrap();
+    rejects(
+        &mut s,
+        RuleError::InvalidWorkBlock,
+        pow_reg(POW_HOTKEY, 1, 0, nonce, work.to_vec(), BOB),
+    );
+    // the seal of block 1 is not valid for block 2
+    rejects(
+        &mut s,
+        RuleError::InvalidSeal,
+        pow_reg(POW_HOTKEY, 1, 2, nonce, work.to_vec(), BOB),
+    );
+    pow_reg(POW_HOTKEY, 1, 1, nonce, work.to_vec(), BOB)(&mut s, &mut Events::disabled()).unwrap();
+    assert_eq!(s.used_work[&work], 3);
+}
+
+#[test]
+fn register_pow_errors_in_order() {
+    let mut s = pow_chain();
+    let w = pow_work;
+    // 0. signer ≠ hotkey, before everything (even the root netuid)
+    rejects(
+        &mut s,
+        RuleError::HotkeyOriginMismatch,
+        pow_reg(BOB, 0, 1, POW_NONCE, w(), BOB),
+    );
+    rejects(
+        &mut s,
+        RuleError::OperationNotPermittedonRootSubnet,
+        pow_reg(POW_HOTKEY, 0, 1, 0, w(), BOB),
+    );
+    rejects(
+        &mut s,
+        RuleError::NetworkDoesNotExist,
+        pow_reg(POW_HOTKEY, 2, 1, 0, w(), BOB),
+    );
+    // C3: the POW flag (the burn flag is on)
+    s.subnet_storage_mut(1)
+        .params
+        .network_pow_registration_allowed = false;
+    rejects(
+        &mut s,
+        RuleError::RegistrationDisabled,
+        pow_reg(POW_HOTKEY, 1, 1, 0, w(), BOB),
+    );
+    s.subnet_storage_mut(1)
+        .params
+        .network_pow_registration_allowed = true;
+    s.subnet_storage_mut(1).registrations_this_block = 1;
+    rejects(
+        &mut s,
+        RuleError::TooManyRegistrationsThisBlock,
+        pow_reg(POW_HOTKEY, 1, 1, 0, w(), BOB),
+    );
+    s.subnet_storage_mut(1).registrations_this_block = 0;
+    s.subnet_storage_mut(1).registrations_this_interval = 3;
+    rejects(
+        &mut s,
+        RuleError::TooManyRegistrationsThisInterval,
+        pow_reg(POW_HOTKEY, 1, 1, 0, w(), BOB),
+    );
+    s.subnet_storage_mut(1).registrations_this_interval = 0;
+    // 7. future block; 8. too old (b − block_number = 3)
+    rejects(
+        &mut s,
+        RuleError::InvalidWorkBlock,
+        pow_reg(POW_HOTKEY, 1, 2, POW_NONCE, w(), BOB),
+    );
+    s.block = 4;
+    rejects(
+        &mut s,
+        RuleError::InvalidWorkBlock,
+        pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, w(), BOB),
+    );
+    s.block = 1;
+    // 9. work of the wrong length (checked before the difficulty)
+    rejects(
+        &mut s,
+        RuleError::InvalidSeal,
+        pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, vec![0xff; 31], BOB),
+    );
+    // 10. difficulty
+    rejects(
+        &mut s,
+        RuleError::InvalidDifficulty,
+        pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, vec![0xff; 32], BOB),
+    );
+    // 11. a work that meets the difficulty but is not this nonce's seal
+    rejects(
+        &mut s,
+        RuleError::InvalidSeal,
+        pow_reg(POW_HOTKEY, 1, 1, POW_NONCE + 1, w(), BOB),
+    );
+    rejects(
+        &mut s,
+        RuleError::InvalidSeal,
+        pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, vec![0; 32], BOB),
+    );
+    // C6 and 12: the hotkey is Alice's and registered on subnet 1
+    burn_reg(&mut s, ALICE, 1, POW_HOTKEY).unwrap();
+    s.subnet_storage_mut(1).registrations_this_block = 0;
+    rejects(
+        &mut s,
+        RuleError::AlreadyRegistered,
+        pow_reg(POW_HOTKEY, 1, 1, POW_NONCE, w(), BOB),
+    );
+    crate::subnets::init_new_network(&mut s, 2, 360);
+    let p = &mut s.subnet_storage_mut(2).params;
+    p.network_pow_registration_allowed = true;
+    p.difficulty = 1000;
+    rejects(
+        &mut s,
+        RuleError::NonAssociatedColdKey,
+        pow_reg(POW_HOTKEY, 2, 1, POW_NONCE, w(), BOB),
+    );
+    // 13. no slots
+    s.subnet_storage_mut(2).params.max_allowed_uids = 0;
+    rejects(
+        &mut s,
+        RuleError::NetworkDoesNotExist,
+        pow_reg(POW_HOTKEY, 2, 1, POW_NONCE, w(), ALICE),
+    );
+    s.subnet_storage_mut(2).params.max_allowed_uids = 1;
+    pow_reg(POW_HOTKEY, 2, 1, POW_NONCE, w(), ALICE)(&mut s, &mut Events::disabled()).unwrap();
+}
+
+// ---- §15.8: registrations feed the A1 adjustment ---------------------------------------
+
+/// AdjustmentInterval 1, MaxRegistrationsPerBlock 3, clamps not binding, burn 1000,
+/// difficulty 10000, target 1; registrations happen in block 1.
+fn adjustment_chain(alpha: u64) -> State {
+    let mut s = chain(&[(ALICE, 1_000_000)]);
+    let p = &mut s.subnet_storage_mut(1).params;
+    p.adjustment_interval = 1;
+    p.max_registrations_per_block = 3;
+    p.adjustment_alpha = alpha;
+    (p.min_burn, p.max_burn) = (1, u64::MAX);
+    (p.min_difficulty, p.max_difficulty) = (1, u64::MAX);
+    p.difficulty = 10_000;
+    p.network_pow_registration_allowed = true;
+    s
+}
+
+/// POW registration of `hotkey` on subnet 1 with work on the current block (H = 0).
+fn pow_register_now(s: &mut State, hotkey: AccountId) {
+    let difficulty = s.subnets[&1].params.difficulty;
+    let (nonce, work) = pow::create_pow(&[0; 32], &hotkey, difficulty, 0, u64::MAX).unwrap();
+    let b = s.block;
+    register_pow(
+        s,
+        &hotkey,
+        1,
+        b,
+        nonce,
+        &work,
+        &hotkey,
+        &BOB,
+        &mut Events::disabled(),
+    )
+    .unwrap();
+}
+
+/// Runs A1 of the next block and returns subnet 1's (burn, difficulty).
+fn adjust_next_block(s: &mut State) -> (u64, u64) {
+    s.block += 1;
+    adjust_all(s, &mut Events::disabled());
+    let p = &s.subnets[&1].params;
+    (p.burn, p.difficulty)
+}
+
+#[test]
+fn worked_adjustments_after_registrations_15_8() {
+    let mut s = adjustment_chain(58_000);
+    fill_burn(&mut s, &[k(10), k(11)]);
+    assert_eq!(adjust_next_block(&mut s), (1500, 10_000));
+    let sub = &s.subnets[&1];
+    assert_eq!(
+        (
+            sub.registrations_this_interval,
+            sub.burn_registrations_this_interval
+        ),
+        (0, 0)
+    );
+
+    let mut s = adjustment_chain(u64::MAX / 2);
+    fill_burn(&mut s, &[k(10), k(11)]);
+    assert_eq!(adjust_next_block(&mut s).0, 1250);
+
+    // A: 1 burn + 2 POW
+    let mut s = adjustment_chain(58_000);
+    fill_burn(&mut s, &[k(10)]);
+    pow_register_now(&mut s, k(20));
+    pow_register_now(&mut s, k(21));
+    assert_eq!(adjust_next_block(&mut s), (1000, 20_000));
+
+    // B: 2 burn + 1 POW
+    let mut s = adjustment_chain(58_000);
+    fill_burn(&mut s, &[k(10), k(11)]);
+    pow_register_now(&mut s, k(20));
+    assert_eq!(adjust_next_block(&mut s), (2000, 10_000));
+}
+
+/// Burn registrations by Alice in the current block, keeping the subnet's limits.
+fn fill_burn(s: &mut State, hotkeys: &[AccountId]) {
+    for h in hotkeys {
+        burn_reg(s, ALICE, 1, *h).unwrap();
+    }
+}
+
+// ---- through the engine ----------------------------------------------------------------
+
+/// Transaction bytes `[kind, origin, args…]` (docs/WIRE.md).
+fn tx_bytes(kind: u64, origin: AccountId, args: Vec<rmpv::Value>) -> Vec<u8> {
+    let mut a = vec![
+        rmpv::Value::from(kind),
+        rmpv::Value::Binary(origin.to_vec()),
+    ];
+    a.extend(args);
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &rmpv::Value::Array(a)).unwrap();
+    out
+}
+
+#[test]
+fn engine_live_and_replay_agree_on_registration_and_serving() {
+    use crate::engine::Engine;
+    use rmpv::Value as V;
+    let acct = |a: AccountId| V::Binary(a.to_vec());
+    let g = genesis_bytes(&[(ALICE, 5_000_000_000_000)], &[("network_rate_limit", 0)]);
+    let mut live = Engine::from_genesis(&g).unwrap();
+    let mut records = Vec::new();
+    // block 1: a network (lock 1000 TAO), POW on at difficulty 1000, one burn registration
+    for t in [
+        tx_bytes(5, ALICE, vec![]),
+        tx_bytes(
+            14,
+            SUDO_KEY,
+            vec![
+                V::from(1),
+                V::from("network_pow_registration_allowed"),
+                V::from(true),
+            ],
+        ),
+        tx_bytes(
+            14,
+            SUDO_KEY,
+            vec![V::from(1), V::from("difficulty"), V::from(1000)],
+        ),
+        tx_bytes(7, ALICE, vec![V::from(1), acct(k(10))]),
+    ] {
+        live.submit(&t).unwrap();
+    }
+    records.push(live.seal().unwrap());
+    // block 2: POW on the hash of sealed block 1, an axon, and a rejected registration
+    live.open_block().unwrap();
+    let h1 = live.state.block_hash(1).unwrap();
+    let (nonce, work) = pow::create_pow(&h1, &k(20), 1000, 0, u64::MAX).unwrap();
+    let pow_tx = tx_bytes(
+        8,
+        k(20),
+        vec![
+            V::from(1),
+            V::from(1),
+            V::from(nonce),
+            V::Binary(work.to_vec()),
+            acct(k(20)),
+            acct(BOB),
+        ],
+    );
+    let events = live.submit(&pow_tx).unwrap();
+    assert_eq!(names_of(&events), vec!["NeuronRegistered"]);
+    let mut ip = vec![0u8; 12];
+    ip.extend([10, 0, 0, 1]);
+    let axon = vec![V::from(1), V::from(0), V::Binary(ip), V::from(8091)];
+    let axon_tail = vec![V::from(4), V::from(0), V::from(0), V::from(0)];
+    live.submit(&tx_bytes(12, k(10), [axon, axon_tail].concat()))
+        .unwrap();
+    let dup = tx_bytes(7, ALICE, vec![V::from(1), acct(k(10))]);
+    assert_eq!(
+        live.submit(&dup),
+        Err(ChainError::Rule(RuleError::TooManyRegistrationsThisBlock)),
+        "C4 (the POW registration used this block's slot) comes before C6"
+    );
+    records.push(live.seal().unwrap());
+    live.check_invariants().unwrap();
+    let sub = &live.state.subnets[&1];
+    assert_eq!((sub.uids[&k(10)], sub.uids[&k(20)]), (0, 1));
+    assert_eq!(live.state.axons[&(1, k(10))].ip, 0x0A00_0001);
+    let mut replay = Engine::from_genesis(&g).unwrap();
+    replay
+        .apply_records(records.iter().map(|r| r.as_slice()))
+        .unwrap();
+    assert_eq!(replay.state_root(), live.state_root());
+}
+
+fn names_of(events: &[Event]) -> Vec<&'static str> {
+    events.iter().map(|e| e.name).collect()
+}
+
+// ---- sudo_register (§8.5) ---------------------------------------------------------------
+
+#[test]
+fn sudo_register_mints_stake_and_balance() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    // limits and flags are not consulted
+    let sub = s.subnet_storage_mut(1);
+    sub.params.network_registration_allowed = false;
+    sub.registrations_this_block = 5;
+    sub.registrations_this_interval = 50;
+    let mut ev = Events::enabled();
+    sudo_register(&mut s, 1, &k(10), &BOB, 700, 300, &mut ev).unwrap();
+    assert_eq!(s.stake_of(&k(10), &BOB), 700);
+    assert_eq!(s.total_hotkey_stake(&k(10)), 700);
+    assert_eq!(s.total_coldkey_stake(&BOB), 700);
+    assert_eq!(s.total_stake, 700);
+    assert_eq!(s.free(&BOB), 300);
+    assert_eq!(s.total_issuance, 11_000);
+    assert_eq!(s.owner[&k(10)], BOB);
+    let sub = &s.subnets[&1];
+    assert_eq!(sub.uids[&k(10)], 0);
+    assert_eq!(
+        (
+            sub.registrations_this_block,
+            sub.registrations_this_interval
+        ),
+        (5, 50)
+    );
+    assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+    assert_supply(&s);
+    // zero stake and balance: only the registration
+    sudo_register(&mut s, 1, &k(11), &BOB, 0, 0, &mut ev).unwrap();
+    assert_eq!(s.total_issuance, 11_000);
+    assert_supply(&s);
+}
+
+#[test]
+fn sudo_register_errors_in_order() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    let reg = |netuid: u16, h: AccountId, c: AccountId, stake: u64, balance: u64| {
+        move |s: &mut State, ev: &mut Events| sudo_register(s, netuid, &h, &c, stake, balance, ev)
+    };
+    rejects(
+        &mut s,
+        RuleError::OperationNotPermittedonRootSubnet,
+        reg(0, k(10), BOB, 0, 0),
+    );
+    rejects(
+        &mut s,
+        RuleError::NetworkDoesNotExist,
+        reg(2, k(10), BOB, 0, 0),
+    );
+    sudo_register(&mut s, 1, &k(10), &BOB, 0, 0, &mut Events::disabled()).unwrap();
+    rejects(
+        &mut s,
+        RuleError::AlreadyRegistered,
+        reg(1, k(10), BOB, 0, 0),
+    );
+    crate::subnets::init_new_network(&mut s, 2, 360);
+    rejects(
+        &mut s,
+        RuleError::NonAssociatedColdKey,
+        reg(2, k(10), ALICE, 0, 0),
+    );
+    s.subnet_storage_mut(2).params.max_allowed_uids = 0;
+    // MaxAllowedUids = 0 is checked before the supply bound
+    rejects(
+        &mut s,
+        RuleError::NetworkDoesNotExist,
+        reg(2, k(11), BOB, S_MAX, 0),
+    );
+    s.subnet_storage_mut(2).params.max_allowed_uids = 256;
+    // the S_MAX bound: one rao too many, split either way, or a u64 overflow
+    let room = S_MAX - s.total_issuance;
+    rejects(
+        &mut s,
+        RuleError::ArithmeticOverflow,
+        reg(2, k(11), BOB, room + 1, 0),
+    );
+    rejects(
+        &mut s,
+        RuleError::ArithmeticOverflow,
+        reg(2, k(11), BOB, room, 1),
+    );
+    rejects(
+        &mut s,
+        RuleError::ArithmeticOverflow,
+        reg(2, k(11), BOB, 1, u64::MAX),
+    );
+    // exactly S_MAX passes
+    sudo_register(
+        &mut s,
+        2,
+        &k(11),
+        &BOB,
+        room - 5,
+        5,
+        &mut Events::disabled(),
+    )
+    .unwrap();
+    assert_eq!(s.total_issuance, S_MAX);
+    assert_supply(&s);
+}
+
+#[test]
+fn sudo_register_replacement_unstakes_after_the_mint() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    s.subnet_storage_mut(1).params.max_allowed_uids = 1;
+    sudo_register(&mut s, 1, &k(10), &BOB, 400, 0, &mut Events::disabled()).unwrap();
+    s.block = 5001;
+    let mut ev = Events::enabled();
+    sudo_register(&mut s, 1, &k(11), &BOB, 100, 50, &mut ev).unwrap();
+    assert_eq!(s.free(&BOB), 450);
+    assert_eq!(s.total_hotkey_stake(&k(11)), 100);
+    assert_eq!(s.total_hotkey_stake(&k(10)), 0);
+    assert_eq!(names(&ev), vec!["StakeReturned", "NeuronRegistered"]);
+    assert_supply(&s);
+}
+
+// ---- root_register (§8.6) ---------------------------------------------------------------
+
+/// Owner c registers hotkey h on subnet 1 and stakes x on it (so h has stake, and stays a
+/// network member after leaving root).
+fn staked(s: &mut State, c: AccountId, h: AccountId, x: u64) {
+    sudo_register(s, 1, &h, &c, x, 0, &mut Events::disabled()).unwrap();
+}
+
+fn root_reg(c: AccountId, h: AccountId) -> impl FnOnce(&mut State, &mut Events) -> Result<()> {
+    move |s: &mut State, ev: &mut Events| root_register(s, &c, &h, ev)
+}
+
+fn lift_root_limits(s: &mut State) {
+    let p = &mut s.subnet_storage_mut(ROOT_NETUID).params;
+    p.max_registrations_per_block = u16::MAX;
+    p.target_registrations_per_interval = u16::MAX;
+}
+
+#[test]
+fn root_register_appends_joins_senate_and_delegates() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    let mut ev = Events::enabled();
+    // no ownership check: Alice registers a hotkey nobody owns yet, then Bob registers...
+    root_register(&mut s, &ALICE, &k(10), &mut ev).unwrap();
+    assert_eq!(s.owner[&k(10)], ALICE);
+    let root = &s.subnets[&ROOT_NETUID];
+    assert_eq!(root.uids[&k(10)], 0);
+    assert_eq!(
+        (
+            root.registrations_this_interval,
+            root.registrations_this_block
+        ),
+        (1, 1)
+    );
+    assert_eq!(
+        root.pow_registrations_this_interval + root.burn_registrations_this_interval,
+        0
+    );
+    assert_eq!(s.senate, vec![k(10)]);
+    assert_eq!(s.delegates[&k(10)], ROOT_DELEGATE_TAKE);
+    assert_eq!(
+        ev.list,
+        vec![
+            Event::new("SenateMemberAdded").acct("hotkey", &k(10)),
+            Event::new("NeuronRegistered")
+                .u("netuid", 0u16)
+                .u("uid", 0u16)
+                .acct("hotkey", &k(10)),
+        ]
+    );
+    // ... a hotkey owned by Alice, registered by Bob: allowed; an existing take is kept
+    staked(&mut s, ALICE, k(5), 0);
+    s.delegates.insert(k(5), 7);
+    s.subnet_storage_mut(ROOT_NETUID).registrations_this_block = 0;
+    root_register(&mut s, &BOB, &k(5), &mut Events::disabled()).unwrap();
+    assert_eq!(s.owner[&k(5)], ALICE);
+    assert_eq!(s.delegates[&k(5)], 7);
+    assert_eq!(s.senate, vec![k(5), k(10)], "ascending account order");
+    assert_eq!(s.subnets[&ROOT_NETUID].uids[&k(5)], 1);
+    assert_supply(&s);
+}
+
+#[test]
+fn root_register_errors_in_order() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    root_register(&mut s, &ALICE, &k(10), &mut Events::disabled()).unwrap();
+    rejects(
+        &mut s,
+        RuleError::TooManyRegistrationsThisBlock,
+        root_reg(ALICE, k(11)),
+    );
+    s.subnet_storage_mut(ROOT_NETUID).registrations_this_block = 0;
+    s.subnet_storage_mut(ROOT_NETUID)
+        .registrations_this_interval = 3;
+    rejects(
+        &mut s,
+        RuleError::TooManyRegistrationsThisInterval,
+        root_reg(ALICE, k(11)),
+    );
+    lift_root_limits(&mut s);
+    rejects(&mut s, RuleError::AlreadyRegistered, root_reg(BOB, k(10)));
+    // a hotkey that left root but stayed in the senate cannot be added again
+    s.senate.push(k(11));
+    rejects(
+        &mut s,
+        RuleError::AlreadySenateMember,
+        root_reg(ALICE, k(11)),
+    );
+    s.senate.retain(|m| *m != k(11));
+    // full root: a new hotkey (stake 0) never beats the lowest stake (0 here)
+    s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 1;
+    rejects(
+        &mut s,
+        RuleError::StakeTooLowForRoot,
+        root_reg(ALICE, k(11)),
+    );
+    // equal stake is not enough (strict <)
+    staked(&mut s, ALICE, k(12), 100);
+    staking::increase_stake(&mut s, &ALICE, &k(10), 100).unwrap();
+    s.total_issuance += 100;
+    rejects(
+        &mut s,
+        RuleError::StakeTooLowForRoot,
+        root_reg(ALICE, k(12)),
+    );
+}
+
+#[test]
+fn root_register_replaces_the_first_lowest_stake() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    lift_root_limits(&mut s);
+    s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 3;
+    for (h, x) in [(10, 50), (11, 20), (12, 20)] {
+        staked(&mut s, BOB, k(h), x);
+        root_register(&mut s, &BOB, &k(h), &mut Events::disabled()).unwrap();
+    }
+    // root hotkeys stay members of subnet 1, so no stake is returned; 21 > 20 replaces uid 1
+    staked(&mut s, ALICE, k(20), 21);
+    s.block = 2;
+    let mut ev = Events::enabled();
+    root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+    let root = &s.subnets[&ROOT_NETUID];
+    assert_eq!(root.keys, vec![k(10), k(20), k(12)]);
+    assert_eq!(root.block_at_registration, vec![1, 2, 1]);
+    assert_eq!(
+        root.pruning_scores,
+        vec![0, 0, 0],
+        "the root path marks no pruning score"
+    );
+    assert_eq!(s.total_hotkey_stake(&k(11)), 20);
+    assert_eq!(s.is_network_member[&k(11)].get(&0), None);
+    assert_eq!(names(&ev), vec!["SenateMemberAdded", "NeuronRegistered"]);
+    assert_supply(&s);
+}
+
+/// Adds senators 100, 101, … with the given stakes (registered on subnet 1 by Bob).
+fn add_senators(s: &mut State, stakes: &[u64]) {
+    for (i, x) in stakes.iter().enumerate() {
+        let h = k(100 + i as u8);
+        staked(s, BOB, h, *x);
+        s.senate.push(h);
+    }
+    s.senate.sort();
+}
+
+#[test]
+fn senate_swap_takes_the_lowest_stake_greatest_account() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    lift_root_limits(&mut s);
+    // lowest stake 5 shared by hotkeys 103 and 107 → 107 (greatest account) is last
+    let mut stakes = [50; SENATE_MAX];
+    stakes[3] = 5;
+    stakes[7] = 5;
+    add_senators(&mut s, &stakes);
+    // equal stake: no change, no senate event
+    staked(&mut s, ALICE, k(20), 5);
+    let mut ev = Events::enabled();
+    root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+    assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+    assert!(!s.senate.contains(&k(20)));
+    // higher stake: swap out 107, whose votes are deleted from open proposals
+    s.proposals.push(crate::state::Proposal {
+        hash: [3; 32],
+        index: 0,
+        proposer: ALICE,
+        tx: Vec::new(),
+        threshold: 7,
+        ayes: vec![k(100), k(107)],
+        nays: Vec::new(),
+        end: 10_000,
+    });
+    staked(&mut s, ALICE, k(30), 6);
+    let mut ev = Events::enabled();
+    root_register(&mut s, &ALICE, &k(30), &mut ev).unwrap();
+    assert_eq!(
+        ev.list[0],
+        Event::new("SenateMembersSwapped")
+            .acct("old", &k(107))
+            .acct("new", &k(30))
+    );
+    assert_eq!(names(&ev), vec!["SenateMembersSwapped", "NeuronRegistered"]);
+    assert_eq!(s.senate.len(), SENATE_MAX);
+    assert!(s.senate.contains(&k(30)) && !s.senate.contains(&k(107)));
+    assert_eq!(s.proposals[0].ayes, vec![k(100)]);
+    assert!(
+        s.senate.windows(2).all(|w| w[0] < w[1]),
+        "ascending account order"
+    );
+    assert_supply(&s);
+}
+
+#[test]
+fn senate_swap_of_a_current_member_is_refused() {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    lift_root_limits(&mut s);
+    // hotkey 100: a senator (stake 80) that is not on root
+    let mut stakes = [50; SENATE_MAX];
+    stakes[0] = 80;
+    add_senators(&mut s, &stakes);
+    rejects(
+        &mut s,
+        RuleError::AlreadySenateMember,
+        root_reg(BOB, k(100)),
+    );
+    // with a stake not above the lowest senator the senate is left alone: no error
+    staking::remove_stake(&mut s, &BOB, &k(100), 30, &mut Events::disabled()).unwrap();
+    let mut ev = Events::enabled();
+    root_register(&mut s, &BOB, &k(100), &mut ev).unwrap();
+    assert_eq!(names(&ev), vec!["NeuronRegistered"]);
+    assert_eq!(s.senate.len(), SENATE_MAX);
+}
+
+/// Root with one uid: hotkey 9 (only on root, staked `root_stake` by Alice, a senator), and
+/// eleven more senators 100..=110 with stake 50.
+fn root_of_one(root_stake: u64) -> State {
+    let mut s = chain(&[(ALICE, 10_000)]);
+    lift_root_limits(&mut s);
+    s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 1;
+    root_register(&mut s, &ALICE, &k(9), &mut Events::disabled()).unwrap();
+    staking::add_stake(&mut s, &ALICE, &k(9), root_stake, &mut Events::disabled()).unwrap();
+    add_senators(&mut s, &[50; SENATE_MAX - 1]);
+    assert_eq!(s.senate.len(), SENATE_MAX);
+    s
+}
+
+#[test]
+fn senate_sees_the_stake_returned_by_the_root_replacement() {
+    // Hotkey 20 (150) replaces 9 (100) on root; 9 is unstaked to 0 and is therefore the
+    // senator swapped out, although before the replacement a 50-senator was the lowest.
+    let mut s = root_of_one(100);
+    staked(&mut s, BOB, k(20), 150);
+    let alice = s.free(&ALICE);
+    let mut ev = Events::enabled();
+    root_register(&mut s, &BOB, &k(20), &mut ev).unwrap();
+    assert_eq!(
+        names(&ev),
+        vec!["StakeReturned", "SenateMembersSwapped", "NeuronRegistered"]
+    );
+    assert_eq!(
+        ev.list[1],
+        Event::new("SenateMembersSwapped")
+            .acct("old", &k(9))
+            .acct("new", &k(20))
+    );
+    assert_eq!(s.free(&ALICE), alice + 100);
+    assert_eq!(s.total_hotkey_stake(&k(9)), 0);
+    assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(20)]);
+    assert!(s.senate.contains(&k(20)) && !s.senate.contains(&k(9)));
+    assert_supply(&s);
+}
+
+#[test]
+fn root_register_rejection_after_the_planned_replacement_changes_nothing() {
+    // Senator 100 (stake 60, not on root) registers on root: it replaces 9 (10), which is
+    // then unstaked to 0 and becomes the lowest senator with 0 < 60, so 100 would be swapped
+    // in while already a member → AlreadySenateMember; the replacement and the unstake
+    // decided before that check must not have happened.
+    let mut s = root_of_one(10);
+    staking::increase_stake(&mut s, &BOB, &k(100), 10).unwrap();
+    s.total_issuance += 10;
+    rejects(
+        &mut s,
+        RuleError::AlreadySenateMember,
+        root_reg(BOB, k(100)),
+    );
+    assert_eq!(s.total_hotkey_stake(&k(9)), 10);
+    assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(9)]);
+}
