@@ -403,6 +403,33 @@ pub fn decode_block(bytes: &[u8]) -> R<BlockRecord> {
     })
 }
 
+/// The block number of a record and its transactions as the byte strings they were submitted
+/// as (each one decoded, so a malformed record is refused): a fork re-submits another line's
+/// transactions one by one (`fork.rs`).
+pub fn block_tx_bytes(bytes: &[u8]) -> R<(u64, Vec<&[u8]>)> {
+    let mut rd = Rd::new(bytes);
+    if rd.array(at("block record"))? != 4 {
+        return Err("block record: expected [version, number, parent_hash, txs]".into());
+    }
+    let version = rd.u64(at("block record version"))?;
+    if version != RECORD_VERSION {
+        return Err(format!("unknown block record version {version}"));
+    }
+    let number = rd.u64(at("block number"))?;
+    rd.fixed::<32>(at("parent_hash"))?;
+    let n = rd.array(at("txs"))?;
+    let mut txs = Vec::with_capacity(n.min(1 << 16) as usize);
+    for i in 0..n {
+        let start = rd.pos();
+        read_tx(&mut rd, 0).map_err(|e| format!("transaction {i}: {e}"))?;
+        txs.push(&bytes[start..rd.pos()]);
+    }
+    if !rd.buf.is_empty() {
+        return Err(format!("{} trailing bytes after the record", rd.buf.len()));
+    }
+    Ok((number, txs))
+}
+
 /// Writes `[1, number, parent_hash, [tx…]]` around already-encoded transactions.
 pub fn encode_block(number: u64, parent_hash: &Hash, txs: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(48 + txs.iter().map(|t| t.len()).sum::<usize>());

@@ -23,13 +23,14 @@ use crate::weights;
 use crate::{balances, Result as R};
 
 /// The block that is open (its step ran) but not yet sealed.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct OpenBlock {
     txs: Vec<Vec<u8>>,
     events: Vec<Event>,
 }
 
-#[derive(Debug)]
+/// `Clone` is a deep copy of the state (and of an open block): a fork (`history.rs`, `fork.rs`).
+#[derive(Clone, Debug)]
 pub struct Engine {
     pub state: State,
     open: Option<OpenBlock>,

@@ -26,7 +26,7 @@ impl PyEvents {
 
 #[pyclass(name = "Engine", module = "taostate._core")]
 pub struct PyEngine {
-    inner: Engine,
+    pub(super) inner: Engine,
 }
 
 fn acct_list<'py>(
