@@ -160,7 +160,7 @@ impl Collector {
 
     fn every_k(&self, block: u64) -> bool {
         match self.every {
-            Every::Blocks(k) => block >= self.start && (block - self.start) % k == 0,
+            Every::Blocks(k) => block >= self.start && (block - self.start).is_multiple_of(k),
             Every::Epoch => false,
         }
     }

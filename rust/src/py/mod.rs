@@ -4,6 +4,7 @@
 mod convert;
 mod engine;
 mod errors;
+mod history;
 mod rules;
 mod yuma;
 
@@ -14,6 +15,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<engine::PyEvents>()?;
     rules::register(m)?;
+    history::register(m)?;
     yuma::register(m)?;
     m.add("RULESET", crate::state::RULESET)?;
     Ok(())
