@@ -5,12 +5,14 @@ Amounts are int rao everywhere (1 TAO = 10**9 rao). See README.md for a walk-thr
 
 from __future__ import annotations
 
-from . import errors, rules, tx, yuma
+from . import errors, frames, plot, rules, tx, yuma
 from .accounts import AccountId, account
 from .balance import RAO_PER_TAO, TAO, Balance
 from .chain import Chain, Genesis, Receipt, View
 from .errors import InvalidTransaction, LogError, ReplayDivergence, TaoStateError, TxRejected
 from . import queries
+from .fork import Fork, Rejected
+from .frames import diff
 from .queries import Metagraph
 
 __all__ = [
@@ -19,17 +21,22 @@ __all__ = [
     "AccountId",
     "Balance",
     "Chain",
+    "Fork",
     "Genesis",
     "InvalidTransaction",
     "LogError",
     "Metagraph",
     "Receipt",
+    "Rejected",
     "ReplayDivergence",
     "TaoStateError",
     "TxRejected",
     "View",
     "account",
+    "diff",
     "errors",
+    "frames",
+    "plot",
     "rules",
     "tx",
     "yuma",

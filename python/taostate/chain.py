@@ -28,6 +28,7 @@ from .errors import (
     TaoStateError,
     TxRejected,
 )
+from .frames import Forkable, Frames
 from .log import BlockLog
 from .queries import Queries, convert_events
 from .tx import Tx
@@ -35,6 +36,7 @@ from .tx import Tx
 RULESET = "finney-2023"
 SNAPSHOT_VERSION = 1
 REPLAY_BATCH = 4096
+FORK_CACHE = 4  # restored states kept for forks (Chain._engine_at)
 Event = tuple[str, dict[str, Any]]
 
 
@@ -110,14 +112,24 @@ def _unpack_snapshot(data: bytes) -> tuple[int, bytes, bytes] | None:
     return block, root, state
 
 
-class View(Queries):
-    """A read-only view of the committed state after one block."""
+class View(Queries, Forkable):
+    """A read-only view of the committed state after one block (`fork()` branches from it)."""
 
     def __init__(self, engine: _core.Engine) -> None:
         self._engine = engine
 
+    # the one block a view holds, for `fork()` (taostate.frames.Source)
+    def _committed_head(self) -> int:
+        return int(self._engine.head)
 
-class Chain(Queries):
+    def _first_block(self) -> int:
+        return int(self._engine.head)
+
+    def _engine_at(self, block: int) -> _core.Engine:
+        return self._engine
+
+
+class Chain(Queries, Frames):
     """A chain: the LMDB log at `path` and the engine replayed from it.
 
     Use `Chain.create`, `Chain.open` or `Chain.ephemeral`; close it (or use `with`).
@@ -132,6 +144,8 @@ class Chain(Queries):
         self._closed = False
         self._buffer: tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]] | None = None
         self._batch_size = 10_000
+        # committed states restored for forks, by block (never mutated; the latest few kept)
+        self._states: dict[int, _core.Engine] = {}
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -325,6 +339,34 @@ class Chain(Queries):
             raise ValueError(f"block {block!r} is not committed: choose 1 ≤ block ≤ head ({self._log.head()})")
         engine = _replay_to(self._log, block - 1)
         return convert_events(engine.apply_record_events(self._log.get(block)))
+
+    # ---- what forks and frames read (taostate.frames.Source) ------------------------------
+    def _committed_head(self) -> int:
+        self._check_open()
+        return self._log.head()
+
+    def _first_block(self) -> int:
+        return 0
+
+    def _engine_at(self, block: int) -> _core.Engine:
+        """The committed state after `block`, restored once (snapshot + tail) and cached; callers
+        copy it (`_core.fork_engine`) before changing anything."""
+        self._check_open()
+        engine = self._states.pop(block, None)
+        if engine is None:
+            live = self._engine
+            if not live.is_open and int(live.head) == block == self._log.head():
+                engine = _core.fork_engine(live)
+            else:
+                engine = _replay_to(self._log, block)
+        self._states[block] = engine
+        while len(self._states) > FORK_CACHE:
+            del self._states[next(iter(self._states))]
+        return engine
+
+    def _record_batches(self, start: int, stop: int) -> Iterator[list[bytes]]:
+        self._check_open()
+        return _batches(self._log, start, stop)
 
     def verify(self, *, progress: bool = False) -> dict[str, Any]:
         """Replay the whole log from genesis; compare the hash chain and every snapshot's root.

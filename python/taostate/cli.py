@@ -1,4 +1,5 @@
-"""The `taostate` command: demo, synth, replay, info, metagraph, balance, verify, snapshot.
+"""The `taostate` command: demo, synth, replay, info, metagraph, balance, verify, snapshot;
+history, plot and whatif live in `cli_frames.py`.
 
 Tables for people, `--json` for programs, progress bars on anything that takes seconds.
 """
@@ -223,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--block", type=int, default=None)
     cmd("verify", cmd_verify, "replay from genesis, check hashes and snapshot roots")
     cmd("snapshot", cmd_snapshot, "store a snapshot of the head state")
+    from .cli_frames import register
+
+    register(cmd)  # history, plot, whatif
     return p
 
 

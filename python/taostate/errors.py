@@ -623,3 +623,20 @@ class ReplayDivergence(TaoStateError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (str(self), self.block))
+
+
+# ---- forks, history frames and plots (taostate.fork, taostate.frames, taostate.plot) ----------
+class BlockOutOfRange(TaoStateError, ValueError):
+    """A block (or block range) outside what the chain, view or fork holds, e.g. past the head."""
+
+
+class UnknownField(TaoStateError, ValueError):
+    """A field name that a history frame does not have; the message lists the ones it does."""
+
+
+class MissingExtra(TaoStateError, ImportError):
+    """An optional dependency is not installed: ``pip install 'taostate[frames]'`` (polars) or
+    ``'taostate[plot]'`` (matplotlib), as the message says."""
+
+
+__all__ += ["BlockOutOfRange", "UnknownField", "MissingExtra"]
