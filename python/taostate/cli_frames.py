@@ -134,13 +134,13 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     else:
         print(f"fork at block {at} with {data['overrides']}, {args.blocks} blocks of the main "
               f"line re-submitted: {data['rejected']} transactions refused {data['rejected_by_error']}")
-        print(f"subnet {netuid} at block {fork.head}:   uid  incentive main → fork   "
-              f"dividends main → fork")
+        print(f"subnet {netuid} at block {data['head']}, the uids that differ:")
+        print(f"{'uid':>5}  {'incentive main → fork':>22}  {'dividends main → fork':>22}")
         for uid in range(max(ma.n, mf.n)):
             ia, ib = _at(ma.incentive, uid), _at(mf.incentive, uid)
             da, db = _at(ma.dividends, uid), _at(mf.dividends, uid)
             if ia != ib or da != db:
-                print(f"{'':>33}{uid:>4}  {ia:.4f} → {ib:.4f}        {da:.4f} → {db:.4f}")
+                print(f"{uid:>5}  {ia:>10.4f} → {ib:<9.4f}  {da:>10.4f} → {db:<9.4f}")
         if "plot" in data:
             print(f"wrote {data['plot']}")
     return 0

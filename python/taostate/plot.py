@@ -30,6 +30,8 @@ WIDTH, HEIGHT, DPI = 1200, 600, 100
 S_MAX_TAO = 21_000_000
 RAO = 1e9
 Path = str | os.PathLike[str]
+# u16 fields stored out of 65535, drawn as shares
+_U16_SHARES = {"rank", "trust", "consensus", "incentive", "dividends", "validator_trust"}
 
 
 def _figure(rows: int = 1, cols: int = 1) -> tuple[Any, Any]:
@@ -71,7 +73,7 @@ def issuance(chain: Any, path: Path = "issuance.png") -> str:
             a.axhline(threshold, color="tab:red", linestyle="--", linewidth=0.8)
         else:
             a.annotate(f"next halving when issuance reaches {threshold:,.0f} τ "
-                       f"(block emission → {0.5 ** h:g} τ)", xy=(0.01, 0.97),
+                       f"(block emission → {0.5 ** h:g} τ)", xy=(0.02, 0.5),
                        xycoords="axes fraction", va="top", fontsize=9, color="tab:red")
             break
     b = a.twinx()
@@ -124,16 +126,23 @@ def history(frame: pl.DataFrame, netuid: int, field: str, path: Path = "history.
     if field not in frame.columns or field in ("block", "netuid", "uid", "hotkey", "coldkey"):
         raise UnknownField(f"the frame has no field {field!r}: it has {frame.columns}")
     sub = frame.filter(frame["netuid"] == netuid).sort("block")
+    share = field in _U16_SHARES
     fig, ax = _figure()
     a = ax[0][0]
+    drawn = 0
     for (uid,), rows in sub.group_by(["uid"], maintain_order=True):
-        a.plot(rows["block"].to_numpy(), rows[field].cast(float).to_numpy(), linewidth=0.8,
-               label=f"uid {uid}")
-    if 0 < sub["uid"].n_unique() <= 16:
+        values = rows[field].cast(float).to_numpy()
+        if not values.any():
+            continue  # a uid that is always 0 would only hide the axis
+        a.plot(rows["block"].to_numpy(), values / 65535 if share else values, linewidth=1,
+               marker="o", markersize=3, label=f"uid {uid}")
+        drawn += 1
+    if 0 < drawn <= 16:
         a.legend(loc="upper left", fontsize=8, ncols=2)
     a.set_xlabel("block")
-    a.set_ylabel(field)
-    a.set_title(f"subnet {netuid}: {field} per uid over {sub['block'].n_unique()} samples")
+    a.set_ylabel(f"{field} (share of 1)" if share else field)
+    a.set_title(f"subnet {netuid}: {field} per uid over {sub['block'].n_unique()} samples "
+                f"({drawn} uids not always 0)")
     return _save(fig, path)
 
 
