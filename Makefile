@@ -2,7 +2,7 @@
 PY ?= python3
 PIP ?= $(PY) -m pip
 
-.PHONY: help install install-test demo test test-rust test-python lint bench
+.PHONY: help install install-test demo test test-rust test-python lint bench pictures
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,4 +42,12 @@ lint: ## formatting, clippy, mypy, stub check
 bench: install ## benchmarks (see bench/README.md)
 	$(PY) bench/bench_replay.py
 	$(PY) bench/bench_epoch.py
+	$(PIP) install --quiet 'polars>=1.0'  # bench_frames.py needs the frames extra
+	$(PY) bench/bench_frames.py
 	cargo bench --bench epoch_core
+
+pictures: ## redraw the README's pictures (docs/*.png) from the demo chain (needs taostate[plot])
+	@d=$$(mktemp -d) && $(PY) -m taostate synth $$d/chain --subnets 4 --uids 32 --blocks 2000 --seed 7 --json \
+	  && $(PY) -m taostate whatif $$d/chain --at 1000 --set 1.kappa=50000 --blocks 1000 --plot docs/whatif-kappa.png \
+	  && $(PY) -m taostate plot $$d/chain history --netuid 1 --field dividends -o docs/history-dividends.png; \
+	  rc=$$?; rm -rf $$d; exit $$rc

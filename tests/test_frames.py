@@ -191,3 +191,23 @@ def test_cli_history_writes_parquet(synth: str, tmp_path: object, capsys: pytest
     csv = os.path.join(str(tmp_path), "c.csv")
     assert cli(["history", synth, "--level", "chain", "--every", "100", "-o", csv]) == 0
     assert pl.read_csv(csv)["block"].to_list() == list(range(1, HEAD + 1, 100))
+
+
+def test_readme_fork_and_history_example_runs(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    (code,) = [b for b in blocks if "chain.fork(" in b]
+    monkeypatch.chdir(str(tmp_path))
+    env: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), env)  # noqa: S102
+    sn1 = env["sn1"]
+    assert isinstance(sn1, pl.DataFrame) and sn1.height > 0
+    assert pl.read_parquet("sn1.parquet").equals(sn1)
+    assert os.path.getsize("dividends.png") > 5_000
+    changes = env["changes"]
+    assert isinstance(changes, pl.DataFrame)
+    assert changes.filter(pl.col("field") == "incentive").height > 0
+    assert env["refused"] == []
