@@ -178,6 +178,8 @@ def test_bad_input_is_refused_by_name_and_changes_nothing(synth: str, chain: ts.
         chain.fork(at=100, hyperparameters={99: {"kappa": 1}})
     with pytest.raises(StorageValueOutOfRange):
         chain.fork(at=100, hyperparameters={1: {"kappa": 70_000}})
+    with pytest.raises(ts.InvalidTransaction, match="netuids"):
+        chain.fork(at=100, hyperparameters={"1": {"kappa": 1}})  # type: ignore[dict-item]
     with chain.fork(at=100) as f:
         with pytest.raises(BlockOutOfRange):
             f.at(99)

@@ -56,6 +56,11 @@ class Fork(Queries, Frames):
                 raise InvalidTransaction("hyperparameters: a mapping {netuid: {name: value}}")
             sudo = fork.sudo_key
             try:
+                bad = [n for n in hyperparameters
+                       if n is not None and (isinstance(n, bool) or not isinstance(n, int))]
+                if bad:
+                    raise InvalidTransaction(f"hyperparameters: keys are netuids (int, or None for a "
+                                             f"global parameter), got {bad!r}")
                 for netuid in sorted(hyperparameters, key=lambda n: -1 if n is None else n):
                     params = hyperparameters[netuid]
                     if not isinstance(params, Mapping):
