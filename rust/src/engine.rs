@@ -29,7 +29,7 @@ struct OpenBlock {
     events: Vec<Event>,
 }
 
-/// `Clone` is a deep copy of the state (and of an open block): a fork (`history.rs`, `fork.rs`).
+/// `Clone` is a deep copy of the state (and of an open block): what-if forks (`fork.rs`).
 #[derive(Clone, Debug)]
 pub struct Engine {
     pub state: State,
