@@ -1729,7 +1729,7 @@ fn active_stake(s: &[u64], active: &[bool], permit_prev: &[bool]) -> Vec<u64> {
 
 /// Step 11, first half: validates every bonds row and sums each column's raw values over the
 /// entries that are not outdated (rows are not masked by permits). The sums are I32F32 integers
-/// in the reference; ≥ 2^31 overflows it, which docs/ruleset.md Â§0.3 calls fatal.
+/// in the reference; ≥ 2^31 overflows it, which docs/ruleset.md §0.3 calls fatal.
 fn bond_column_sums<S: RowSource + ?Sized>(
     p: &EpochParams<'_>,
     src: &S,
@@ -1844,7 +1844,7 @@ where
 
 /// The row normalisation of one weights row: raw u16 values `w` become `I32F32(w) ⊘ I32F32(S)`,
 /// bits ⌊w·2^32 / S⌋ (both operands integers); a zero sum leaves the (zero) values as they are.
-/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which docs/ruleset.md Â§0.3 calls fatal.
+/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which docs/ruleset.md §0.3 calls fatal.
 /// Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the value
 /// 2^32 − 1 never occurs, and [`enc`] stores the quotients in u32.
 fn row_normalizer(i: usize, sum: u64) -> Result<Recip> {
@@ -3757,7 +3757,7 @@ mod tests {
 
     #[test]
     fn fixed_point_overflow_is_fatal() {
-        // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (docs/ruleset.md Â§0.3: fatal).
+        // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (docs/ruleset.md §0.3: fatal).
         let n = 32_770;
         let mut c = Case::new(n, vec![1; n], 64);
         c.permit[0] = true;
