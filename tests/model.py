@@ -2,9 +2,9 @@
 
 Written from docs/ruleset.md alone (not from the Rust core). Everything is Python integers:
 
-* fixed-point values are their two's-complement ``bits`` (an ``int``); each type of docs/ruleset.md §0.3 is a
-  :class:`Fixed` with helpers ``mul`` (floor), ``div`` (truncation toward zero), conversions (floor
-  when narrowing), ``to_int`` (floor) and ``round`` (ties away from zero);
+* fixed-point values are their two's-complement ``bits`` (an ``int``); each type of docs/ruleset.md
+  §0.3 is a :class:`Fixed` with helpers ``mul`` (floor), ``div`` (truncation toward zero),
+  conversions (floor when narrowing), ``to_int`` (floor) and ``round`` (ties away from zero);
 * accounts are their 32 raw bytes;
 * the state is a handful of dicts named after docs/ruleset.md §0.6.
 
@@ -17,8 +17,8 @@ epoch §4), and governance (§12: triumvirate and senate membership, proposals, 
 the Sudo dispatch of an approved transaction). :class:`OutOfScope` is raised for anything else.
 
 Transactions are duck-typed: :meth:`Model.apply` reads ``type(tx).__name__`` and the attributes of
-the ruleset call (``origin``, ``hotkey``, ``amount``…); accounts are anything ``bytes()`` accepts. So
-the model works on ``taostate.tx`` objects without importing taostate.
+the ruleset call (``origin``, ``hotkey``, ``amount``…); accounts are anything ``bytes()`` accepts.
+So the model works on ``taostate.tx`` objects without importing taostate.
 """
 
 from __future__ import annotations
@@ -266,8 +266,8 @@ def _wm(idx: list[int], lo: int, hi: int, sc: list[int], st: list[int], minority
 
 def weighted_median_col(a: list[int], w: list[list[tuple[int, int]]], n: int,
                         kappa: int) -> list[int]:
-    """docs/ruleset.md §4.3 on I32F32 bits; ``w`` sparse rows of (column, bits), one per entry of ``a``;
-    ``n`` columns."""
+    """docs/ruleset.md §4.3 on I32F32 bits; ``w`` sparse rows of (column, bits), one per entry of
+    ``a``; ``n`` columns."""
     kept = [r for r in range(len(a)) if a[r] > 0]
     out = [0] * n
     if not kept:
@@ -463,7 +463,8 @@ E23 = 22_802_600  # e truncated to 23 fractional bits, as bits over 2^23
 
 
 def fixed_exp(x: int) -> int:
-    """docs/ruleset.md §5.2: the series exp of substrate-fixed on I64F64 bits; ExpOverflow on failure."""
+    """docs/ruleset.md §5.2: the series exp of substrate-fixed on I64F64 bits; ExpOverflow on
+    failure."""
     f = I64F64
     lim = 1 << 127  # |value| ≥ 2^63 ⇔ |bits| ≥ 2^127
 
@@ -685,7 +686,8 @@ class OutOfScope(Exception):
 
 
 class FatalEngineError(Exception):
-    """A condition docs/ruleset.md calls a fatal engine error (e.g. a checked credit overflowing)."""
+    """A condition docs/ruleset.md calls a fatal engine error (e.g. a checked credit
+    overflowing)."""
 
 
 @dataclass

@@ -951,8 +951,9 @@ def test_recreated_netuid_inherits_loaded_and_pending_emission() -> None:
 
 
 def test_emission_minted_past_the_supply_cap() -> None:
-    """Consistent with docs/ruleset.md: EmissionValues are fixed between root epochs and sudo_register may fill
-    the supply to exactly S_MAX, so the next blocks mint past it (engine and model agree)."""
+    """Consistent with docs/ruleset.md: EmissionValues are fixed between root epochs and
+    sudo_register may fill the supply to exactly S_MAX, so the next blocks mint past it (engine and
+    model agree)."""
     with Duo({COLDKEYS[0]: 100_000 * TAO, SUDO: m.S_MAX - 200_000 * TAO}, **CHEAP) as d:
         d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
         d.sudo(0, "tempo", 20)

@@ -19,7 +19,9 @@ SUFFIXES = {".rs", ".py", ".pyi", ".md", ".toml"}
 
 HEADING = re.compile(r"^#{2,4} (\d+(?:\.\d+)*)\.? ", re.M)
 # A section number after "§", optionally preceded by the document it belongs to.
-CITATION = re.compile(r"(?:(docs/(?:ruleset|design)\.md|SPEC(?:\.md)?|RULES(?:\.md)?) )?§(\d+(?:\.\d+)*)")
+CITATION = re.compile(
+    r"(?:(docs/(?:ruleset|design)\.md|SPEC(?:\.md)?|RULES(?:\.md)?) )?§(\d+(?:\.\d+)*)"
+)
 DEVIATION_ROW = re.compile(r"^\| `(D-[a-z0-9-]+)` \|", re.M)
 DEVIATION_CITED = re.compile(r"`(D-[a-z0-9-]+)`")
 
@@ -51,7 +53,8 @@ def test_ruleset_keeps_the_section_numbers_code_relies_on() -> None:
     sections = _sections(RULESET)
     # The top-level chapters 0–15 and a sample of sub-sections cited all over the code.
     assert {str(k) for k in range(16)} <= sections
-    assert {"0.3", "1.1", "1.2", "4.2", "4.3", "5.2", "6.3", "8.4", "9.4", "13.3", "15.13"} <= sections
+    sample = {"0.3", "1.1", "1.2", "4.2", "4.3", "5.2", "6.3", "8.4", "9.4", "13.3", "15.13"}
+    assert sample <= sections
 
 
 def test_every_ruleset_citation_resolves() -> None:
@@ -71,7 +74,9 @@ def test_every_design_citation_resolves() -> None:
 
 
 def test_no_citation_of_documents_outside_the_checkout() -> None:
-    outside = [f"{f}:{n}: {d} §{s}" for f, n, d, s in _citations() if d and not d.startswith("docs/")]
+    outside = [
+        f"{f}:{n}: {d} §{s}" for f, n, d, s in _citations() if d and not d.startswith("docs/")
+    ]
     assert not outside, "cite docs/ruleset.md or docs/design.md instead:\n" + "\n".join(outside)
 
 
@@ -79,7 +84,8 @@ def test_docs_cross_references_resolve() -> None:
     ruleset, design = _sections(RULESET), _sections(DESIGN)
     for doc, own in ((RULESET, ruleset), (DESIGN, design)):
         for m in CITATION.finditer(doc.read_text(encoding="utf-8")):
-            target = {"docs/ruleset.md": ruleset, "docs/design.md": design}.get(m.group(1) or "", own)
+            named = {"docs/ruleset.md": ruleset, "docs/design.md": design}
+            target = named.get(m.group(1) or "", own)
             assert m.group(2) in target, f"{doc.name}: {m.group(0)} does not resolve"
 
 
@@ -88,5 +94,10 @@ def test_deviation_ids_are_unique_and_every_cited_id_exists() -> None:
     chapter1 = text.split("\n## 1. ", 1)[1].split("\n## 2. ", 1)[0]
     rows = DEVIATION_ROW.findall(chapter1)
     assert len(rows) == len(set(rows)) and "D-issuance" in rows
-    cited = {m for p in [RULESET, DESIGN, *_code_files()] for m in DEVIATION_CITED.findall(p.read_text(encoding="utf-8"))}
-    assert cited - set(rows) == set(), f"deviation ids without a row in §1: {sorted(cited - set(rows))}"
+    cited = {
+        m
+        for p in [RULESET, DESIGN, *_code_files()]
+        for m in DEVIATION_CITED.findall(p.read_text(encoding="utf-8"))
+    }
+    unknown = sorted(cited - set(rows))
+    assert not unknown, f"deviation ids without a row in §1: {unknown}"

@@ -1,6 +1,6 @@
 """Tests of `taostate.yuma`: the docs/ruleset.md §15.1–15.7 and §15.9 vectors, exact comparisons, and
-cross-checks of whole epochs against an independent integer implementation of docs/ruleset.md §4.2 / §5
-written here from the text of the rules (pure Python ints, no fixed-point library).
+cross-checks of whole epochs against an independent integer implementation of docs/ruleset.md §4.2 /
+§5 written here from the text of the rules (pure Python ints, no fixed-point library).
 """
 
 from __future__ import annotations

@@ -347,8 +347,9 @@ def geneses(draw: st.DrawFn, *, accounts: _AccountStrategy | None = None, max_ac
     Up to ``max_accounts`` funded accounts (drawn from ``accounts``, default the pool of
     :func:`accounts` without fresh keys) with boundary-biased balances whose sum stays within the
     supply cap; a sudo key (usually funded); a triumvirate of up to three distinct accounts; and,
-    with ``params``, a random subset of the global parameters of docs/ruleset.md §13.2 with valid values that
-    make subnets cheap and quick to create (small lock costs and rate limits) more often than not.
+    with ``params``, a random subset of the global parameters of docs/ruleset.md §13.2 with valid
+    values that make subnets cheap and quick to create (small lock costs and rate limits) more often
+    than not.
     """
     acct = accounts if accounts is not None else _accounts(fresh=False)
     keys = draw(st.lists(acct, min_size=1, max_size=max(1, max_accounts), unique=True))

@@ -1,4 +1,5 @@
-//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transactions, block records, genesis records.
+//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transactions, block records, genesis
+//! records.
 //!
 //! Reading uses `rmp`'s low-level decoder straight over the byte slice: no intermediate value tree,
 //! no allocation for fixed-size fields, which keeps replay fast. Errors name the field.

@@ -8,14 +8,15 @@
 //!   (`py/yuma.rs`) uses to read weights and bonds straight out of numpy buffers.
 //!
 //! # Arithmetic
-//! Every epoch vector and matrix is I32F32 (docs/ruleset.md §0.3) and every value the epoch produces is
-//! non-negative. The hot loops therefore keep an I32F32 as its raw `bits` in a `u64` and use the
-//! helpers of [`fx`], which are exactly the §0.3 operations on those bits (multiply floors, divide
-//! truncates, sums are exact); unit tests pin them against the `fixed` crate, and a literal
-//! transcription of the reference code (tests only) cross-checks whole epochs. Sums being exact,
-//! they are accumulated in any order and in parallel; the places where order matters (top-k ties,
-//! the order of a stored bonds row) follow docs/ruleset.md exactly, and the median is computed through a
-//! characterisation proven equal to the reference's pivot recursion (see [`consensus`]).
+//! Every epoch vector and matrix is I32F32 (docs/ruleset.md §0.3) and every value the epoch
+//! produces is non-negative. The hot loops therefore keep an I32F32 as its raw `bits` in a `u64`
+//! and use the helpers of [`fx`], which are exactly the §0.3 operations on those bits (multiply
+//! floors, divide truncates, sums are exact); unit tests pin them against the `fixed` crate, and a
+//! literal transcription of the reference code (tests only) cross-checks whole epochs. Sums being
+//! exact, they are accumulated in any order and in parallel; the places where order matters (top-k
+//! ties, the order of a stored bonds row) follow docs/ruleset.md exactly, and the median is
+//! computed through a characterisation proven equal to the reference's pivot recursion (see
+//! [`consensus`]).
 //!
 //! # Layout and speed
 //! The epoch is bound by memory traffic and multiplications, so: the sparse rows live in one
@@ -62,8 +63,8 @@ pub enum BondsRow {
     Unchanged,
 }
 
-/// Inputs of the subnet epoch (docs/ruleset.md §4.1 / §4.4). `n = stake.len()`; every other per-uid slice
-/// and the two matrices must have n entries / rows.
+/// Inputs of the subnet epoch (docs/ruleset.md §4.1 / §4.4). `n = stake.len()`; every other per-uid
+/// slice and the two matrices must have n entries / rows.
 #[derive(Clone, Debug)]
 pub struct EpochInput<'a> {
     pub block: u64,
@@ -82,7 +83,8 @@ pub struct EpochInput<'a> {
     pub rao_emission: u64,
 }
 
-/// Outputs of the subnet epoch (docs/ruleset.md §4.2 steps 16–20). u16 fields are stored proportions.
+/// Outputs of the subnet epoch (docs/ruleset.md §4.2 steps 16–20). u16 fields are stored
+/// proportions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EpochOutput {
     pub active: Vec<bool>,
@@ -130,15 +132,15 @@ pub fn epoch(input: &EpochInput<'_>) -> Result<EpochOutput> {
     Ok(computed.into_output())
 }
 
-/// `is_topk` of docs/ruleset.md §4.3: true for the k largest values; ties are broken by a stable ascending
-/// sort, so among equal values the lower uid loses.
+/// `is_topk` of docs/ruleset.md §4.3: true for the k largest values; ties are broken by a stable
+/// ascending sort, so among equal values the lower uid loses.
 pub fn is_topk(values: &[I32F32], k: usize) -> Vec<bool> {
     let bits: Vec<i64> = values.iter().map(|v| v.to_bits()).collect();
     topk(&bits, k)
 }
 
-/// `vec_max_upscale_to_u16` of docs/ruleset.md §4.3 (I32F32 input). Negative entries, which the epoch never
-/// produces, give 0 (the reference assumes non-negative input).
+/// `vec_max_upscale_to_u16` of docs/ruleset.md §4.3 (I32F32 input). Negative entries, which the
+/// epoch never produces, give 0 (the reference assumes non-negative input).
 pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
     let Some(&max) = v.iter().max() else {
         return Vec::new();
@@ -164,15 +166,15 @@ pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
         .collect()
 }
 
-/// `vec_max_upscale_to_u16` of u16 input (used by `set_weights`, docs/ruleset.md §10.1): each w is first
-/// converted to the integer `I32F32(w)`.
+/// `vec_max_upscale_to_u16` of u16 input (used by `set_weights`, docs/ruleset.md §10.1): each w is
+/// first converted to the integer `I32F32(w)`.
 pub fn vec_max_upscale_u16(v: &[u16]) -> Vec<u16> {
     let fixed: Vec<I32F32> = v.iter().map(|&w| I32F32::from_num(w)).collect();
     vec_max_upscale_to_u16(&fixed)
 }
 
-/// `check_vec_max_limited` of docs/ruleset.md §4.3: after normalising the u16 vector (as I32F32 integers),
-/// is its maximum ≤ `limit ⊘ 65535`? True for an empty vector.
+/// `check_vec_max_limited` of docs/ruleset.md §4.3: after normalising the u16 vector (as I32F32
+/// integers), is its maximum ≤ `limit ⊘ 65535`? True for an empty vector.
 pub fn check_vec_max_limited(w: &[u16], limit: u16) -> bool {
     // I32F32(w) ⊘ I32F32(Σw) has bits ⌊w·2^32 / Σw⌋ (both operands are integers); Σw is exact in
     // u64 (set_weights bounds the length by n ≤ 32 768, so it also fits I32F32).
@@ -393,7 +395,8 @@ pub(crate) mod fx {
         u64::from(e) + u64::from(e == u32::MAX)
     }
 
-    /// `to_u16(x ⊗ 65535)` of a proportion x ≤ 1 (docs/ruleset.md §0.2): the product has bits x·65535.
+    /// `to_u16(x ⊗ 65535)` of a proportion x ≤ 1 (docs/ruleset.md §0.2): the product has bits
+    /// x·65535.
     #[inline(always)]
     pub fn proportion_u16(x: u64) -> u16 {
         debug_assert!(x <= ONE);
@@ -1844,9 +1847,9 @@ where
 
 /// The row normalisation of one weights row: raw u16 values `w` become `I32F32(w) ⊘ I32F32(S)`,
 /// bits ⌊w·2^32 / S⌋ (both operands integers); a zero sum leaves the (zero) values as they are.
-/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which docs/ruleset.md §0.3 calls fatal.
-/// Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the value
-/// 2^32 − 1 never occurs, and [`enc`] stores the quotients in u32.
+/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which docs/ruleset.md §0.3
+/// calls fatal. Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the
+/// value 2^32 − 1 never occurs, and [`enc`] stores the quotients in u32.
 fn row_normalizer(i: usize, sum: u64) -> Result<Recip> {
     // Recip(0) is the identity; all values of a zero-sum row are 0.
     Ok(Recip::new(checked_row_sum(i, sum)?))
@@ -3757,7 +3760,8 @@ mod tests {
 
     #[test]
     fn fixed_point_overflow_is_fatal() {
-        // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (docs/ruleset.md §0.3: fatal).
+        // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (docs/ruleset.md §0.3:
+        // fatal).
         let n = 32_770;
         let mut c = Case::new(n, vec![1; n], 64);
         c.permit[0] = true;
