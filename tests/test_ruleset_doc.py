@@ -31,7 +31,7 @@ def _sections(path: Path) -> set[str]:
 
 
 def _code_files() -> list[Path]:
-    files = []
+    files: list[Path] = []
     for d in CODE_DIRS:
         for p in sorted((ROOT / d).rglob("*")):
             if p.is_file() and p.suffix in SUFFIXES and "target" not in p.parts:
@@ -41,7 +41,7 @@ def _code_files() -> list[Path]:
 
 def _citations() -> list[tuple[str, int, str | None, str]]:
     """(file, line, document or None for a bare §, section number) of every citation."""
-    found = []
+    found: list[tuple[str, int, str | None, str]] = []
     for p in _code_files():
         for no, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
             for m in CITATION.finditer(line):
