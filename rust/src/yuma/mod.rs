@@ -84,7 +84,7 @@ pub enum BondsRow {
     Unchanged,
 }
 
-/// Inputs of the subnet epoch (RULES §4.1 / §4.4). `n = stake.len()`; every other per-uid slice
+/// Inputs of the subnet epoch (docs/ruleset.md §4.1 / §4.4). `n = stake.len()`; every other per-uid slice
 /// and the two matrices must have n entries / rows.
 #[derive(Clone, Debug)]
 pub struct EpochInput<'a> {
@@ -104,7 +104,7 @@ pub struct EpochInput<'a> {
     pub rao_emission: u64,
 }
 
-/// Outputs of the subnet epoch (RULES §4.2 steps 16–20). u16 fields are stored proportions.
+/// Outputs of the subnet epoch (docs/ruleset.md §4.2 steps 16–20). u16 fields are stored proportions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EpochOutput {
     pub active: Vec<bool>,
@@ -129,7 +129,7 @@ pub struct EpochOutput {
 // Public API
 // =====================================================================================
 
-/// The subnet epoch of RULES §4.2 as a pure function (§4.4).
+/// The subnet epoch of docs/ruleset.md §4.2 as a pure function (§4.4).
 ///
 /// Errors: `InvalidArgument` for inconsistent lengths, a uid ≥ n or repeated in a row, more than
 /// 65 536 uids, `bonds_moving_average > 1_000_000` (the setter bound of §13.1) or a stake sum
@@ -383,7 +383,7 @@ where
     w_src.dense_row(0).is_some() && b_src.dense_row(0).is_some()
 }
 
-/// Steps 1–20 of RULES §4.2 on validated inputs.
+/// Steps 1–20 of docs/ruleset.md §4.2 on validated inputs.
 fn run_epoch<W, B>(
     p: &EpochParams<'_>,
     w_src: &W,

@@ -9,14 +9,14 @@ use super::fx;
 use super::steps::topk;
 use crate::fixedpoint::I32F32;
 
-/// `is_topk` of RULES §4.3: true for the k largest values; ties are broken by a stable ascending
+/// `is_topk` of docs/ruleset.md §4.3: true for the k largest values; ties are broken by a stable ascending
 /// sort, so among equal values the lower uid loses.
 pub fn is_topk(values: &[I32F32], k: usize) -> Vec<bool> {
     let bits: Vec<i64> = values.iter().map(|v| v.to_bits()).collect();
     topk(&bits, k)
 }
 
-/// `vec_max_upscale_to_u16` of RULES §4.3 (I32F32 input). Negative entries, which the epoch never
+/// `vec_max_upscale_to_u16` of docs/ruleset.md §4.3 (I32F32 input). Negative entries, which the epoch never
 /// produces, give 0 (the reference assumes non-negative input).
 pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
     let Some(&max) = v.iter().max() else {
@@ -43,14 +43,14 @@ pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
         .collect()
 }
 
-/// `vec_max_upscale_to_u16` of u16 input (used by `set_weights`, RULES §10.1): each w is first
+/// `vec_max_upscale_to_u16` of u16 input (used by `set_weights`, docs/ruleset.md §10.1): each w is first
 /// converted to the integer `I32F32(w)`.
 pub fn vec_max_upscale_u16(v: &[u16]) -> Vec<u16> {
     let fixed: Vec<I32F32> = v.iter().map(|&w| I32F32::from_num(w)).collect();
     vec_max_upscale_to_u16(&fixed)
 }
 
-/// `check_vec_max_limited` of RULES §4.3: after normalising the u16 vector (as I32F32 integers),
+/// `check_vec_max_limited` of docs/ruleset.md §4.3: after normalising the u16 vector (as I32F32 integers),
 /// is its maximum ≤ `limit ⊘ 65535`? True for an empty vector.
 pub fn check_vec_max_limited(w: &[u16], limit: u16) -> bool {
     // I32F32(w) ⊘ I32F32(Σw) has bits ⌊w·2^32 / Σw⌋ (both operands are integers); Σw is exact in
@@ -68,7 +68,7 @@ pub fn check_vec_max_limited(w: &[u16], limit: u16) -> bool {
     max_norm <= limit_bits
 }
 
-/// `weighted_median_col` of RULES §4.3, transcribed literally from the reference
+/// `weighted_median_col` of docs/ruleset.md §4.3, transcribed literally from the reference
 /// (`weighted_median_col_sparse` with its mid-pivot recursion): for each of `columns` columns, the
 /// stake-weighted median of the scores of the rows with positive stake, stakes re-normalised,
 /// absent entries scoring 0. `majority` is κ. (The epoch itself uses a faster equivalent.)
@@ -100,7 +100,7 @@ pub fn weighted_median_col(
         .collect()
 }
 
-/// Sparse exponential moving average of RULES §4.2 step 13 (tested by §15.7): row by row,
+/// Sparse exponential moving average of docs/ruleset.md §4.2 step 13 (tested by §15.7): row by row,
 /// `acc[j] += α ⊗ new_ij`, then `acc[j] += (1 − α) ⊗ old_ij`; keeps `acc[j] > 0`, ascending j.
 /// Entries with a column ≥ `columns` are ignored.
 pub fn mat_ema_sparse(

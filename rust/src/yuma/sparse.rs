@@ -60,7 +60,7 @@ where
 
 /// Step 11, first half: validates every bonds row and sums each column's raw values over the
 /// entries that are not outdated (rows are not masked by permits). The sums are I32F32 integers
-/// in the reference; ≥ 2^31 overflows it, which RULES calls fatal.
+/// in the reference; ≥ 2^31 overflows it, which the rules call fatal.
 pub(super) fn bond_column_sums<S: RowSource + ?Sized>(
     p: &EpochParams<'_>,
     src: &S,
@@ -173,7 +173,7 @@ where
     Ok((rows, ColAcc::merge(parts?)))
 }
 
-/// Steps 8–10: the clipped weights `W̄_ij = min(W_ij, C_j)` (0 where `C_j = 0`: RULES drops
+/// Steps 8–10: the clipped weights `W̄_ij = min(W_ij, C_j)` (0 where `C_j = 0`: the rules drop
 /// that entry, and a 0 entry adds nothing to any later sum or product while the moving average
 /// drops it, so the two are the same), `VT_i = Σ_j W̄_ij` and the unnormalised ranks
 /// `R_j = Σ_i a_i ⊗ W̄_ij`. `R_j` is also the column sum of the bond deltas of step 12, whose

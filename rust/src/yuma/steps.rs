@@ -86,7 +86,7 @@ pub(super) fn active_stake(s: &[u64], active: &[bool], permit_prev: &[bool]) -> 
 
 /// The row normalisation of one weights row: raw u16 values `w` become `I32F32(w) ⊘ I32F32(S)`,
 /// bits ⌊w·2^32 / S⌋ (both operands integers); a zero sum leaves the (zero) values as they are.
-/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which RULES calls fatal.
+/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which the rules call fatal.
 /// Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the value
 /// 2^32 − 1 never occurs, and [`fx::enc`] stores the quotients in u32.
 pub(super) fn row_divisor(i: usize, sum: u64) -> Result<Divisor> {

@@ -48,7 +48,7 @@ fn invalid_inputs_are_named() {
 
 #[test]
 fn fixed_point_overflow_is_fatal() {
-    // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (RULES: fatal).
+    // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (fatal by the rules).
     let n = 32_770;
     let mut c = Case::new(n, vec![1; n], 64);
     c.permit[0] = true;
