@@ -9,13 +9,11 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::dense::DenseCopy;
-#[allow(unused_imports)] // (doc links)
-use super::fx;
 use super::kernels::Simd;
 
 /// Sparse rows in one buffer: row i owns the capacity `off[i] .. off[i+1]` and stores its
 /// entries at `off[i] + lo[i] .. off[i] + lo[i] + len[i]`, ascending uid. The same buffer holds,
-/// each written in place over the previous, the normalised weights of step 5 (as [`fx::enc`]), the
+/// each written in place over the previous, the normalised weights of step 5 (as `fx::enc`), the
 /// moving average of step 13 (as `acc − 1`: kept entries have `1 ≤ acc ≤ 2^32`) and the stored
 /// bonds of step 19 (u16). Values are u32 because the epoch is bound by memory traffic.
 pub(super) struct Rows {
@@ -287,7 +285,7 @@ pub(super) enum Store {
 }
 
 /// A dense row-major n×n u32 matrix on the cached buffer of [`Rows`] (contents unspecified
-/// until written). It holds the normalised weights (as [`fx::enc`] keys, 0 = no entry), then the
+/// until written). It holds the normalised weights (as `fx::enc` keys, 0 = no entry), then the
 /// moving average (`min(acc, 2^32 − 1)`; entries of 2^32 − 1 or more are also kept exactly aside),
 /// then the stored bonds (u16 values) of the rows holding the new permit.
 pub(super) struct DenseMat {

@@ -19,11 +19,13 @@
 //! integer operations, so results never depend on the machine: `tests.rs` pins each kernel to a
 //! scalar transcription at every level, and `yuma/tests/` whole epochs to the reference port.
 //!
-//! The two hand-written files are not generic over a lanes type: 8×u64 (AVX-512, with masks and
-//! unsigned 64-bit min/max) and 4×u64 (AVX2, without them) differ in the very operations these
-//! loops are made of, so a shared form would add emulation to the AVX-512 side (bench/README.md,
-//! "house"). AVX-512 also has `gather_marked` and the u64 `stake_at_most`, which AVX2 lacks the
-//! compress and mask-add instructions to make faster than the compiler's loops.
+//! The two hand-written files are twins (same function names and signatures) but not generic
+//! over a lanes type (memchr's `Vector`): 8×u64 lanes with masks and unsigned 64-bit min/max
+//! (AVX-512) and 4×u64 lanes without them (AVX2) differ in the very operations these loops are
+//! made of, so a shared form needs an emulation layer on one side whose cost has not been
+//! measured yet (bench/README.md, "house"). AVX-512 alone has `gather_marked` and the u64
+//! `stake_at_most`: AVX2 lacks the compress and masked-add instructions that make them faster
+//! than the compiler's loops.
 //!
 //! All `unsafe` of the epoch is in this directory, each block with its `// SAFETY:` argument.
 
