@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use crate::params::{Globals, SubnetParams};
+
 /// A 32-byte public key (coldkey or hotkey). Ascending order = lexicographic raw bytes.
 pub type AccountId = [u8; 32];
 pub type Hash = [u8; 32];
@@ -24,102 +26,6 @@ pub const POW_WINDOW: u64 = 3;
 pub const INITIAL_BLOCK_EMISSION: u64 = 1_000_000_000;
 pub const INITIAL_LAST_LOCK_COST: u64 = 1_000_000_000_000;
 pub const RULESET: &str = "finney-2023";
-
-/// Global parameters of docs/ruleset.md §13.2 (values at genesis are the defaults).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Globals {
-    pub default_take: u16,
-    pub tx_rate_limit: u64,
-    pub subnet_owner_cut: u16,
-    pub network_min_lock_cost: u64,
-    pub network_lock_reduction_interval: u64,
-    pub network_rate_limit: u64,
-    pub network_immunity_period: u64,
-    pub subnet_limit: u16,
-}
-
-impl Default for Globals {
-    fn default() -> Self {
-        Globals {
-            default_take: 11_796,
-            tx_rate_limit: 1_000,
-            subnet_owner_cut: 11_796,
-            network_min_lock_cost: 1_000_000_000_000,
-            network_lock_reduction_interval: 100_800,
-            network_rate_limit: 7_200,
-            network_immunity_period: 50_400,
-            subnet_limit: 12,
-        }
-    }
-}
-
-/// Hyperparameters of docs/ruleset.md §13.1; `Default` is the "Default" column (nothing stored).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubnetParams {
-    pub tempo: u16,
-    pub kappa: u16,
-    pub rho: u16,
-    pub bonds_moving_average: u64,
-    pub max_allowed_uids: u16,
-    pub max_allowed_validators: u16,
-    pub min_allowed_weights: u16,
-    pub max_weights_limit: u16,
-    pub activity_cutoff: u16,
-    pub immunity_period: u16,
-    pub weights_set_rate_limit: u64,
-    pub weights_version_key: u64,
-    pub serving_rate_limit: u64,
-    pub max_registrations_per_block: u16,
-    pub target_registrations_per_interval: u16,
-    pub adjustment_interval: u16,
-    pub adjustment_alpha: u64,
-    pub burn: u64,
-    pub min_burn: u64,
-    pub max_burn: u64,
-    pub difficulty: u64,
-    pub min_difficulty: u64,
-    pub max_difficulty: u64,
-    pub network_registration_allowed: bool,
-    pub network_pow_registration_allowed: bool,
-    pub validator_prune_len: u64,
-    pub scaling_law_power: u16,
-    pub rao_recycled_for_registration: u64,
-}
-
-impl Default for SubnetParams {
-    fn default() -> Self {
-        SubnetParams {
-            tempo: 99,
-            kappa: 32_767,
-            rho: 10,
-            bonds_moving_average: 900_000,
-            max_allowed_uids: 4_096,
-            max_allowed_validators: 128,
-            min_allowed_weights: 1_024,
-            max_weights_limit: 1_000,
-            activity_cutoff: 5_000,
-            immunity_period: 4_096,
-            weights_set_rate_limit: 100,
-            weights_version_key: 0,
-            serving_rate_limit: 50,
-            max_registrations_per_block: 1,
-            target_registrations_per_interval: 2,
-            adjustment_interval: 100,
-            adjustment_alpha: 0,
-            burn: 1_000_000_000,
-            min_burn: 1_000_000_000,
-            max_burn: 100_000_000_000,
-            difficulty: 10_000_000,
-            min_difficulty: 10_000_000,
-            max_difficulty: u64::MAX / 4,
-            network_registration_allowed: false,
-            network_pow_registration_allowed: false,
-            validator_prune_len: 1,
-            scaling_law_power: 50,
-            rao_recycled_for_registration: 0,
-        }
-    }
-}
 
 /// One emission tuple of an epoch: (hotkey, server rao, validator rao).
 pub type EmissionTuple = (AccountId, u64, u64);
