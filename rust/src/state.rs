@@ -5,6 +5,9 @@
 //! in one `Subnet` record per netuid that was ever touched; a netuid "exists" iff `added` is true.
 //! Values that survive `remove` (docs/ruleset.md §9.4) simply stay in the record.
 
+use crate::neurons::{next_field, Neurons};
+use serde::de::SeqAccess;
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,43 +33,95 @@ pub const RULESET: &str = "finney-2023";
 /// One emission tuple of an epoch: (hotkey, server rao, validator rao).
 pub type EmissionTuple = (AccountId, u64, u64);
 
-/// All per-netuid storage. Per-uid vectors have length `n`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Subnet {
-    pub added: bool,
-    pub n: u16,
-    pub modality: u16,
-    pub params: SubnetParams,
-    pub keys: Vec<AccountId>,
-    pub uids: BTreeMap<AccountId, u16>,
-    /// Not cleared by `remove` (docs/ruleset.md §9.4); may be longer than `n` on a re-created netuid.
-    pub block_at_registration: Vec<u64>,
-    pub weights: Vec<Vec<(u16, u16)>>,
-    pub bonds: Vec<Vec<(u16, u16)>>,
-    pub active: Vec<bool>,
-    pub rank: Vec<u16>,
-    pub trust: Vec<u16>,
-    pub consensus: Vec<u16>,
-    pub incentive: Vec<u16>,
-    pub dividends: Vec<u16>,
-    pub emission: Vec<u64>,
-    pub last_update: Vec<u64>,
-    pub pruning_scores: Vec<u16>,
-    pub validator_trust: Vec<u16>,
-    pub validator_permit: Vec<bool>,
-    pub emission_values: u64,
-    pub pending_emission: u64,
-    pub loaded_emission: Option<Vec<EmissionTuple>>,
-    pub blocks_since_last_step: u64,
-    pub last_mechanism_step_block: u64,
-    pub last_adjustment_block: u64,
-    pub registrations_this_block: u16,
-    pub registrations_this_interval: u16,
-    pub pow_registrations_this_interval: u16,
-    pub burn_registrations_this_interval: u16,
-    pub owner: Option<AccountId>,
-    pub locked: u64,
-    pub registered_at: u64,
+/// `pub field: type` rows with one `..field: Neurons` row → the struct, and its serde impls that
+/// encode it as one flat sequence: the fields before, each field of `Neurons`, the fields after
+/// (the layout the state root and stored snapshots were made with).
+macro_rules! subnet_record {
+    (
+        $(#[$meta:meta])*
+        pub struct $S:ident {
+            $( $(#[$hmeta:meta])* pub $h:ident : $ht:ty, )*
+            ..$nf:ident : $nt:ty,
+            $( $(#[$tmeta:meta])* pub $t:ident : $tt:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct $S {
+            $( $(#[$hmeta])* pub $h: $ht, )*
+            pub $nf: $nt,
+            $( $(#[$tmeta])* pub $t: $tt, )*
+        }
+
+        impl Serialize for $S {
+            fn serialize<Z: serde::Serializer>(&self, z: Z) -> std::result::Result<Z::Ok, Z::Error> {
+                let len = [$(stringify!($h),)* $(stringify!($t),)*].len() + <$nt>::FIELDS;
+                let mut s = z.serialize_struct(stringify!($S), len)?;
+                $( s.serialize_field(stringify!($h), &self.$h)?; )*
+                self.$nf.serialize_fields(&mut s)?;
+                $( s.serialize_field(stringify!($t), &self.$t)?; )*
+                s.end()
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $S {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                struct Seq;
+                impl<'de> serde::de::Visitor<'de> for Seq {
+                    type Value = $S;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str(concat!("struct ", stringify!($S), " as a sequence"))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> std::result::Result<$S, A::Error> {
+                        let at = &mut 0;
+                        Ok($S {
+                            $( $h: next_field(&mut seq, at, &self)?, )*
+                            $nf: <$nt>::deserialize_fields(&mut seq, at, &self)?,
+                            $( $t: next_field(&mut seq, at, &self)?, )*
+                        })
+                    }
+                }
+                d.deserialize_struct(stringify!($S), &[], Seq)
+            }
+        }
+    };
+}
+
+subnet_record! {
+    /// All per-netuid storage.
+    pub struct Subnet {
+        pub added: bool,
+        pub n: u16,
+        pub modality: u16,
+        pub params: SubnetParams,
+        ..neurons: Neurons,
+        pub emission_values: u64,
+        pub pending_emission: u64,
+        pub loaded_emission: Option<Vec<EmissionTuple>>,
+        pub blocks_since_last_step: u64,
+        pub last_mechanism_step_block: u64,
+        pub last_adjustment_block: u64,
+        pub registrations_this_block: u16,
+        pub registrations_this_interval: u16,
+        pub pow_registrations_this_interval: u16,
+        pub burn_registrations_this_interval: u16,
+        pub owner: Option<AccountId>,
+        pub locked: u64,
+        pub registered_at: u64,
+    }
+}
+
+impl Subnet {
+    /// **append** of §8.4: uid = n, every per-uid vector grows by one.
+    pub fn append_neuron(&mut self, hotkey: &AccountId, block: u64) -> u16 {
+        let uid = self.n;
+        self.n = uid + 1;
+        self.neurons.append(uid, hotkey, block);
+        uid
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 use super::convert::{account, bytes, events};
 use super::errors::IntoPy;
 use crate::engine::Engine;
+use crate::neurons::Column;
 use crate::state::{AccountId, Subnet};
 use crate::tx::ParamValue;
 use numpy::{IntoPyArray, PyArrayMethods};
@@ -316,14 +317,7 @@ impl PyEngine {
         } else {
             s.head + 1
         };
-        crate::subnets::lock_cost(
-            s.network_last_lock_cost,
-            s.network_last_registered,
-            b,
-            s.globals.network_min_lock_cost,
-            s.globals.network_lock_reduction_interval,
-            s.network_last_registered == 0,
-        )
+        crate::subnets::network_lock_cost_at(s, b)
     }
 
     fn uid(&self, netuid: u16, hotkey: &[u8]) -> PyResult<Option<u16>> {
@@ -332,7 +326,7 @@ impl PyEngine {
             .inner
             .state
             .subnet(netuid)
-            .and_then(|s| s.uids.get(&h).copied()))
+            .and_then(|s| s.neurons.uids.get(&h).copied()))
     }
 
     fn neuron_hotkey<'py>(
@@ -342,7 +336,7 @@ impl PyEngine {
         uid: u16,
     ) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let s = self.subnet(netuid)?;
-        Ok(s.keys.get(uid as usize).map(|h| bytes(py, h)))
+        Ok(s.neurons.keys.get(uid as usize).map(|h| bytes(py, h)))
     }
 
     /// Every per-uid field of a subnet, as numpy arrays (weights/bonds dense n×n).
@@ -354,37 +348,25 @@ impl PyEngine {
         d.set_item("netuid", netuid)?;
         d.set_item("block", st.block.max(st.head))?;
         d.set_item("n", n)?;
-        d.set_item("hotkeys", acct_list(py, s.keys.iter().copied())?)?;
-        let coldkeys: Vec<AccountId> = s
-            .keys
-            .iter()
-            .map(|h| st.owner.get(h).copied().unwrap_or([0; 32]))
-            .collect();
+        let ns = &s.neurons;
+        d.set_item("hotkeys", acct_list(py, ns.keys.iter().copied())?)?;
+        let coldkeys = ns.keys.iter().map(|h| st.owner.get(h).copied());
+        let coldkeys = coldkeys.map(Option::unwrap_or_default);
         d.set_item("coldkeys", acct_list(py, coldkeys)?)?;
-        let stake: Vec<u64> = s.keys.iter().map(|h| st.total_hotkey_stake(h)).collect();
+        let stake: Vec<u64> = ns.keys.iter().map(|h| st.total_hotkey_stake(h)).collect();
         d.set_item("stake", stake.into_pyarray(py))?;
-        d.set_item("ranks", s.rank.clone().into_pyarray(py))?;
-        d.set_item("trust", s.trust.clone().into_pyarray(py))?;
-        d.set_item("consensus", s.consensus.clone().into_pyarray(py))?;
-        d.set_item("incentive", s.incentive.clone().into_pyarray(py))?;
-        d.set_item("dividends", s.dividends.clone().into_pyarray(py))?;
-        d.set_item(
-            "validator_trust",
-            s.validator_trust.clone().into_pyarray(py),
-        )?;
-        d.set_item("emission", s.emission.clone().into_pyarray(py))?;
-        d.set_item("active", s.active.clone().into_pyarray(py))?;
-        d.set_item(
-            "validator_permit",
-            s.validator_permit.clone().into_pyarray(py),
-        )?;
-        d.set_item("last_update", s.last_update.clone().into_pyarray(py))?;
-        let bar: Vec<u64> = s.block_at_registration.iter().take(n).copied().collect();
+        for (name, column) in ns.columns() {
+            match column {
+                Column::Bool(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
+                Column::U16(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
+                Column::U64(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
+            }
+        }
+        let bar: Vec<u64> = ns.block_at_registration.iter().take(n).copied().collect();
         d.set_item("block_at_registration", bar.into_pyarray(py))?;
-        d.set_item("pruning_scores", s.pruning_scores.clone().into_pyarray(py))?;
-        let w = dense(&s.weights, n).into_pyarray(py).reshape([n, n])?;
+        let w = dense(&ns.weights, n).into_pyarray(py).reshape([n, n])?;
         d.set_item("weights", w)?;
-        let b = dense(&s.bonds, n).into_pyarray(py).reshape([n, n])?;
+        let b = dense(&ns.bonds, n).into_pyarray(py).reshape([n, n])?;
         d.set_item("bonds", b)?;
         Ok(d)
     }

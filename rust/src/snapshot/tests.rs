@@ -124,11 +124,14 @@ fn pinned_history() -> crate::engine::Engine {
 fn snapshot_bytes_are_pinned() {
     let e = pinned_history();
     let s = &e.state;
-    assert!(!s.subnet_exists(2) && s.subnets[&2].block_at_registration.len() == 2);
+    assert!(!s.subnet_exists(2) && s.subnets[&2].neurons.block_at_registration.len() == 2);
     let sub = &s.subnets[&1];
-    assert!(sub.bonds.iter().any(|r| !r.is_empty()), "epochs ran");
     assert!(
-        sub.emission.iter().any(|x| *x > 0),
+        sub.neurons.bonds.iter().any(|r| !r.is_empty()),
+        "epochs ran"
+    );
+    assert!(
+        sub.neurons.emission.iter().any(|x| *x > 0),
         "emission reached subnet 1"
     );
     let snap = e.snapshot().unwrap();
