@@ -215,7 +215,7 @@ pub fn subnet_epoch(
         .iter()
         .map(|h| state.total_hotkey_stake(h))
         .collect();
-    let out = yuma::epoch(&EpochInput {
+    let mut out = yuma::epoch(&EpochInput {
         block: state.block,
         stake: &stake,
         weights: &sub.neurons.weights,
@@ -230,7 +230,6 @@ pub fn subnet_epoch(
         rao_emission,
     })?;
     let keys: Vec<AccountId> = sub.neurons.keys.clone();
-    let mut out = out;
     state
         .subnet_storage_mut(netuid)
         .neurons
