@@ -57,20 +57,20 @@ __all__ = [
 ]
 
 ED: Final = 500
-"""The existential deposit (rao), RULES §2."""
+"""The existential deposit (rao), docs/ruleset.md §2."""
 S_MAX: Final = 21_000_000 * TAO
-"""The supply cap (rao), RULES §0.1."""
+"""The supply cap (rao), docs/ruleset.md §0.1."""
 U64_MAX: Final = 2**64 - 1
 
 SUBNET_HYPERPARAMETERS: Final[dict[str, str]] = {
     p["name"]: p["type"] for p in _core.hyperparameters() if p["scope"] == "subnet" and p["setter"]
 }
-"""Per-subnet settable parameters (RULES §13.1) and their types (from the core's table)."""
+"""Per-subnet settable parameters (docs/ruleset.md §13.1) and their types (from the core's table)."""
 
 GLOBAL_HYPERPARAMETERS: Final[dict[str, str]] = {
     p["name"]: p["type"] for p in _core.hyperparameters() if p["scope"] == "global"
 }
-"""Global parameters (RULES §13.2) and their types; all may be set in a genesis."""
+"""Global parameters (docs/ruleset.md §13.2) and their types; all may be set in a genesis."""
 
 _OTHER_NAMES: Final = ("total_issuance", "burn", "senate_required_stake_percentage", "")
 _PROPOSABLE: Final = ("SudoRegister", "SudoSetHyperparameter", "SudoTriumvirateAddMember",
@@ -337,8 +337,9 @@ def geneses(draw: st.DrawFn, *, accounts: _AccountStrategy | None = None, max_ac
     Up to ``max_accounts`` funded accounts (drawn from ``accounts``, default the pool of
     :func:`accounts` without fresh keys) with boundary-biased balances whose sum stays within the
     supply cap; a sudo key (usually funded); a triumvirate of up to three distinct accounts; and,
-    with ``params``, a random subset of the global parameters of RULES §13.2 with valid values that
-    make subnets cheap and quick to create (small lock costs and rate limits) more often than not.
+    with ``params``, a random subset of the global parameters of docs/ruleset.md §13.2 with valid
+    values that make subnets cheap and quick to create (small lock costs and rate limits) more often
+    than not.
     """
     acct = accounts if accounts is not None else _accounts(fresh=False)
     keys = draw(st.lists(acct, min_size=1, max_size=max(1, max_accounts), unique=True))
