@@ -240,7 +240,7 @@ impl Collector {
     fn neuron_rows(&mut self, s: &State, netuid: u16, sub: &Subnet, block: u64) {
         let n = sub.n as usize;
         for uid in 0..n {
-            let hotkey = sub.keys[uid];
+            let hotkey = sub.neurons.keys[uid];
             let coldkey = s.owner.get(&hotkey).copied().unwrap_or([0; 32]);
             let (h, c) = (self.intern(&hotkey), self.intern(&coldkey));
             let r = &mut self.neurons;
@@ -251,26 +251,43 @@ impl Collector {
             r.hotkey.push(h);
             r.coldkey.push(c);
             r.stake.push(s.total_hotkey_stake(&hotkey));
-            r.rank.push(at(&sub.rank));
-            r.trust.push(at(&sub.trust));
-            r.consensus.push(at(&sub.consensus));
-            r.incentive.push(at(&sub.incentive));
-            r.dividends.push(at(&sub.dividends));
-            r.validator_trust.push(at(&sub.validator_trust));
-            r.pruning_score.push(at(&sub.pruning_scores));
-            r.emission.push(sub.emission.get(uid).copied().unwrap_or(0));
-            r.active.push(sub.active.get(uid).copied().unwrap_or(false));
-            r.validator_permit
-                .push(sub.validator_permit.get(uid).copied().unwrap_or(false));
+            r.rank.push(at(&sub.neurons.rank));
+            r.trust.push(at(&sub.neurons.trust));
+            r.consensus.push(at(&sub.neurons.consensus));
+            r.incentive.push(at(&sub.neurons.incentive));
+            r.dividends.push(at(&sub.neurons.dividends));
+            r.validator_trust.push(at(&sub.neurons.validator_trust));
+            r.pruning_score.push(at(&sub.neurons.pruning_scores));
+            r.emission
+                .push(sub.neurons.emission.get(uid).copied().unwrap_or(0));
+            r.active
+                .push(sub.neurons.active.get(uid).copied().unwrap_or(false));
+            r.validator_permit.push(
+                sub.neurons
+                    .validator_permit
+                    .get(uid)
+                    .copied()
+                    .unwrap_or(false),
+            );
             r.last_update
-                .push(sub.last_update.get(uid).copied().unwrap_or(0));
-            r.block_at_registration
-                .push(sub.block_at_registration.get(uid).copied().unwrap_or(0));
+                .push(sub.neurons.last_update.get(uid).copied().unwrap_or(0));
+            r.block_at_registration.push(
+                sub.neurons
+                    .block_at_registration
+                    .get(uid)
+                    .copied()
+                    .unwrap_or(0),
+            );
         }
     }
 
     fn subnet_row(&mut self, s: &State, netuid: u16, sub: &Subnet, block: u64) {
-        let stake: u64 = sub.keys.iter().map(|h| s.total_hotkey_stake(h)).sum();
+        let stake: u64 = sub
+            .neurons
+            .keys
+            .iter()
+            .map(|h| s.total_hotkey_stake(h))
+            .sum();
         let regs = self.registrations.insert(netuid, 0).unwrap_or(0);
         let r = &mut self.subnets;
         r.block.push(block);

@@ -16,6 +16,8 @@ pub mod fork;
 pub mod governance;
 pub mod history;
 pub mod hyperparams;
+pub mod neurons;
+pub mod params;
 pub mod pow;
 pub mod registration;
 pub mod root;
