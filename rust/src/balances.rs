@@ -34,7 +34,7 @@ pub fn credit(state: &mut State, a: &AccountId, x: u64) -> Result<()> {
     let f = state
         .free(a)
         .checked_add(x)
-        .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow))?;
+        .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?;
     state.set_free(a, f);
     Ok(())
 }
@@ -55,7 +55,7 @@ pub fn transfer(
     let to = state
         .free(dest)
         .checked_add(amount)
-        .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow))?;
+        .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?;
     ensure(
         to >= EXISTENTIAL_DEPOSIT,
         RuleError::BalanceBelowExistentialDeposit,

@@ -124,7 +124,7 @@ pub fn dispatch(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -> 
 fn signed(origin: &Origin) -> Result<&crate::state::AccountId> {
     match origin {
         Origin::Signed(a) => Ok(a),
-        Origin::Root => Err(ChainError::Rule(RuleError::BadOrigin)),
+        Origin::Root => Err(ChainError::from(RuleError::BadOrigin)),
     }
 }
 

@@ -550,7 +550,7 @@ fn check_sudo_mint(
     stake: u64,
     balance: u64,
 ) -> Result<u64> {
-    let overflow = || ChainError::Rule(RuleError::ArithmeticOverflow);
+    let overflow = || ChainError::from(RuleError::ArithmeticOverflow);
     let issuance = s
         .total_issuance
         .checked_add(stake)

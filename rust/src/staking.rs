@@ -11,7 +11,7 @@ use crate::fixedpoint::{i64f64_to_u64, I64F64};
 use crate::state::{AccountId, State};
 
 fn overflow() -> ChainError {
-    ChainError::Rule(RuleError::ArithmeticOverflow)
+    ChainError::from(RuleError::ArithmeticOverflow)
 }
 
 /// "Add x to (c, h)" of docs/ruleset.md §6.3 (checked).
@@ -70,7 +70,7 @@ fn may_stake(state: &State, c: &AccountId, hotkey: &AccountId) -> Result<()> {
     let owner = state
         .owner
         .get(hotkey)
-        .ok_or(ChainError::Rule(RuleError::NotRegistered))?;
+        .ok_or(ChainError::from(RuleError::NotRegistered))?;
     ensure(
         state.is_delegate(hotkey) || owner == c,
         RuleError::NonAssociatedColdKey,
@@ -145,7 +145,7 @@ pub fn become_delegate(
     let owner = state
         .owner
         .get(hotkey)
-        .ok_or(ChainError::Rule(RuleError::NotRegistered))?;
+        .ok_or(ChainError::from(RuleError::NotRegistered))?;
     ensure(owner == c, RuleError::NonAssociatedColdKey)?;
     ensure(!state.is_delegate(hotkey), RuleError::AlreadyDelegate)?;
     ensure(

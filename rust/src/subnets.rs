@@ -104,7 +104,7 @@ fn free_after_refund(s: &State, c: &AccountId, slot: &Slot) -> Result<u64> {
         Slot::Prune(p) => match refund_of(s, *p) {
             Some((owner, amount)) if owner == *c => free
                 .checked_add(amount)
-                .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow)),
+                .ok_or(ChainError::from(RuleError::ArithmeticOverflow)),
             _ => Ok(free),
         },
         Slot::Fresh(_) => Ok(free),
@@ -188,7 +188,7 @@ pub fn remove(s: &mut State, netuid: u16, ev: &mut Events) -> Result<()> {
         Some((owner, amount)) => Some(
             s.free(&owner)
                 .checked_add(amount)
-                .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow))?,
+                .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?,
         ),
         None => None,
     };
