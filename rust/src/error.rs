@@ -452,6 +452,24 @@ pub enum ChainError {
     Fatal(String),
 }
 
+impl ChainError {
+    /// Names `account` in a rejection's context when the failing check did not.
+    pub fn for_account(mut self, account: &Account) -> Self {
+        if let ChainError::Rule(r) = &mut self {
+            r.ctx().account.get_or_insert(*account);
+        }
+        self
+    }
+
+    /// Names `netuid` in a rejection's context when the failing check did not.
+    pub fn in_netuid(mut self, netuid: u16) -> Self {
+        if let ChainError::Rule(r) = &mut self {
+            r.ctx().netuid.get_or_insert(netuid);
+        }
+        self
+    }
+}
+
 impl From<RuleError> for ChainError {
     fn from(e: RuleError) -> Self {
         ChainError::Rule(e.into())
