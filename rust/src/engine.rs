@@ -231,7 +231,8 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
             netuid,
             name,
             value,
-        } => hyperparams::sudo_set_hyperparameter(state, &origin, *netuid, name, *value, ev),
+        } => hyperparams::sudo_set_hyperparameter(state, &origin, *netuid, name, *value, ev)
+            .map_err(|e| e.with_context(|r| r.name(name))),
         SudoSetKey { new } => governance::sudo_set_key(state, &origin, new, ev),
         SudoTriumvirateAddMember { member } => {
             sudo(state)?;

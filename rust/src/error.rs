@@ -99,7 +99,7 @@ rule_errors! {
     BalanceBelowExistentialDeposit {
         doc: "A debit would leave 0 < balance < 500 rao, or a transfer target would hold < 500 rao.",
         hint: "move the whole balance or leave at least 500 rao (the existential deposit)",
-        says: "{account} would be left with {available:rao}, below the existential deposit of {needed:rao}",
+        says: "{account} would be left with {available:rao}, below the existential deposit of {needed:rao}|would leave {available:rao}, below the existential deposit of {needed:rao}",
     },
     CallNotSupported {
         doc: "`swap_hotkey`, or setting `total_issuance`.",
@@ -179,7 +179,7 @@ rule_errors! {
     MaxAllowedUIdsNotAllowed {
         doc: "`max_allowed_uids` ≤ SubnetworkN.",
         hint: "choose a max_allowed_uids above the subnet's current size n",
-        says: "max_allowed_uids {available} is not above netuid {netuid}'s {limit} neurons",
+        says: "max_allowed_uids {available} is not above the {limit} neurons of netuid {netuid}",
     },
     MaxWeightExceeded {
         doc: "The normalised max weight exceeds MaxWeightsLimit.",
@@ -274,7 +274,7 @@ rule_errors! {
     StorageValueOutOfRange {
         doc: "A hyperparameter value is out of its type or bounds.",
         hint: "see docs/ruleset.md §13 for the parameter's type and bounds",
-        says: "{name} = {available} is out of range",
+        says: "{name} = {available} is out of range|the value of {name} is out of range",
     },
     TooEarly {
         doc: "`close` before the end block without a decision.",
@@ -314,7 +314,7 @@ rule_errors! {
     TxRateLimitExceeded {
         doc: "Coldkey rate limit, or network registration rate limit.",
         hint: "wait tx_rate_limit (or network_rate_limit) blocks and retry",
-        says: "{account} last acted at block {last}; the rate limit is {limit} blocks, now block {block}",
+        says: "{account} last acted at block {last}; tx_rate_limit is {limit} blocks, now block {block}|the last subnet was registered at block {last}; network_rate_limit is {limit} blocks, now block {block}",
     },
     UnknownHyperparameter {
         doc: "Unknown setter name, or a per-subnet name without netuid (or a global name with one).",
@@ -459,6 +459,14 @@ impl ChainError {
             r.ctx().account.get_or_insert(*account);
         }
         self
+    }
+
+    /// Adds to a rejection's context (other errors pass through unchanged).
+    pub fn with_context(self, f: impl FnOnce(Rejection) -> Rejection) -> Self {
+        match self {
+            ChainError::Rule(r) => ChainError::Rule(f(r)),
+            other => other,
+        }
     }
 
     /// Names `netuid` in a rejection's context when the failing check did not.

@@ -1,7 +1,7 @@
 //! `sudo_set_hyperparameter` (docs/ruleset.md §13.3): the per-subnet table of §13.1 and the globals of
 //! §13.2, with the check order of §13.3.
 
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events, Value};
 use crate::state::{Globals, State, SubnetParams};
 use crate::tx::{Origin, ParamValue};
@@ -70,7 +70,10 @@ fn fit(ty: Ty, v: ParamValue) -> Result<ParamValue> {
         (Ty::U64, ParamValue::Int(_)) => true,
         _ => false,
     };
-    ensure(ok, RuleError::StorageValueOutOfRange)?;
+    ensure_with(ok, || match v {
+        ParamValue::Int(x) => RuleError::StorageValueOutOfRange.available(x),
+        ParamValue::Bool(_) => RuleError::StorageValueOutOfRange.into(),
+    })?;
     Ok(v)
 }
 
@@ -172,7 +175,8 @@ pub fn sudo_set_hyperparameter(
 ) -> Result<()> {
     match netuid {
         None => {
-            let ty = global_param_spec(name).ok_or(RuleError::UnknownHyperparameter)?;
+            let ty = global_param_spec(name)
+                .ok_or_else(|| RuleError::UnknownHyperparameter.name(name))?;
             ensure(is_sudo(state, origin), RuleError::BadOrigin)?;
             ensure(name != "total_issuance", RuleError::CallNotSupported)?;
             let v = fit(ty, value)?;
@@ -180,7 +184,8 @@ pub fn sudo_set_hyperparameter(
             store_global(&mut state.globals, name, v);
         }
         Some(n) => {
-            let (ty, who) = subnet_param_spec(name).ok_or(RuleError::UnknownHyperparameter)?;
+            let (ty, who) = subnet_param_spec(name)
+                .ok_or_else(|| RuleError::UnknownHyperparameter.name(name).netuid(n))?;
             let owner_ok = match (who, origin) {
                 (Who::OwnerOrSudo, Origin::Signed(a)) => state
                     .subnets
@@ -191,7 +196,9 @@ pub fn sudo_set_hyperparameter(
             };
             ensure(is_sudo(state, origin) || owner_ok, RuleError::BadOrigin)?;
             if needs_existing_subnet(name) {
-                ensure(state.subnet_exists(n), RuleError::NetworkDoesNotExist)?;
+                ensure_with(state.subnet_exists(n), || {
+                    RuleError::NetworkDoesNotExist.netuid(n)
+                })?;
             }
             let v = fit(ty, value)?;
             let sub = state.subnets.get(&n);
@@ -201,7 +208,12 @@ pub fn sudo_set_hyperparameter(
                 }
                 "max_allowed_uids" => {
                     let cur_n = sub.map(|s| s.n).unwrap_or(0) as u64;
-                    ensure(int(v) > cur_n, RuleError::MaxAllowedUIdsNotAllowed)?;
+                    ensure_with(int(v) > cur_n, || {
+                        RuleError::MaxAllowedUIdsNotAllowed
+                            .available(int(v))
+                            .limit(cur_n)
+                            .netuid(n)
+                    })?;
                     ensure(int(v) <= 32_768, RuleError::StorageValueOutOfRange)?;
                 }
                 "max_allowed_validators" => {
