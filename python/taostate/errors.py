@@ -140,7 +140,7 @@ class TxRejected(TaoStateError, ValueError):
     ``available`` (rao for balances and stakes, else counts), ``limit``,
     ``block``, ``last`` (the block a rate limit counts from) and ``name``; the
     fields that do not apply are None. The message is built from them, e.g.
-    ``AddStake by 5F3sa2TJAWMq…: 5F3sa2TJAWMq… has a free balance of 3.2 τ,
+    ``AddStake by 5F3sa2TJAWMq…: the signer has a free balance of 3.2 τ,
     needs 100 τ — top up …``. Catch a specific refusal with its subclass, e.g.
     ``except ts.errors.NotEnoughBalanceToStake``.
     """
@@ -200,6 +200,10 @@ class TxRejected(TaoStateError, ValueError):
 
     def __str__(self) -> str:
         ctx = self.context
+        origin = getattr(self.tx, "origin", None) if self.tx is not None else None
+        if origin is not None:  # the message already names the signer once, up front
+            ctx = {k: "the signer" if k in ("account", "hotkey") and v == origin else v
+                   for k, v in ctx.items()}
         body = self.detail or _fill(self.SAYS, ctx)
         if not body:
             body = self.DESCRIPTION
@@ -209,7 +213,6 @@ class TxRejected(TaoStateError, ValueError):
         if type(self) is TxRejected:  # an unknown code (a core newer than this package)
             body = f"{self.code}: {body}"
         if self.tx is not None:
-            origin = getattr(self.tx, "origin", None)
             who = f" by {short_account(origin)}" if origin is not None else ""
             body = f"{type(self.tx).__name__}{who}: {body}"
         if self.HINT:
