@@ -7,7 +7,7 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Engine", "Events", "RULESET", "adjust_registration_terms", "block_emission", "blocks_until_next_epoch", "epoch", "lock_cost", "root_epoch", "yuma_mat_ema_sparse", "yuma_vec_max_upscale_to_u16", "yuma_weighted_median_col"]
+__all__ = ["Engine", "Events", "RULESET", "adjust_registration_terms", "block_emission", "blocks_until_next_epoch", "check_tx", "epoch", "lock_cost", "root_epoch", "rule_errors", "yuma_mat_ema_sparse", "yuma_vec_max_upscale_to_u16", "yuma_weighted_median_col"]
 
 RULESET: str
 
