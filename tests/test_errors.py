@@ -1,4 +1,4 @@
-"""The error hierarchy (taostate.errors, SPEC §4) and RULES.md §14 names."""
+"""The error hierarchy (taostate.errors, docs/design.md §4) and docs/ruleset.md §14 names."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import pytest
 
 from taostate import errors as E
 
+# The classes come from the core's table (rust/src/error.rs); the ruleset's §14 is the
+# independent list they are checked against.
+RULE_NAMES = sorted(E.RULE_ERRORS)
+
+
 
 def _rules_md() -> Path | None:
-    here = Path(__file__).resolve().parent.parent
-    for p in (here / "RULES.md", here / "docs" / "RULES.md", here.parent / "shared" / "RULES.md"):
-        if p.is_file():
-            return p
-    return None
+    """The checkout's own ruleset document (docs/ruleset.md beside tests/)."""
+    path = Path(__file__).resolve().parent.parent / "docs" / "ruleset.md"
+    return path if path.is_file() else None
 
 
 def test_hierarchy() -> None:
@@ -43,7 +46,7 @@ def test_one_class_per_rules_error() -> None:
 def _catalogue_names() -> set[str]:
     """The error names of the ruleset's §14 catalogue (combined rows split)."""
     path = _rules_md()
-    assert path is not None, "RULES.md not found: expected ../shared/RULES.md beside the checkout"
+    assert path is not None, "docs/ruleset.md not found in the checkout"
     text = path.read_text(encoding="utf-8")
     section = text.split("## 14. Error catalogue", 1)[1].split("\n## ", 1)[0]
     names: set[str] = set()
@@ -60,11 +63,6 @@ def _catalogue_names() -> set[str]:
                 p = stem.group(0) + p[1:]
             names.add(p)
     return names
-
-
-# The classes come from the core's table (rust/src/error.rs); the ruleset's §14 is the
-# independent list they are checked against.
-RULE_NAMES = sorted(E.RULE_ERRORS)
 
 
 def test_catalogue_matches_the_ruleset() -> None:

@@ -1,4 +1,4 @@
-"""The exception hierarchy of taostate (SPEC §4).
+"""The exception hierarchy of taostate (docs/design.md §4).
 
 ```
 TaoStateError
@@ -74,7 +74,7 @@ def _rebuild_invalid(
 
 
 class InvalidGenesis(InvalidTransaction):
-    """A genesis record that cannot start a chain (RULES §9.5): duplicate or too
+    """A genesis record that cannot start a chain (docs/ruleset.md §9.5): duplicate or too
     many triumvirate members, issuance above the supply cap, unknown params."""
 
 

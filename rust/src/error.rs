@@ -147,7 +147,7 @@ rule_errors! {
         says: "the work does not meet netuid {netuid}'s difficulty {needed}",
     },
     InvalidIpAddress {
-        doc: "The ip violates the serving address rules of RULES §11.",
+        doc: "The ip violates the serving address rules of docs/ruleset.md §11.",
         hint: "serve a routable address (not 0, not loopback, IPv4 below 2^32 − 1)",
         says: "",
     },
@@ -438,7 +438,8 @@ impl Rejection {
 pub enum ChainError {
     /// A rule of docs/ruleset.md refused a well-formed transaction; nothing changed.
     Rule(Rejection),
-    /// Transaction bytes that do not decode to a transaction of SPEC §3 (field named in the text).
+    /// Transaction bytes that do not decode to a transaction of docs/design.md §3 (field named in
+    /// the text).
     InvalidTransaction(String),
     /// A genesis record that is not valid (docs/ruleset.md §9.5).
     InvalidGenesis(String),

@@ -203,7 +203,8 @@ fn check_owner_after_create_account(
     })
 }
 
-/// `MaxAllowedUids ≠ 0` (a subnet without slots reports `NetworkDoesNotExist`, §1 row k).
+/// `MaxAllowedUids ≠ 0` (a subnet without slots reports `NetworkDoesNotExist`, §1
+/// `D-zero-max-uids`).
 fn check_has_slots(sub: &Subnet) -> Result<()> {
     ensure(
         sub.params.max_allowed_uids != 0,
