@@ -15,7 +15,6 @@ from taostate import errors as E
 RULE_NAMES = sorted(E.RULE_ERRORS)
 
 
-
 def _rules_md() -> Path | None:
     """The checkout's own ruleset document (docs/ruleset.md beside tests/)."""
     path = Path(__file__).resolve().parent.parent / "docs" / "ruleset.md"
