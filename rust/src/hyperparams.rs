@@ -2,7 +2,7 @@
 //! §13.3 over the parameter tables of `crate::params` (types, bounds, setters and extra checks
 //! are data there).
 
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events, Value};
 use crate::params::{Check, Globals, Param, Setter, SubnetParams};
 use crate::state::State;
@@ -18,8 +18,10 @@ fn subnet_row(name: &str) -> Option<&'static Param> {
 
 /// The value as the parameter's type, else `StorageValueOutOfRange` (§13.3 step 4).
 fn fit(p: &Param, v: ParamValue) -> Result<u64> {
-    p.fit(v)
-        .ok_or(ChainError::Rule(RuleError::StorageValueOutOfRange))
+    p.fit(v).ok_or_else(|| match v {
+        ParamValue::Int(x) => ChainError::from(RuleError::StorageValueOutOfRange.available(x)),
+        ParamValue::Bool(_) => RuleError::StorageValueOutOfRange.into(),
+    })
 }
 
 /// The row's constant bounds, else `StorageValueOutOfRange` (§13.3 step 5).
@@ -59,10 +61,9 @@ pub fn sudo_set_hyperparameter(
     match netuid {
         None => {
             let p = Globals::row(name);
-            ensure(
-                p.is_some() || name == TOTAL_ISSUANCE,
-                RuleError::UnknownHyperparameter,
-            )?;
+            ensure_with(p.is_some() || name == TOTAL_ISSUANCE, || {
+                RuleError::UnknownHyperparameter.name(name)
+            })?;
             ensure(is_sudo(state, origin), RuleError::BadOrigin)?;
             let p = p.ok_or(RuleError::CallNotSupported)?;
             let x = fit(p, value)?;
@@ -70,7 +71,8 @@ pub fn sudo_set_hyperparameter(
             state.globals.store(name, x);
         }
         Some(n) => {
-            let p = subnet_row(name).ok_or(RuleError::UnknownHyperparameter)?;
+            let p = subnet_row(name)
+                .ok_or_else(|| RuleError::UnknownHyperparameter.name(name).netuid(n))?;
             let owner_ok = match (p.setter, origin) {
                 (Some(Setter::OwnerOrSudo), Origin::Signed(a)) => state
                     .subnets
@@ -81,7 +83,9 @@ pub fn sudo_set_hyperparameter(
             };
             ensure(is_sudo(state, origin) || owner_ok, RuleError::BadOrigin)?;
             if p.needs_subnet {
-                ensure(state.subnet_exists(n), RuleError::NetworkDoesNotExist)?;
+                ensure_with(state.subnet_exists(n), || {
+                    RuleError::NetworkDoesNotExist.netuid(n)
+                })?;
             }
             let x = fit(p, value)?;
             let sub = state.subnets.get(&n);
@@ -89,7 +93,12 @@ pub fn sudo_set_hyperparameter(
                 Check::None => {}
                 Check::AboveNeuronCount => {
                     let cur_n = sub.map(|s| s.n).unwrap_or(0) as u64;
-                    ensure(x > cur_n, RuleError::MaxAllowedUIdsNotAllowed)?;
+                    ensure_with(x > cur_n, || {
+                        RuleError::MaxAllowedUIdsNotAllowed
+                            .available(x)
+                            .limit(cur_n)
+                            .netuid(n)
+                    })?;
                 }
                 Check::AtMostMaxAllowedUids => {
                     let max_uids = sub.map(|s| s.params.max_allowed_uids).unwrap_or_default();

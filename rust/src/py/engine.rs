@@ -107,9 +107,7 @@ fn dense(rows: &[Vec<(u16, u16)>], n: usize) -> Vec<u16> {
 impl PyEngine {
     fn subnet(&self, netuid: u16) -> PyResult<&Subnet> {
         self.inner.state.subnet(netuid).ok_or_else(|| {
-            super::errors::to_py(crate::ChainError::Rule(
-                crate::RuleError::NetworkDoesNotExist,
-            ))
+            super::errors::to_py(crate::RuleError::NetworkDoesNotExist.netuid(netuid).into())
         })
     }
 }

@@ -733,7 +733,7 @@ fn engine_live_and_replay_agree_on_registration_and_serving() {
     let dup = tx_bytes(7, ALICE, vec![V::from(1), acct(k(10))]);
     assert_eq!(
         live.submit(&dup),
-        Err(ChainError::Rule(RuleError::TooManyRegistrationsThisBlock)),
+        Err(ChainError::from(RuleError::TooManyRegistrationsThisBlock)),
         "C4 (the POW registration used this block's slot) comes before C6"
     );
     records.push(live.seal().unwrap());

@@ -49,7 +49,7 @@ fn set(s: &mut State, h: AccountId, netuid: u16, uids: &[u16], vals: &[u16]) -> 
 
 fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State) -> Result<Vec<Event>>) {
     let before = s.clone();
-    assert_eq!(f(s), Err(ChainError::Rule(e)));
+    assert_eq!(f(s), Err(ChainError::Rule(e.into())));
     assert_eq!(*s, before, "state changed by a rejected {e:?}");
 }
 
