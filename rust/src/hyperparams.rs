@@ -1,10 +1,11 @@
 //! `sudo_set_hyperparameter` (docs/ruleset.md §13.3): the per-subnet table of §13.1 and the globals of
 //! §13.2, with the check order of §13.3.
 
+use crate::codec::ParamValue;
 use crate::error::{ensure, ChainError, Result, RuleError};
 use crate::events::{Event, Events, Value};
+use crate::origin::{is_owner_or_sudo, is_sudo, Origin};
 use crate::state::{Globals, State, SubnetParams};
-use crate::tx::{Origin, ParamValue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ty {
@@ -81,13 +82,6 @@ fn int(v: ParamValue) -> u64 {
     }
 }
 
-pub fn is_sudo(state: &State, origin: &Origin) -> bool {
-    match origin {
-        Origin::Root => true,
-        Origin::Signed(a) => *a == state.sudo_key,
-    }
-}
-
 fn store_subnet(p: &mut SubnetParams, name: &str, v: ParamValue) {
     let x = int(v);
     let b = matches!(v, ParamValue::Bool(true));
@@ -161,15 +155,23 @@ pub fn set_genesis_param(state: &mut State, name: &str, v: ParamValue) -> Result
     Ok(())
 }
 
+crate::codec::call_args! {
+    /// The arguments of `sudo_set_hyperparameter` (docs/ruleset.md §13.3).
+    pub struct SudoSetHyperparameter {
+        pub netuid: Option<u16>,
+        pub name: String,
+        pub value: ParamValue,
+    }
+}
+
 /// `sudo_set_hyperparameter(netuid | null, name, value)` — docs/ruleset.md §13.3.
 pub fn sudo_set_hyperparameter(
     state: &mut State,
     origin: &Origin,
-    netuid: Option<u16>,
-    name: &str,
-    value: ParamValue,
+    x: &SudoSetHyperparameter,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, name, value) = (x.netuid, x.name.as_str(), x.value);
     match netuid {
         None => {
             let ty = global_param_spec(name).ok_or(RuleError::UnknownHyperparameter)?;
@@ -181,15 +183,11 @@ pub fn sudo_set_hyperparameter(
         }
         Some(n) => {
             let (ty, who) = subnet_param_spec(name).ok_or(RuleError::UnknownHyperparameter)?;
-            let owner_ok = match (who, origin) {
-                (Who::OwnerOrSudo, Origin::Signed(a)) => state
-                    .subnets
-                    .get(&n)
-                    .and_then(|s| s.owner)
-                    .is_some_and(|o| o == *a),
-                _ => false,
+            let allowed = match who {
+                Who::OwnerOrSudo => is_owner_or_sudo(state, origin, n),
+                Who::Sudo => is_sudo(state, origin),
             };
-            ensure(is_sudo(state, origin) || owner_ok, RuleError::BadOrigin)?;
+            ensure(allowed, RuleError::BadOrigin)?;
             if needs_existing_subnet(name) {
                 ensure(state.subnet_exists(n), RuleError::NetworkDoesNotExist)?;
             }

@@ -6,7 +6,9 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod balances;
+pub mod calls;
 pub mod codec;
+pub mod collective;
 pub mod emission;
 pub mod engine;
 pub mod error;
@@ -14,6 +16,7 @@ pub mod events;
 pub mod fixedpoint;
 pub mod governance;
 pub mod hyperparams;
+pub mod origin;
 pub mod pow;
 pub mod registration;
 pub mod root;
@@ -24,7 +27,6 @@ pub mod state;
 pub mod subnets;
 #[cfg(test)]
 mod testutil;
-pub mod tx;
 pub mod weights;
 pub mod yuma;
 

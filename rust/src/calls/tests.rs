@@ -1,4 +1,5 @@
 use super::*;
+use crate::codec::encode_block;
 
 fn tx_bytes(v: rmpv::Value) -> Vec<u8> {
     let mut out = Vec::new();
@@ -15,16 +16,16 @@ fn transfer_round_trips_through_a_block() {
     use rmpv::Value as V;
     let t = tx_bytes(V::Array(vec![V::from(1), acct(1), acct(2), V::from(5u64)]));
     let rec = encode_block(7, &[9; 32], &[t.clone(), t]);
-    let b = decode_block(&rec).unwrap();
+    let b = codec::decode_block::<Tx>(&rec).unwrap();
     assert_eq!(b.number, 7);
     assert_eq!(b.parent_hash, [9; 32]);
     assert_eq!(b.txs.len(), 2);
     assert_eq!(
         b.txs[0].call,
-        Call::Transfer {
+        Call::Transfer(balances::Transfer {
             dest: [2; 32],
             amount: 5
-        }
+        })
     );
 }
 
@@ -64,7 +65,7 @@ fn propose_keeps_the_exact_inner_bytes() {
     let inner_bytes = tx_bytes(inner.clone());
     let t = tx_bytes(V::Array(vec![V::from(22), acct(1), inner, V::from(3600)]));
     match decode_tx(&t).unwrap().call {
-        Call::Propose { tx, duration, .. } => {
+        Call::Propose(governance::Propose { tx, duration, .. }) => {
             assert_eq!(tx, inner_bytes);
             assert_eq!(duration, 3600);
         }
