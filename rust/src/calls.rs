@@ -37,8 +37,22 @@ macro_rules! invoke {
     }};
 }
 
+/// A row's argument struct: `$m::$name` (the call's name, in its rule function's module), or
+/// the type the row names.
+macro_rules! args_ty {
+    ($m:ident $name:ident) => {
+        $m::$name
+    };
+    ($m:ident $name:ident $args:ty) => {
+        $args
+    };
+}
+
 macro_rules! calls {
-    ($($kind:literal $name:ident($args:ty) $rule:ident => $f:path,)*) => {
+    ($($kind:literal $name:ident $(($args:ty))? $rule:ident $m:ident::$f:ident,)*) => {
+        calls!(@rows $($kind $name (args_ty!($m $name $($args)?)) $rule $m::$f,)*);
+    };
+    (@rows $($kind:literal $name:ident ($args:ty) $rule:ident $m:ident::$f:ident,)*) => {
         /// One variant per call of docs/ruleset.md, holding its argument struct.
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub enum Call {
@@ -77,16 +91,26 @@ macro_rules! calls {
         }
 
         /// Reads the arguments of a call of this kind (`shape` accepted the kind).
-        fn read_call(kind: u8, rd: &mut Rd<'_>, name: &'static str, depth: u32) -> WireResult<Call> {
+        fn read_call(
+            kind: u8,
+            rd: &mut Rd<'_>,
+            name: &'static str,
+            depth: u32,
+        ) -> WireResult<Call> {
             match kind {
                 $($kind => Ok(Call::$name(<$args as Args>::read(rd, name, depth)?)),)*
                 _ => unreachable!("shape covers every kind"),
             }
         }
 
-        fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -> Result<()> {
+        fn dispatch_inner(
+            state: &mut State,
+            tx: &Tx,
+            origin: Origin,
+            ev: &mut Events,
+        ) -> Result<()> {
             match &tx.call {
-                $(Call::$name(args) => invoke!($rule, $f, state, origin, args, ev),)*
+                $(Call::$name(args) => invoke!($rule, $m::$f, state, origin, args, ev),)*
             }
         }
     };
@@ -95,33 +119,34 @@ macro_rules! calls {
 type WireResult<T> = std::result::Result<T, String>;
 
 calls! {
-//  kind name(argument struct)                                        origin       => rule function
-    1  Transfer(balances::Transfer)                                   Signed       => balances::transfer,
-    2  AddStake(staking::AddStake)                                    Signed       => staking::add_stake,
-    3  RemoveStake(staking::RemoveStake)                              Signed       => staking::remove_stake,
-    4  BecomeDelegate(staking::BecomeDelegate)                        Signed       => staking::become_delegate,
-    5  RegisterNetwork(subnets::RegisterNetwork)                      Signed       => subnets::register_network,
-    6  DissolveNetwork(subnets::DissolveNetwork)                      Signed       => subnets::dissolve_network,
-    7  BurnedRegister(registration::BurnedRegister)                   Signed       => registration::burned_register,
-    8  Register(registration::Register)                               Signed       => registration::register_pow,
-    9  SudoRegister(registration::SudoRegister)                       Sudo         => registration::sudo_register,
-    10 RootRegister(registration::RootRegister)                       Signed       => registration::root_register,
-    11 SetWeights(weights::SetWeights)                                Signed       => weights::set_weights,
-    12 ServeAxon(serving::ServeAxon)                                  Signed       => serving::serve_axon,
-    13 ServePrometheus(serving::ServePrometheus)                      Signed       => serving::serve_prometheus,
-    14 SudoSetHyperparameter(hyperparams::SudoSetHyperparameter)      OwnerOrSudo  => hyperparams::sudo_set_hyperparameter,
-    15 SudoSetKey(governance::SudoSetKey)                             SudoKey      => governance::sudo_set_key,
-    16 SudoTriumvirateAddMember(governance::SudoTriumvirateAddMember) Sudo         => governance::triumvirate_add,
-    17 SudoTriumvirateRemoveMember(governance::SudoTriumvirateRemoveMember) Sudo   => governance::triumvirate_remove,
-    18 SudoTriumvirateSwapMember(governance::SudoTriumvirateSwapMember) Sudo       => governance::triumvirate_swap,
-    19 SudoSenateAddMember(governance::SudoSenateAddMember)           Sudo         => governance::senate_add,
-    20 SudoSenateRemoveMember(governance::SudoSenateRemoveMember)     Sudo         => governance::senate_remove,
-    21 SudoDisapproveProposal(governance::SudoDisapproveProposal)     Sudo         => governance::disapprove,
-    22 Propose(governance::Propose<Tx>)                               Signed       => governance::propose,
-    23 Vote(governance::Vote)                                         Signed       => governance::vote,
-    24 Close(governance::Close)                                       Signed       => close,
-    25 SwapHotkey(SwapHotkey)                                         Signed       => swap_hotkey,
-    26 Faucet(Faucet)                                                 Signed       => faucet,
+//  The argument struct of a call is named after it and lives beside its rule function.
+//  kind  name                         origin        rule function
+    1     Transfer                     Signed        balances::transfer,
+    2     AddStake                     Signed        staking::add_stake,
+    3     RemoveStake                  Signed        staking::remove_stake,
+    4     BecomeDelegate               Signed        staking::become_delegate,
+    5     RegisterNetwork              Signed        subnets::register_network,
+    6     DissolveNetwork              Signed        subnets::dissolve_network,
+    7     BurnedRegister               Signed        registration::burned_register,
+    8     Register                     Signed        registration::register_pow,
+    9     SudoRegister                 Sudo          registration::sudo_register,
+    10    RootRegister                 Signed        registration::root_register,
+    11    SetWeights                   Signed        weights::set_weights,
+    12    ServeAxon                    Signed        serving::serve_axon,
+    13    ServePrometheus              Signed        serving::serve_prometheus,
+    14    SudoSetHyperparameter        OwnerOrSudo   hyperparams::sudo_set_hyperparameter,
+    15    SudoSetKey                   SudoKey       governance::sudo_set_key,
+    16    SudoTriumvirateAddMember     Sudo          governance::triumvirate_add,
+    17    SudoTriumvirateRemoveMember  Sudo          governance::triumvirate_remove,
+    18    SudoTriumvirateSwapMember    Sudo          governance::triumvirate_swap,
+    19    SudoSenateAddMember          Sudo          governance::senate_add,
+    20    SudoSenateRemoveMember       Sudo          governance::senate_remove,
+    21    SudoDisapproveProposal       Sudo          governance::disapprove,
+    22    Propose(governance::Propose<Tx>) Signed    governance::propose,
+    23    Vote                         Signed        governance::vote,
+    24    Close(governance::Close)     Signed        self::close,
+    25    SwapHotkey                   Signed        self::swap_hotkey,
+    26    Faucet                       Signed        self::faucet,
 }
 
 /// Applies one transaction: the origin rule, then the call's checks and effects. Every call
@@ -226,7 +251,7 @@ pub fn decode_tx(bytes: &[u8]) -> WireResult<Tx> {
 }
 
 codec::call_args! {
-    /// `swap_hotkey(hotkey, new_hotkey)`: not supported by ruleset finney-2023 (docs/ruleset.md §13.4).
+    /// `swap_hotkey(hotkey, new_hotkey)`: not supported (docs/ruleset.md §13.4).
     pub struct SwapHotkey {
         pub hotkey: AccountId,
         pub new_hotkey: AccountId,

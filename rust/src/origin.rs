@@ -7,9 +7,9 @@
 use crate::error::{ensure, ChainError, Result, RuleError};
 use crate::state::{AccountId, State};
 
-/// The origin a call is dispatched with (docs/ruleset.md §0.5): a signed account, or `Root` — the
-/// origin of a transaction dispatched by an approved proposal, which passes every `Sudo` check but
-/// is not the `SudoKey`.
+/// The origin a call is dispatched with (docs/ruleset.md §0.5): a signed account, or `Root` —
+/// the origin of a transaction dispatched by an approved proposal, which passes every `Sudo`
+/// check but is not the `SudoKey`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     Signed(AccountId),
