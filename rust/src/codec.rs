@@ -1,4 +1,5 @@
-//! msgpack wire forms (SPEC §2, docs/WIRE.md): transaction fields, block records, genesis records.
+//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transaction fields, block records,
+//! genesis records.
 //!
 //! The transaction layout per kind comes from the call table (`calls.rs`): each call's argument
 //! struct is declared once with `call_args!`, which gives it its `Args` reader over `Field`s.
@@ -360,7 +361,7 @@ pub fn encode_block(number: u64, parent_hash: &Hash, txs: &[Vec<u8>]) -> Vec<u8>
     out
 }
 
-/// The decoded genesis record (SPEC §2).
+/// The decoded genesis record (docs/design.md §2).
 #[derive(Clone, Debug, Default)]
 pub struct Genesis {
     pub balances: Vec<(AccountId, u64)>,

@@ -220,8 +220,8 @@ pub fn disapprove(s: &mut State, x: &SudoDisapproveProposal, ev: &mut Events) ->
     Ok(())
 }
 
-/// §12.1 step 3 (taostate restriction, §1 row q): only a `Sudo` / `OwnerOrSudo` transaction
-/// with an all-zero `origin` field can be proposed; it is dispatched as `Origin::Root`.
+/// §12.1 step 3 (taostate restriction, §1 `D-proposable`): only a `Sudo` / `OwnerOrSudo`
+/// transaction with an all-zero `origin` field can be proposed; it is dispatched as `Origin::Root`.
 fn is_proposable<T: ProposedCall>(tx: &T) -> bool {
     let rule_ok = matches!(tx.origin_rule(), OriginRule::Sudo | OriginRule::OwnerOrSudo);
     rule_ok && *tx.origin_field() == [0; 32]
