@@ -30,7 +30,12 @@ fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State, &mut Events) 
 }
 
 fn burn_reg(s: &mut State, c: AccountId, netuid: u16, h: AccountId) -> Result<()> {
-    burned_register(s, &c, netuid, &h, &mut Events::disabled())
+    burned_register(
+        s,
+        &c,
+        &BurnedRegister { netuid, hotkey: h },
+        &mut Events::disabled(),
+    )
 }
 
 /// Registers hotkeys (owned by ALICE) by burn, one block each, with registration limits
@@ -51,7 +56,16 @@ fn burned_register_appends_and_recycles() {
     let mut s = chain(&[(ALICE, 10_000)]);
     let issuance = s.total_issuance;
     let mut ev = Events::enabled();
-    burned_register(&mut s, &ALICE, 1, &k(10), &mut ev).unwrap();
+    burned_register(
+        &mut s,
+        &ALICE,
+        &BurnedRegister {
+            netuid: 1,
+            hotkey: k(10),
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.free(&ALICE), 9_000);
     assert_eq!(s.total_issuance, issuance - 1000);
     let sub = s.subnet(1).unwrap();
@@ -121,7 +135,9 @@ fn burned_register_appends_and_recycles() {
 fn burned_register_errors_in_order() {
     let mut s = chain(&[(ALICE, 10_000), (BOB, 1_200)]);
     let reg = |c: AccountId, netuid: u16, h: AccountId| {
-        move |s: &mut State, ev: &mut Events| burned_register(s, &c, netuid, &h, ev)
+        move |s: &mut State, ev: &mut Events| {
+            burned_register(s, &c, &BurnedRegister { netuid, hotkey: h }, ev)
+        }
     };
     // C1 before C2: the root netuid is refused even though it exists
     rejects(
@@ -209,7 +225,16 @@ fn existing_hotkey_keeps_its_account() {
     crate::subnets::init_new_network(&mut s, 2, 360);
     s.subnet_storage_mut(2).params.burn = 0;
     burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
-    staking::add_stake(&mut s, &ALICE, &k(10), 500, &mut Events::disabled()).unwrap();
+    staking::add_stake(
+        &mut s,
+        &ALICE,
+        &staking::AddStake {
+            hotkey: k(10),
+            amount: 500,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     // a zero burn is a zero debit: always allowed, even by a coldkey without balance
     s.set_free(&ALICE, 0);
     s.total_issuance -= 8_500;
@@ -271,7 +296,16 @@ fn replace_keeps_the_uid_values_and_returns_stake() {
     // stake on hotkey 11 from Alice (owner) and Bob (nominator)
     s.delegates.insert(k(11), 0);
     for (c, x) in [(ALICE, 300), (BOB, 200)] {
-        staking::add_stake(&mut s, &c, &k(11), x, &mut Events::disabled()).unwrap();
+        staking::add_stake(
+            &mut s,
+            &c,
+            &staking::AddStake {
+                hotkey: k(11),
+                amount: x,
+            },
+            &mut Events::disabled(),
+        )
+        .unwrap();
     }
     s.axons.insert(
         (1, k(11)),
@@ -289,7 +323,16 @@ fn replace_keeps_the_uid_values_and_returns_stake() {
     let (alice, bob) = (s.free(&ALICE), s.free(&BOB));
     s.block = 5001; // all out of immunity (registered at 1, period 5000)
     let mut ev = Events::enabled();
-    burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+    burned_register(
+        &mut s,
+        &BOB,
+        &BurnedRegister {
+            netuid: 1,
+            hotkey: k(20),
+        },
+        &mut ev,
+    )
+    .unwrap();
     // uid 1 had the lowest pruning score
     let sub = &s.subnets[&1];
     assert_eq!(sub.neurons.keys, vec![k(10), k(20), k(12)]);
@@ -335,10 +378,28 @@ fn replace_keeps_stake_of_a_hotkey_registered_elsewhere() {
     crate::subnets::init_new_network(&mut s, 2, 360);
     s.subnet_storage_mut(2).params.burn = 1000;
     fill(&mut s, 2, &[k(11)]);
-    staking::add_stake(&mut s, &ALICE, &k(11), 300, &mut Events::disabled()).unwrap();
+    staking::add_stake(
+        &mut s,
+        &ALICE,
+        &staking::AddStake {
+            hotkey: k(11),
+            amount: 300,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     s.block = 5001;
     let mut ev = Events::enabled();
-    burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+    burned_register(
+        &mut s,
+        &BOB,
+        &BurnedRegister {
+            netuid: 1,
+            hotkey: k(20),
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert_eq!(s.total_hotkey_stake(&k(11)), 300);
     assert_eq!(s.is_network_member[&k(11)].get(&1), None);
@@ -412,12 +473,14 @@ fn pow_reg(
         register_pow(
             s,
             &signer,
-            netuid,
-            block_number,
-            nonce,
-            &work,
-            &POW_HOTKEY,
-            &coldkey,
+            &Register {
+                netuid,
+                block_number,
+                nonce,
+                work: work.to_vec(),
+                hotkey: POW_HOTKEY,
+                coldkey,
+            },
             ev,
         )
     }
@@ -604,12 +667,14 @@ fn pow_register_now(s: &mut State, hotkey: AccountId) {
     register_pow(
         s,
         &hotkey,
-        1,
-        b,
-        nonce,
-        &work,
-        &hotkey,
-        &BOB,
+        &Register {
+            netuid: 1,
+            block_number: b,
+            nonce,
+            work: work.to_vec(),
+            hotkey,
+            coldkey: BOB,
+        },
         &mut Events::disabled(),
     )
     .unwrap();
@@ -763,7 +828,18 @@ fn sudo_register_mints_stake_and_balance() {
     sub.registrations_this_block = 5;
     sub.registrations_this_interval = 50;
     let mut ev = Events::enabled();
-    sudo_register(&mut s, 1, &k(10), &BOB, 700, 300, &mut ev).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(10),
+            coldkey: BOB,
+            stake: 700,
+            balance: 300,
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.stake_of(&k(10), &BOB), 700);
     assert_eq!(s.total_hotkey_stake(&k(10)), 700);
     assert_eq!(s.total_coldkey_stake(&BOB), 700);
@@ -783,7 +859,18 @@ fn sudo_register_mints_stake_and_balance() {
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert_supply(&s);
     // zero stake and balance: only the registration
-    sudo_register(&mut s, 1, &k(11), &BOB, 0, 0, &mut ev).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(11),
+            coldkey: BOB,
+            stake: 0,
+            balance: 0,
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.total_issuance, 11_000);
     assert_supply(&s);
 }
@@ -792,7 +879,19 @@ fn sudo_register_mints_stake_and_balance() {
 fn sudo_register_errors_in_order() {
     let mut s = chain(&[(ALICE, 10_000)]);
     let reg = |netuid: u16, h: AccountId, c: AccountId, stake: u64, balance: u64| {
-        move |s: &mut State, ev: &mut Events| sudo_register(s, netuid, &h, &c, stake, balance, ev)
+        move |s: &mut State, ev: &mut Events| {
+            sudo_register(
+                s,
+                &SudoRegister {
+                    netuid,
+                    hotkey: h,
+                    coldkey: c,
+                    stake,
+                    balance,
+                },
+                ev,
+            )
+        }
     };
     rejects(
         &mut s,
@@ -804,7 +903,18 @@ fn sudo_register_errors_in_order() {
         RuleError::NetworkDoesNotExist,
         reg(2, k(10), BOB, 0, 0),
     );
-    sudo_register(&mut s, 1, &k(10), &BOB, 0, 0, &mut Events::disabled()).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(10),
+            coldkey: BOB,
+            stake: 0,
+            balance: 0,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     rejects(
         &mut s,
         RuleError::AlreadyRegistered,
@@ -844,11 +954,13 @@ fn sudo_register_errors_in_order() {
     // exactly S_MAX passes
     sudo_register(
         &mut s,
-        2,
-        &k(11),
-        &BOB,
-        room - 5,
-        5,
+        &SudoRegister {
+            netuid: 2,
+            hotkey: k(11),
+            coldkey: BOB,
+            stake: room - 5,
+            balance: 5,
+        },
         &mut Events::disabled(),
     )
     .unwrap();
@@ -860,10 +972,32 @@ fn sudo_register_errors_in_order() {
 fn sudo_register_replacement_unstakes_after_the_mint() {
     let mut s = chain(&[(ALICE, 10_000)]);
     s.subnet_storage_mut(1).params.max_allowed_uids = 1;
-    sudo_register(&mut s, 1, &k(10), &BOB, 400, 0, &mut Events::disabled()).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(10),
+            coldkey: BOB,
+            stake: 400,
+            balance: 0,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     s.block = 5001;
     let mut ev = Events::enabled();
-    sudo_register(&mut s, 1, &k(11), &BOB, 100, 50, &mut ev).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(11),
+            coldkey: BOB,
+            stake: 100,
+            balance: 50,
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.free(&BOB), 450);
     assert_eq!(s.total_hotkey_stake(&k(11)), 100);
     assert_eq!(s.total_hotkey_stake(&k(10)), 0);
@@ -876,11 +1010,22 @@ fn sudo_register_replacement_unstakes_after_the_mint() {
 /// Owner c registers hotkey h on subnet 1 and stakes x on it (so h has stake, and stays a
 /// network member after leaving root).
 fn staked(s: &mut State, c: AccountId, h: AccountId, x: u64) {
-    sudo_register(s, 1, &h, &c, x, 0, &mut Events::disabled()).unwrap();
+    sudo_register(
+        s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: h,
+            coldkey: c,
+            stake: x,
+            balance: 0,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
 }
 
 fn root_reg(c: AccountId, h: AccountId) -> impl FnOnce(&mut State, &mut Events) -> Result<()> {
-    move |s: &mut State, ev: &mut Events| root_register(s, &c, &h, ev)
+    move |s: &mut State, ev: &mut Events| root_register(s, &c, &RootRegister { hotkey: h }, ev)
 }
 
 fn lift_root_limits(s: &mut State) {
@@ -894,7 +1039,7 @@ fn root_register_appends_joins_senate_and_delegates() {
     let mut s = chain(&[(ALICE, 10_000)]);
     let mut ev = Events::enabled();
     // no ownership check: Alice registers a hotkey nobody owns yet, then Bob registers...
-    root_register(&mut s, &ALICE, &k(10), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(10) }, &mut ev).unwrap();
     assert_eq!(s.owner[&k(10)], ALICE);
     let root = &s.subnets[&ROOT_NETUID];
     assert_eq!(root.neurons.uids[&k(10)], 0);
@@ -925,7 +1070,13 @@ fn root_register_appends_joins_senate_and_delegates() {
     staked(&mut s, ALICE, k(5), 0);
     s.delegates.insert(k(5), 7);
     s.subnet_storage_mut(ROOT_NETUID).registrations_this_block = 0;
-    root_register(&mut s, &BOB, &k(5), &mut Events::disabled()).unwrap();
+    root_register(
+        &mut s,
+        &BOB,
+        &RootRegister { hotkey: k(5) },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     assert_eq!(s.owner[&k(5)], ALICE);
     assert_eq!(s.delegates[&k(5)], 7);
     assert_eq!(s.senate, vec![k(5), k(10)], "ascending account order");
@@ -936,7 +1087,13 @@ fn root_register_appends_joins_senate_and_delegates() {
 #[test]
 fn root_register_errors_in_order() {
     let mut s = chain(&[(ALICE, 10_000)]);
-    root_register(&mut s, &ALICE, &k(10), &mut Events::disabled()).unwrap();
+    root_register(
+        &mut s,
+        &ALICE,
+        &RootRegister { hotkey: k(10) },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     rejects(
         &mut s,
         RuleError::TooManyRegistrationsThisBlock,
@@ -985,13 +1142,19 @@ fn root_register_replaces_the_first_lowest_stake() {
     s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 3;
     for (h, x) in [(10, 50), (11, 20), (12, 20)] {
         staked(&mut s, BOB, k(h), x);
-        root_register(&mut s, &BOB, &k(h), &mut Events::disabled()).unwrap();
+        root_register(
+            &mut s,
+            &BOB,
+            &RootRegister { hotkey: k(h) },
+            &mut Events::disabled(),
+        )
+        .unwrap();
     }
     // root hotkeys stay members of subnet 1, so no stake is returned; 21 > 20 replaces uid 1
     staked(&mut s, ALICE, k(20), 21);
     s.block = 2;
     let mut ev = Events::enabled();
-    root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(20) }, &mut ev).unwrap();
     let root = &s.subnets[&ROOT_NETUID];
     assert_eq!(root.neurons.keys, vec![k(10), k(20), k(12)]);
     assert_eq!(root.neurons.block_at_registration, vec![1, 2, 1]);
@@ -1028,7 +1191,7 @@ fn senate_swap_takes_the_lowest_stake_greatest_account() {
     // equal stake: no change, no senate event
     staked(&mut s, ALICE, k(20), 5);
     let mut ev = Events::enabled();
-    root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(20) }, &mut ev).unwrap();
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert!(!s.senate.contains(&k(20)));
     // higher stake: swap out 107, whose votes are deleted from open proposals
@@ -1044,7 +1207,7 @@ fn senate_swap_takes_the_lowest_stake_greatest_account() {
     });
     staked(&mut s, ALICE, k(30), 6);
     let mut ev = Events::enabled();
-    root_register(&mut s, &ALICE, &k(30), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(30) }, &mut ev).unwrap();
     assert_eq!(
         ev.list[0],
         Event::new("SenateMembersSwapped")
@@ -1076,9 +1239,18 @@ fn senate_swap_of_a_current_member_is_refused() {
         root_reg(BOB, k(100)),
     );
     // with a stake not above the lowest senator the senate is left alone: no error
-    staking::remove_stake(&mut s, &BOB, &k(100), 30, &mut Events::disabled()).unwrap();
+    staking::remove_stake(
+        &mut s,
+        &BOB,
+        &staking::RemoveStake {
+            hotkey: k(100),
+            amount: 30,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     let mut ev = Events::enabled();
-    root_register(&mut s, &BOB, &k(100), &mut ev).unwrap();
+    root_register(&mut s, &BOB, &RootRegister { hotkey: k(100) }, &mut ev).unwrap();
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert_eq!(s.senate.len(), SENATE_MAX);
 }
@@ -1089,8 +1261,23 @@ fn root_of_one(root_stake: u64) -> State {
     let mut s = chain(&[(ALICE, 10_000)]);
     lift_root_limits(&mut s);
     s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 1;
-    root_register(&mut s, &ALICE, &k(9), &mut Events::disabled()).unwrap();
-    staking::add_stake(&mut s, &ALICE, &k(9), root_stake, &mut Events::disabled()).unwrap();
+    root_register(
+        &mut s,
+        &ALICE,
+        &RootRegister { hotkey: k(9) },
+        &mut Events::disabled(),
+    )
+    .unwrap();
+    staking::add_stake(
+        &mut s,
+        &ALICE,
+        &staking::AddStake {
+            hotkey: k(9),
+            amount: root_stake,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     add_senators(&mut s, &[50; SENATE_MAX - 1]);
     assert_eq!(s.senate.len(), SENATE_MAX);
     s
@@ -1104,7 +1291,7 @@ fn senate_sees_the_stake_returned_by_the_root_replacement() {
     staked(&mut s, BOB, k(20), 150);
     let alice = s.free(&ALICE);
     let mut ev = Events::enabled();
-    root_register(&mut s, &BOB, &k(20), &mut ev).unwrap();
+    root_register(&mut s, &BOB, &RootRegister { hotkey: k(20) }, &mut ev).unwrap();
     assert_eq!(
         names(&ev),
         vec!["StakeReturned", "SenateMembersSwapped", "NeuronRegistered"]
