@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _core
 from .accounts import AccountId
-from .errors import BlockOutOfRange, MissingExtra, NetworkDoesNotExist, UnknownField
+from .errors import BlockOutOfRange, MissingExtra, UnknownField, rejected
 from .queries import Queries, convert_events
 
 if TYPE_CHECKING:
@@ -124,8 +124,8 @@ def _check_netuids(src: Source, engine: _core.Engine, netuids: int | Iterable[in
     known = set(engine.subnets()) | set(src.subnets())
     bad = [n for n in wanted if isinstance(n, bool) or not isinstance(n, int) or n not in known]
     if bad or not wanted:
-        raise NetworkDoesNotExist(f"subnet(s) {bad!r} do not exist in this range (existing: "
-                                  f"{sorted(known)})")
+        raise rejected("NetworkDoesNotExist", f"subnet(s) {bad!r} do not exist in this range "
+                                              f"(existing: {sorted(known)})")
     return sorted(set(wanted))
 
 

@@ -24,7 +24,7 @@ pub struct Resubmitted {
 /// block is already open in the fork (transactions submitted ahead, e.g. overrides) the source's
 /// transactions follow them in the same block.
 pub fn resubmit(engine: &mut Engine, record: &[u8]) -> Result<Resubmitted> {
-    let (number, txs) = codec::block_tx_bytes(record)
+    let (number, txs) = codec::block_tx_bytes::<crate::calls::Tx>(record)
         .map_err(|e| ChainError::InvalidArgument(format!("not a block record: {e}")))?;
     let next = engine.head() + 1;
     if number != next {
