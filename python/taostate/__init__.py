@@ -14,6 +14,7 @@ from . import queries
 from .fork import Fork, Rejected
 from .frames import diff
 from .queries import Metagraph
+from .sweep import Scenario, sweep
 
 __all__ = [
     "RAO_PER_TAO",
@@ -28,6 +29,7 @@ __all__ = [
     "Metagraph",
     "Receipt",
     "Rejected",
+    "Scenario",
     "ReplayDivergence",
     "TaoStateError",
     "TxRejected",
@@ -38,6 +40,7 @@ __all__ = [
     "frames",
     "plot",
     "rules",
+    "sweep",
     "tx",
     "yuma",
 ]

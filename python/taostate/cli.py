@@ -1,5 +1,5 @@
 """The `taostate` command: demo, synth, replay, info, metagraph, balance, verify, snapshot;
-history, plot and whatif live in `cli_frames.py`.
+history, plot and whatif live in `cli_frames.py`, sweep in `cli_sweep.py`.
 
 Tables for people, `--json` for programs, progress bars on anything that takes seconds.
 """
@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_frames import register
 
     register(cmd)  # history, plot, whatif
+    from .cli_sweep import register as register_sweep
+
+    register_sweep(cmd)  # sweep
     return p
 
 
