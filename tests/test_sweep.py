@@ -205,8 +205,11 @@ name = "base"
 
 [[scenario]]
 name = "transfer"
-transactions = [{{ kind = "Transfer", origin = "{ts.account("sweep/nobody").ss58}",
-                   dest = "{ts.account("sweep/alice").ss58}", amount = 1 }}]
+[[scenario.transactions]]
+kind = "Transfer"
+origin = "{ts.account("sweep/nobody").ss58}"
+dest = "{ts.account("sweep/alice").ss58}"
+amount = 1
 """)
     out = tmp_path / "out.parquet"
     assert main(["sweep", str(toml), "--scheduler", client.scheduler.address, "-o", str(out)]) == 0

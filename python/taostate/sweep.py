@@ -232,7 +232,7 @@ def run_scenario(scenario: Scenario, measure: Measure, every: Every = "end",
         while fork.head < end:
             stop = _next_stop(fork, end, every, netuid)
             from_source = min(stop, head) - fork.head
-            if from_source > 0:
+            if from_source > 0 and isinstance(source, Chain):  # a View has no later blocks
                 refused += len(fork.replay(source, blocks=from_source))
             if fork.head < stop:
                 fork.step(stop - fork.head)
@@ -374,7 +374,9 @@ def _on_dask(client: Any, scenarios: Sequence[Scenario], measure: Measure, every
             i = index[future.key]
             try:
                 results[i] = future.result()
-            except Exception as e:  # the task itself failed: a worker lost too often, …
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as e:  # the task itself failed: a worker lost too often, …
                 results[i] = [_error_row(e)]
             if bar is not None:
                 bar.update(1)

@@ -1,0 +1,103 @@
+"""Sweeps on Dask: the same N scenarios on a LocalCluster of 1 worker process and of 2, in one
+run, as a ratio; and the cluster's overhead per scenario.
+
+1. N fork-and-replay scenarios (a kappa grid, forks at a few blocks, `horizon` blocks each, the
+   `summary` measure) run serially in this process (the baseline), then on a `LocalCluster` of 1
+   single-threaded worker process and on one of 2. Each cluster is started, and its workers open
+   the log, before the clock starts (`client.run`); the three result frames are checked equal.
+2. The overhead: M tiny scenarios (horizon 1) on the 1-worker cluster against the same in this
+   process: (cluster − serial) ÷ M is what a scenario costs in scheduling, pickling and transport.
+Usage: python bench/bench_sweep.py [--scenarios 16] [--horizon 1500] [--tiny 64] [--path DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+import time
+from typing import Any
+
+import distributed
+
+from taostate.sweep import Scenario, _chain_for, summary, sweep
+from taostate.synth import SynthConfig, synthesize
+
+CFG = SynthConfig(subnets=8, uids=64, validators=16, blocks=4000, tempo=99, seed=5,
+                  snapshot_every=500)
+
+
+def warm(path: str) -> int:
+    """Open the log in a worker (what its first scenario would otherwise pay)."""
+    return int(_chain_for(path)._committed_head())
+
+
+def on_cluster(n: int, path: str, todo: list[Scenario]) -> tuple[float, Any]:
+    with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            distributed.Client(cluster) as client:
+        client.wait_for_workers(n)
+        client.run(warm, path)
+        t0 = time.perf_counter()
+        frame = sweep(todo, summary, client=client, progress=False)
+        return time.perf_counter() - t0, frame
+
+
+def timed_serial(todo: list[Scenario]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    frame = sweep(todo, summary, workers=0, progress=False)
+    return time.perf_counter() - t0, frame
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scenarios", type=int, default=16)
+    ap.add_argument("--horizon", type=int, default=1500)
+    ap.add_argument("--tiny", type=int, default=64)
+    ap.add_argument("--path", default=None, help="chain directory (kept and reused)")
+    args = ap.parse_args()
+    tmp = None
+    path = args.path
+    if path is None:
+        tmp = tempfile.TemporaryDirectory(prefix="taostate-bench-sweep-")
+        path = os.path.join(tmp.name, "chain")
+    if not os.path.exists(path):
+        synthesize(path, CFG)
+    head = CFG.blocks
+    ats = [head - args.horizon - 500 * (i % 4) for i in range(args.scenarios)]
+    todo = [Scenario(source=path, at=at, horizon=args.horizon,
+                     hyperparameters={1 + i % CFG.subnets: {"kappa": 16384 + 2048 * i}})
+            for i, at in enumerate(ats)]
+    tiny = [Scenario(source=path, at=head - 1 - i % 8, horizon=1) for i in range(args.tiny)]
+
+    warm(path)
+    sweep(todo[:1], summary, workers=0, progress=False)  # the restored states, cached
+    t_serial, f_serial = timed_serial(todo)
+    t1, f1 = on_cluster(1, path, todo)
+    t2, f2 = on_cluster(2, path, todo)
+    assert f1.equals(f_serial) and f2.equals(f_serial)
+    assert f_serial["error"].null_count() == f_serial.height
+
+    t_tiny_serial, g_serial = timed_serial(tiny)
+    t_tiny_1, g1 = on_cluster(1, path, tiny)
+    assert g1.equals(g_serial)
+
+    out = {
+        "scenarios": args.scenarios, "horizon": args.horizon,
+        "serial_s": round(t_serial, 3), "one_worker_s": round(t1, 3), "two_workers_s": round(t2, 3),
+        "speedup_2_vs_1": round(t1 / t2, 2), "one_worker_vs_serial": round(t1 / t_serial, 3),
+        "per_scenario_serial_ms": round(1000 * t_serial / args.scenarios, 1),
+        "tiny": args.tiny, "tiny_serial_ms_each": round(1000 * t_tiny_serial / args.tiny, 2),
+        "tiny_cluster_ms_each": round(1000 * t_tiny_1 / args.tiny, 2),
+        "cluster_overhead_ms_per_scenario": round(1000 * (t_tiny_1 - t_tiny_serial) / args.tiny, 2),
+        "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(out, indent=1))
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
