@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import tempfile
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 import distributed
 
-from taostate.sweep import Scenario, _chain_for, summary, sweep
+from taostate.sweep import Scenario, _chain_for, local_cluster, summary, sweep
 from taostate.synth import SynthConfig, synthesize
 
 CFG = SynthConfig(subnets=8, uids=64, validators=16, blocks=4000, tempo=99, seed=5,
@@ -35,9 +34,7 @@ def warm(path: str) -> int:
 
 
 def on_cluster(n: int, path: str, todo: list[Scenario]) -> tuple[float, Any]:
-    with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            distributed.Client(cluster) as client:
+    with local_cluster(n) as cluster, distributed.Client(cluster) as client:
         client.wait_for_workers(n)
         client.run(warm, path)
         t0 = time.perf_counter()

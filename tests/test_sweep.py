@@ -19,7 +19,7 @@ import taostate as ts
 from taostate import _core, tx
 from taostate.cli import main
 from taostate.fork import Fork
-from taostate.sweep import BadScenario, Scenario, run_scenario, sweep
+from taostate.sweep import BadScenario, Scenario, local_cluster, run_scenario, sweep
 from taostate.synth import SynthConfig, synthesize
 
 distributed = pytest.importorskip("distributed")
@@ -64,9 +64,9 @@ def path(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.CRITICAL,
-                                       scheduler_port=0)
+    # 2 worker processes of 1 thread on 127.0.0.1, no dashboard (local_cluster's settings)
+    cluster = local_cluster(2, silence_logs=logging.CRITICAL)
+    assert len(cluster.workers) == 2 and cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     c = distributed.Client(cluster, timeout=TIMEOUT)
     c.wait_for_workers(2, timeout=TIMEOUT)
     try:
@@ -141,8 +141,15 @@ def test_every_epoch_and_frames_from_measure(path: str, client: Any) -> None:
     assert epochs and blocks == sorted(set(epochs) | {260})
     assert serial.filter(pl.col("block") == blocks[0]).height == 8  # one row per uid
     assert serial.columns[:3] == ["scenario", "source", "at"] and "1.kappa" in serial.columns
-    every5 = sweep(todo, measure, workers=0, progress=False, every=25)
-    assert every5["block"].to_list() == [225, 250, 260]
+    every25 = sweep(todo, measure, workers=0, progress=False, every=25)
+    assert every25["block"].to_list() == [225, 250, 260]
+
+
+def test_without_a_client_a_private_local_cluster(path: str) -> None:
+    todo = scenarios(path)[:2]
+    local = sweep(todo, measure, workers=1, progress=False)
+    assert os.getpid() not in local["pid"].to_list()
+    assert local.drop("pid").equals(sweep(todo, measure, workers=0, progress=False).drop("pid"))
 
 
 def test_killed_worker_is_retried_elsewhere(path: str, client: Any, tmp_path: Any) -> None:
@@ -224,6 +231,7 @@ amount = 1
     assert "total_issuance" in frame.columns
     printed = capsys.readouterr()
     assert f"wrote 8 rows to {out}" in printed.out
+    assert "sweep: 100%" in printed.err and "8/8" in printed.err  # the progress bar
     serial = tmp_path / "serial.parquet"
     assert main(["sweep", str(toml), "--workers", "0", "-o", str(serial), "--json"]) == 0
     assert pl.read_parquet(serial).equals(frame)

@@ -340,6 +340,19 @@ def _import_distributed() -> Any:
     return distributed
 
 
+def local_cluster(n_workers: int, **kwargs: Any) -> Any:
+    """A `distributed.LocalCluster` of `n_workers` single-threaded worker processes on the
+    loopback interface, without a dashboard (its HTTP endpoint on a free port, so two clusters
+    never compete for 8787) and with quiet logs; `kwargs` go to LocalCluster."""
+    distributed = _import_distributed()
+    options: dict[str, Any] = dict(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None,
+                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                   silence_logs=logging.ERROR)
+    options.update(kwargs)
+    return distributed.LocalCluster(**options)
+
+
 class _local_client:
     """A private LocalCluster of `n` single-threaded worker processes and its client."""
 
@@ -348,9 +361,7 @@ class _local_client:
 
     def __enter__(self) -> Any:
         distributed = _import_distributed()
-        self.cluster = distributed.LocalCluster(n_workers=self.n, threads_per_worker=1,
-                                                processes=True, dashboard_address=None,
-                                                silence_logs=logging.ERROR)
+        self.cluster = local_cluster(self.n)
         self.client = distributed.Client(self.cluster)
         return self.client
 
@@ -388,4 +399,4 @@ def _on_dask(client: Any, scenarios: Sequence[Scenario], measure: Measure, every
     return results
 
 
-__all__ = ["BadScenario", "RESULT_COLUMNS", "Scenario", "run_scenario", "summary", "sweep"]
+__all__ = ["BadScenario", "RESULT_COLUMNS", "Scenario", "local_cluster", "run_scenario", "summary", "sweep"]
