@@ -181,7 +181,8 @@ class Fork(Queries, Frames):
             self._records.extend(bytes(r) for r in sealed)
             for block, index, error in refused:
                 wire = msgpack.unpackb(batch[block - first], raw=False)[3][index]
-                rejected.append(Rejected(block, index, from_wire(wire), error))
+                error.tx = from_wire(wire)  # the message then names the call and its signer
+                rejected.append(Rejected(block, index, error.tx, error))
         return rejected
 
     def _rebuild(self) -> None:
