@@ -6,7 +6,7 @@ hash chain and the snapshot roots are over record bytes, never over stored bytes
 
 Format version 2:
 
-* block record → a zstd frame (level 3, content size written, no checksum, no dictionary id)
+* block record → a zstd frame (level 1, content size written, no checksum, no dictionary id)
   made with the raw-content dictionary `zstd-uids-1` when the frame is shorter than the record,
   else the record itself. The dictionary is the concatenated shortest msgpack forms of the
   integers 0‥4095: the uids of a dense weight row (0‥n−1, docs/ruleset.md §10.1) are one run of
@@ -30,6 +30,7 @@ __all__ = ["Codec", "BLOCK_DICTIONARY", "ZSTD_MAGIC"]
 ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 BLOCK_DICTIONARY: Final = "zstd-uids-1"
 SNAPSHOT_COMPRESSION: Final = "zstd"
+BLOCK_LEVEL: Final = 1  # as small as level 19 on block records (measured), 2× faster than 3
 LEVEL: Final = 3
 
 
@@ -47,7 +48,8 @@ class Codec:
         self.version = version
         if version >= 2:
             d = zstandard.ZstdCompressionDict(_uids_dictionary(), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-            self._bc = zstandard.ZstdCompressor(level=LEVEL, dict_data=d, write_checksum=False,
+            d.precompute_compress(level=BLOCK_LEVEL)  # else each compress() digests it again
+            self._bc = zstandard.ZstdCompressor(level=BLOCK_LEVEL, dict_data=d, write_checksum=False,
                                                 write_content_size=True, write_dict_id=False)
             self._bd = zstandard.ZstdDecompressor(dict_data=d)
             self._sc = zstandard.ZstdCompressor(level=LEVEL, write_checksum=False, write_content_size=True)

@@ -94,6 +94,31 @@ def _wire_weights(hotkey: bytes, netuid: int, uids: list[int], values: list[int]
     return bytes(_pack([11, hotkey, netuid, uids, values, 0]))
 
 
+def _array_header(n: int) -> bytes:
+    return bytes([0x90 | n]) if n < 16 else b"\xdc" + n.to_bytes(2, "big")
+
+
+def _pack_u16_rows(vals: npt.NDArray[np.int64]) -> list[bytes]:
+    """Each row of `vals` (u16) as a msgpack array in the shortest form, vectorised: a value
+    < 128 is one byte, < 256 is `cc v`, else `cd hi lo`."""
+    m, n = vals.shape
+    v = vals.astype(np.uint32)
+    small, big = v < 128, v >= 256
+    out = np.empty((m, n, 3), dtype=np.uint8)
+    out[..., 0] = np.where(small, v, np.where(big, 0xCD, 0xCC))
+    out[..., 1] = np.where(big, v >> 8, v & 0xFF)
+    out[..., 2] = v & 0xFF
+    keep = np.empty((m, n, 3), dtype=bool)
+    keep[..., 0] = True
+    keep[..., 1] = ~small
+    keep[..., 2] = big
+    buf = out[keep].tobytes()
+    ends = np.cumsum(keep.reshape(m, -1).sum(axis=1)).tolist()
+    head = _array_header(n)
+    starts = [0] + ends[:-1]
+    return [head + buf[a:b] for a, b in zip(starts, ends)]
+
+
 class _Gen:
     """The generator's own picture of the chain (what it registered, who validates where) and its
     random stream; the engine is asked only what the generator cannot know (stake after emission,
@@ -119,12 +144,15 @@ class _Gen:
         self.alive = np.zeros(self.S, dtype=bool)  # slot k is netuid k + 1
         self.n = np.zeros(self.S, dtype=np.int64)  # SubnetworkN as far as the generator knows
         self.val_hk: list[list[bytes]] = [[] for _ in range(self.S)]
+        # burned registrations wait for a subnet's first epochs: before them every pruning score
+        # is 0 and the prune would hit a validator
+        self.reg_from = np.full(self.S, _FAR, dtype=np.int64)
         self.due = np.full((self.S, self.V), _FAR, dtype=np.int64)
         self.w = np.zeros((self.S, self.V, self.U) if cfg.dense_weights else (0, 0, 0), dtype=np.int64)
         self.root_hk: list[bytes] = []
         self.root_due = np.zeros(0, dtype=np.int64)
         self.miners: list[tuple[int, bytes]] = []  # (user index, hotkey) of recent registrations
-        self.uids_wire = [list(range(n)) for n in range(self.U + 1)]
+        self.uids_wire = [bytes(_pack(list(range(n)))) for n in range(self.U + 1)]
         self.txs = 0
         self.rejected: Counter[str] = Counter()
         self.churn_next = _FAR
@@ -179,6 +207,8 @@ class _Gen:
                 self.populate(chain, netuid)
                 chain.step()
         # the biggest validator of each subnet joins root (64 seats) and so becomes a delegate
+        self.submit(chain, T.SudoSetHyperparameter(origin=self.sudo, netuid=0,
+                                                   name="target_registrations_per_interval", value=64))
         for k in range(self.S):
             if len(self.root_hk) >= 64 or not self.val_hk[k]:
                 break
@@ -213,6 +243,7 @@ class _Gen:
             self.alive[k] = False
             self.n[k] = 0
             self.due[k] = _FAR
+            self.reg_from[k] = _FAR
             self.val_hk[k] = []
         self.owners.pop(netuid, None)
 
@@ -239,16 +270,22 @@ class _Gen:
                     vals.append(hk)
         self.alive[k] = True
         self.n[k] = n
+        self.reg_from[k] = chain.block + 2 * (cfg.tempo + 1)
         self.val_hk[k] = vals
-        # first weights after the subnet's first epoch (validator permits), then every period
+        # first weights soon after the subnet's first epoch (validator permits), well inside the
+        # immunity period (a validator without weights has no dividends and would be pruned)
         b = chain.block
         first = b + int(_core.blocks_until_next_epoch(netuid, cfg.tempo, b)) + 1
-        self.due[k, :len(vals)] = first + rng.integers(0, cfg.weights_period[1], size=len(vals))
+        self.due[k, :len(vals)] = first + rng.integers(0, 100, size=len(vals))
         self.due[k, len(vals):] = _FAR
         if cfg.dense_weights:  # a skewed base row: uniform values scaled down by 2^0..2^11
             self.w[k] = rng.integers(1, 1 << 16, size=(self.V, self.U)) >> rng.integers(0, 12, size=(self.V, self.U))
 
     # ---- traffic ------------------------------------------------------------------------
+    def weights_head(self, k: int, v: int) -> bytes:
+        """`[11, hotkey, netuid, ` of a validator's SetWeights (docs/WIRE.md kind 11)."""
+        return b"\x96\x0b" + bytes(_pack(self.val_hk[k][v])) + bytes(_pack(k + 1))
+
     def plan(self, b0: int, b1: int) -> list[list[Any]]:
         """The transactions of blocks b0..b1-1 (wire bytes, or a tuple resolved when submitted)."""
         cfg, rng = self.cfg, self.rng
@@ -259,11 +296,13 @@ class _Gen:
             ks, vs = np.nonzero(self.due < b1)
             if not ks.size:
                 break
-            blocks = np.maximum(self.due[ks, vs], b0) - b0
+            blocks = (np.maximum(self.due[ks, vs], b0) - b0).tolist()
             rows = self.weight_rows(ks, vs)
-            for i in range(ks.size):
-                k = int(ks[i])
-                per[int(blocks[i])].append(_wire_weights(self.val_hk[k][vs[i]], k + 1, *rows[i]))
+            for i, (k, v) in enumerate(zip(ks.tolist(), vs.tolist())):
+                # [11, hotkey, netuid, uids, values, 0]: the rows come packed (uids ‖ values)
+                head = self.weights_head(k, v)
+                uids = b"" if not self.cfg.dense_weights else self.uids_wire[int(self.n[k])]
+                per[blocks[i]].append(head + uids + rows[i] + b"\x00")
             self.due[ks, vs] += rng.integers(lo, hi + 1, size=ks.size)
         # root validators: root weights over the existing subnets
         if self.root_hk:
@@ -278,7 +317,7 @@ class _Gen:
                     per[blk].append(_wire_weights(self.root_hk[r], 0, netuids, values[i]))
                 self.root_due[idx] += rng.integers(300, 721, size=idx.size)
         # burned registrations: up to 4 a block, each with probability rate / 4
-        alive = np.nonzero(self.alive)[0]
+        alive = np.nonzero(self.alive & (self.reg_from <= b0))[0]
         if alive.size and cfg.registrations_per_block > 0:
             regs = (rng.random((b1 - b0, 4)) < cfg.registrations_per_block / 4).sum(axis=1)
             total = int(regs.sum())
@@ -316,9 +355,10 @@ class _Gen:
                     i += 1
         return per
 
-    def weight_rows(self, ks: npt.NDArray[np.int64], vs: npt.NDArray[np.int64]) -> list[tuple[list[int], list[int]]]:
+    def weight_rows(self, ks: npt.NDArray[np.int64], vs: npt.NDArray[np.int64]) -> list[bytes]:
+        """The msgpack `values` array of each setting (u16 values over the subnet's uids)."""
         cfg, rng = self.cfg, self.rng
-        out: list[tuple[list[int], list[int]]] = []
+        out: list[bytes] = [b""] * ks.size
         if cfg.dense_weights:
             # drift: every weight × (58 000 .. 73 000) / 65 536, then max-scaled to 65 535
             w = self.w[ks, vs]
@@ -326,15 +366,17 @@ class _Gen:
             np.clip(w, 1, 1 << 24, out=w)
             self.w[ks, vs] = w
             vals = np.maximum((w * 65_535) // w.max(axis=1, keepdims=True), 1)
-            for i in range(ks.size):
-                n = int(self.n[ks[i]])
-                out.append((self.uids_wire[n], vals[i, :n].tolist()))
+            ns = self.n[ks]
+            for n in np.unique(ns).tolist():  # rows over the uids 0..n-1 of their subnet
+                (rows,) = np.nonzero(ns == n)
+                for i, packed in zip(rows.tolist(), _pack_u16_rows(vals[rows, :n])):
+                    out[i] = packed
             return out
         for i in range(ks.size):
             n = int(self.n[ks[i]])
             kk = int(rng.integers(1, min(n, 64) + 1)) if n else 0
             uids = np.sort(rng.choice(n, size=kk, replace=False)).tolist() if n else []
-            out.append((uids, rng.integers(1, 65536, size=kk).tolist()))
+            out[i] = bytes(_pack(uids)) + bytes(_pack(rng.integers(1, 65536, size=kk).tolist()))
         return out
 
     def resolve(self, eng: _core.Engine, item: tuple[Any, ...]) -> bytes | None:
