@@ -63,13 +63,14 @@ class SynthConfig:
 
 PRESETS: dict[str, SynthConfig] = {
     # A year of Finney (finney-2023): 32 subnets × 256 uids, 64 validators each weighting every
-    # uid about every two tempos, root weights every ~500 blocks, ~0.27 registrations per block
-    # (about the target of every subnet), ~3 plain transactions per block, a subnet dissolved or
-    # pruned and re-registered about every 20 days, a governance motion about every 2 days.
+    # uid every 2–5⅓ tempos (mean ~3.7: the log's size budget, docs/WIRE.md "Storage"), root
+    # weights every 300–720 blocks, ~0.27 registrations per block (about every subnet's target),
+    # ~3 plain transactions per block (transfers, delegation, undelegation, miners selling), a
+    # subnet dissolved or pruned and re-registered about every 20 days, a motion every 2 days.
     "finney-year": SynthConfig(
-        subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=1024,
-        tempo=360, seed=0, snapshot_every=5000, governance_every=14_400, dense_weights=True,
-        weights_period=(360, 1080), registrations_per_block=0.27, subnet_churn_every=144_000,
+        subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
+        tempo=360, seed=0, snapshot_every=20_000, governance_every=14_400, dense_weights=True,
+        weights_period=(720, 1920), registrations_per_block=0.27, subnet_churn_every=144_000,
         chunk=512,
     ),
 }
