@@ -222,6 +222,29 @@ class Chain(Queries):
         """Submit in order; stops at the first rejection and raises it (earlier ones stay applied)."""
         return [self.submit(tx) for tx in txs]
 
+    def submit_encoded(self, txs: Sequence[bytes]) -> int:
+        """The bulk append path: submit transactions given as their wire bytes (docs/WIRE.md, e.g.
+        `tx.to_msgpack()` made once, or any msgpack writer's shortest form), in order, in one call
+        into the engine. Each goes through exactly the checks of `submit` and raises the same
+        errors (`InvalidTransaction`, the `TxRejected` subclass); at the first one refused the call
+        stops, raises it with `.index` set to its position, and the ones before it stay applied.
+        Returns how many were applied (all of them). No receipts: use `submit` for events."""
+        self._check_open()
+        self._log.check_writable()
+        if not isinstance(txs, list):
+            txs = list(txs)
+        for i, t in enumerate(txs):
+            if type(t) is not bytes:
+                raise InvalidTransaction(f"submit_encoded: item {i} is {type(t).__name__}, expected the "
+                                         "transaction's wire bytes (bytes)")
+        engine = self._engine
+        before = engine.pending_len
+        try:
+            return int(engine.submit_many(txs))
+        except (TxRejected, InvalidTransaction) as e:
+            e.index = engine.pending_len - before  # type: ignore[attr-defined]
+            raise
+
     def step(self, blocks: int = 1) -> int:
         """Seal the open block (empty if none), then `blocks - 1` empty ones; returns the new head.
 

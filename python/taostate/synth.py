@@ -63,14 +63,15 @@ class SynthConfig:
 
 PRESETS: dict[str, SynthConfig] = {
     # A year of Finney (finney-2023): 32 subnets × 256 uids, 64 validators each weighting every
-    # uid every 2–5⅓ tempos (mean ~3.7: the log's size budget, docs/WIRE.md "Storage"), root
-    # weights every 300–720 blocks, ~0.27 registrations per block (about every subnet's target),
-    # ~3 plain transactions per block (transfers, delegation, undelegation, miners selling), a
-    # subnet dissolved or pruned and re-registered about every 20 days, a motion every 2 days.
+    # uid every 2–6 tempos (mean 4: the log's size budget, docs/WIRE.md "Storage"), root weights
+    # every 300–720 blocks, ~0.27 registrations per block (about every subnet's target), ~3 plain
+    # transactions per block (transfers, delegation, undelegation, miners selling), a subnet
+    # dissolved or pruned and re-registered about every 20 days, a motion every 2 days, a
+    # snapshot every 25 000 blocks (~3.5 days; bench/README.md: size against `at(b)`).
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
-        tempo=360, seed=0, snapshot_every=20_000, governance_every=14_400, dense_weights=True,
-        weights_period=(720, 1920), registrations_per_block=0.27, subnet_churn_every=144_000,
+        tempo=360, seed=0, snapshot_every=25_000, governance_every=14_400, dense_weights=True,
+        weights_period=(720, 2160), registrations_per_block=0.27, subnet_churn_every=144_000,
         chunk=512,
     ),
 }
