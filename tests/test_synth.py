@@ -66,8 +66,8 @@ def test_synth_is_deterministic(tmp_path: object) -> None:
 SMALL_YEAR = dict(subnets=3, uids=16, validators=4, blocks=1500, tempo=49, users=24,
                   weights_period=(60, 150), registrations_per_block=0.2, subnet_churn_every=400,
                   governance_every=300, snapshot_every=500, chunk=64)
-PINNED_ROOT = "453ae36fe548941fe882e30bb79e39911493c8766a79c56e9db76a32b23e61c0"
-PINNED_HEAD_HASH = "6089547fbba8e7d0e78d3d540e5ff6cab232a908d85897b86fe5ef09cfd90b6d"
+PINNED_ROOT = "5edec80fd654923ca7d1869654db2f5089a96c55b0fd156ec1b42d0b1f10df82"
+PINNED_HEAD_HASH = "6b095e59345351da1251b773b583185803544434bc6c3f447aa00d87bcfea5bb"
 
 
 def test_finney_year_preset_state_root_is_pinned(tmp_path: object) -> None:

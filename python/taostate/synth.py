@@ -165,7 +165,7 @@ class _Gen:
         cfg = self.cfg
         balances: dict[AccountId, int] = {self.sudo: 1_000_000 * TAO}
         for u in self.users:
-            balances[AccountId(u)] = 1_000 * TAO
+            balances[AccountId(u)] = 2_000 * TAO
         for t in self.triumvirate:
             balances[t] = 10 * TAO
         params = {
@@ -349,7 +349,7 @@ class _Gen:
                         per[blk].append(bytes(_pack([1, users[src[i]], users[dst[i]], int(amount[i])])))
                     elif r < 0.8:  # delegation to a root validator
                         hk = roots[int(pick[i]) % len(roots)]
-                        per[blk].append(bytes(_pack([2, users[src[i]], hk, int(amount[i]) * 5])))
+                        per[blk].append(bytes(_pack([2, users[src[i]], hk, int(amount[i])])))
                     elif r < 0.9:  # undelegation
                         per[blk].append(("unstake", users[src[i]], roots[int(pick[i]) % len(roots)]))
                     else:  # a miner sells half its stake (its coldkey's own hotkey)
