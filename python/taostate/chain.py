@@ -242,7 +242,7 @@ class Chain(Queries):
         try:
             return int(engine.submit_many(txs))
         except (TxRejected, InvalidTransaction) as e:
-            e.index = engine.pending_len - before  # type: ignore[attr-defined]
+            setattr(e, "index", engine.pending_len - before)  # noqa: B010 - an extra attribute
             raise
 
     def step(self, blocks: int = 1) -> int:

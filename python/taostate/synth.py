@@ -215,8 +215,8 @@ class _Gen:
             if len(self.root_hk) >= 64 or not self.val_hk[k]:
                 break
             hk = self.val_hk[k][0]
-            owner = chain._engine.owner(hk)
-            if owner is not None and self.submit(chain, T.RootRegister(origin=bytes(owner), hotkey=hk)):
+            ck = chain._engine.owner(hk)
+            if ck is not None and self.submit(chain, T.RootRegister(origin=bytes(ck), hotkey=hk)):
                 self.root_hk.append(hk)
             chain.step()
         chain.step()
@@ -340,18 +340,18 @@ class _Gen:
             dst = rng.integers(0, len(self.users), size=total)
             amount = rng.integers(1, 50, size=total) * (TAO // 10)
             pick = rng.integers(0, 1 << 30, size=total)
-            users, roots = self.users, self.root_hk
+            keys, roots = self.users, self.root_hk
             i = 0
             for blk in range(b1 - b0):
                 for _ in range(int(counts[blk])):
                     r = kind[i]
                     if r < 0.6 or not roots:
-                        per[blk].append(bytes(_pack([1, users[src[i]], users[dst[i]], int(amount[i])])))
+                        per[blk].append(bytes(_pack([1, keys[src[i]], keys[dst[i]], int(amount[i])])))
                     elif r < 0.8:  # delegation to a root validator
                         hk = roots[int(pick[i]) % len(roots)]
-                        per[blk].append(bytes(_pack([2, users[src[i]], hk, int(amount[i])])))
+                        per[blk].append(bytes(_pack([2, keys[src[i]], hk, int(amount[i])])))
                     elif r < 0.9:  # undelegation
-                        per[blk].append(("unstake", users[src[i]], roots[int(pick[i]) % len(roots)]))
+                        per[blk].append(("unstake", keys[src[i]], roots[int(pick[i]) % len(roots)]))
                     else:  # a miner sells half its stake (its coldkey's own hotkey)
                         per[blk].append(("sell", int(pick[i])))
                     i += 1
