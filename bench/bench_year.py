@@ -1,4 +1,5 @@
-"""A Finney-scale year end to end (issue 15): generate, store, replay, time-travel — one command.
+"""A Finney-scale year end to end (issue 15, docs/design.md §7): generate, store, replay,
+time-travel — one command.
 
     python bench/bench_year.py                 # the real year: preset finney-year, 2 628 000 blocks
     python bench/bench_year.py --blocks 50000  # a slice, same preset
