@@ -53,6 +53,7 @@ class SynthConfig:
     tempo: int = 360
     seed: int = 0
     snapshot_every: int = 1000
+    recent_snapshots: tuple[int, int] = (0, 0)  # (every, window): Chain.create's recent policy
     governance_every: int = 4000
     dense_weights: bool = False  # every validator weights every uid (Finney), else 1–64 random uids
     weights_period: tuple[int, int] = (100, 360)  # blocks between two settings of one validator
@@ -67,10 +68,12 @@ PRESETS: dict[str, SynthConfig] = {
     # every 300–720 blocks, ~0.27 registrations per block (about every subnet's target), ~3 plain
     # transactions per block (transfers, delegation, undelegation, miners selling), a subnet
     # dissolved or pruned and re-registered about every 20 days, a motion every 2 days, a
-    # snapshot every 25 000 blocks (~3.5 days; bench/README.md: size against `at(b)`).
+    # snapshot every 25 000 blocks (~3.5 days) plus one every 2 500 blocks over the last 25 000
+    # (bench/README.md: disk against `at(b)`).
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
-        tempo=360, seed=0, snapshot_every=25_000, governance_every=14_400, dense_weights=True,
+        tempo=360, seed=0, snapshot_every=25_000, recent_snapshots=(2_500, 25_000),
+        governance_every=14_400, dense_weights=True,
         weights_period=(720, 2160), registrations_per_block=0.27, subnet_churn_every=144_000,
         chunk=512,
     ),
@@ -470,7 +473,8 @@ def synthesize(path: str | os.PathLike[str], cfg: SynthConfig, *, progress: bool
     by error name)."""
     t0 = time.perf_counter()
     g = _Gen(cfg)
-    with Chain.create(path, g.genesis(), snapshot_every=cfg.snapshot_every) as chain, chain.batch():
+    with Chain.create(path, g.genesis(), snapshot_every=cfg.snapshot_every,
+                      recent_snapshots=cfg.recent_snapshots) as chain, chain.batch():
         g.setup(chain)
         bar = None
         if progress:
