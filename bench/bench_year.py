@@ -11,8 +11,9 @@ Measured in one run, each with its same-run baseline:
   * replay from genesis out of LMDB (`Engine.apply_records` over every block: decompression,
     decoding, hash chain, rules, epochs): seconds, blocks/s, tx/s — baseline: a Python loop that
     only reads the same values with py-lmdb, decompresses them and msgpack-decodes them;
-  * `chain.at(b)` at random blocks: seconds (min / median / max) — baseline: restoring the
-    snapshot it starts from, without the replay of the tail;
+  * `chain.at(b)` at random blocks of the whole history, and of the recent window the snapshot
+    policy keeps dense: seconds (min / median / max) — baseline: restoring the snapshot it starts
+    from, without the replay of the tail;
   * disk: the LMDB file's allocated size, split into block records and snapshots, with the raw
     (uncompressed) sizes for the compression ratios;
   * peak RSS after each phase (the process high-water mark).
@@ -132,24 +133,32 @@ def main() -> None:
             }
             if "generate" in out:
                 out["generate"]["over_replay"] = out["generate"]["wall_s"] / t_replay
-            # at(b) at random blocks, against restoring its snapshot alone
+            # at(b) at random blocks, against restoring its snapshot alone; then at random blocks
+            # of the recent window (cfg.recent_snapshots), where the policy keeps snapshots dense
             rng = random.Random(15)
-            samples = sorted(rng.randrange(1, head + 1) for _ in range(args.at_samples))
-            at_s, restore_s, tails = [], [], []
-            for b in samples:
-                t0 = time.perf_counter()
-                chain.at(b)
-                at_s.append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                found = log.latest_snapshot(b)
-                snap = _unpack_snapshot(found[1]) if found else None
-                if snap is not None:
-                    _core.Engine.restore(snap[2])
-                restore_s.append(time.perf_counter() - t0)
-                tails.append(b - (found[0] if found else 0))
-            out["at"] = {"blocks": samples, "seconds": at_s, "min_s": min(at_s), "median_s": statistics.median(at_s),
-                         "max_s": max(at_s), "baseline_restore_only_median_s": statistics.median(restore_s),
-                         "tail_blocks_median": statistics.median(tails), "snapshots": len(log.snapshots())}
+            every, window = cfg.recent_snapshots
+            ranges = {"at": (1, head)}
+            if every:
+                ranges["at_recent"] = (max(1, head - window), head)
+            for name, (lo, hi) in ranges.items():
+                samples = sorted(rng.randrange(lo, hi + 1) for _ in range(args.at_samples))
+                at_s, restore_s, tails = [], [], []
+                for b in samples:
+                    t0 = time.perf_counter()
+                    chain.at(b)
+                    at_s.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    found = log.latest_snapshot(b)
+                    snap = _unpack_snapshot(found[1]) if found else None
+                    if snap is not None:
+                        _core.Engine.restore(snap[2])
+                    restore_s.append(time.perf_counter() - t0)
+                    tails.append(b - (found[0] if found else 0))
+                out[name] = {"blocks": samples, "seconds": at_s, "min_s": min(at_s),
+                             "median_s": statistics.median(at_s), "max_s": max(at_s),
+                             "baseline_restore_only_median_s": statistics.median(restore_s),
+                             "tail_blocks_median": statistics.median(tails),
+                             "snapshots": len(log.snapshots())}
         out["peak_rss_mib"] = rss_mib()
     finally:
         if tmp is not None:
