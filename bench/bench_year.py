@@ -29,6 +29,7 @@ import os
 import random
 import resource
 import statistics
+import sys
 import struct
 import tempfile
 import time
@@ -110,6 +111,7 @@ def main() -> None:
             out["generate"] = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, **stats}
             out["generate"]["blocks_per_s"] = stats["blocks"] / out["generate"]["wall_s"]
             out["rss_after_generate_mib"] = rss_mib()
+            print("generated:", json.dumps(out["generate"]), file=sys.stderr, flush=True)
         with ts.Chain.open(path, readonly=True) as chain:
             log = chain._log
             out["disk"] = disk(log)

@@ -311,6 +311,21 @@ class Chain(Queries):
                 if self._expired(b, head):
                     self._log.drop_snapshot(b)
 
+    def set_snapshot_policy(self, snapshot_every: int | None = None,
+                            recent_snapshots: tuple[int, int] | None = None) -> None:
+        """Change the snapshot policy of this chain from now on (stored in the log; see `create`).
+        `None` keeps a setting; `recent_snapshots=(0, 0)` switches the recent ones off."""
+        self._check_open()
+        self._log.check_writable()
+        every = self._snapshot_every if snapshot_every is None else snapshot_every
+        recent = (self._recent_every, self._recent_window) if recent_snapshots is None else recent_snapshots
+        if every < 1 or len(recent) != 2 or recent[0] < 0 or recent[1] < 0:
+            raise ValueError("snapshot_every ≥ 1 and recent_snapshots = (every ≥ 0, window ≥ 0)")
+        self._log.put_meta("snapshot_every", msgpack.packb(every))
+        self._log.put_meta("recent_snapshots", msgpack.packb(list(recent)))
+        self._snapshot_every = every
+        self._recent_every, self._recent_window = int(recent[0]), int(recent[1])
+
     def _expired(self, block: int, head: int) -> bool:
         """A snapshot of the recent policy only (not on the `snapshot_every` grid), out of its window."""
         return (block % self._snapshot_every != 0 and block % self._recent_every == 0

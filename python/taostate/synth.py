@@ -64,17 +64,17 @@ class SynthConfig:
 
 PRESETS: dict[str, SynthConfig] = {
     # A year of Finney (finney-2023): 32 subnets × 256 uids, 64 validators each weighting every
-    # uid every 2–6 tempos (mean 4: the log's size budget, docs/WIRE.md "Storage"), root weights
-    # every 300–720 blocks, ~0.27 registrations per block (about every subnet's target), ~3 plain
-    # transactions per block (transfers, delegation, undelegation, miners selling), a subnet
-    # dissolved or pruned and re-registered about every 20 days, a motion every 2 days, a
-    # snapshot every 25 000 blocks (~3.5 days) plus one every 2 500 blocks over the last 25 000
-    # (bench/README.md: disk against `at(b)`).
+    # uid every 2–8 tempos (mean 5: dense rows are ~85 % of the log's bytes, and this is what a
+    # 4 GB year allows — bench/README.md), root weights every 300–720 blocks, ~0.09 burned
+    # registrations per block (one per subnet and adjustment interval), ~3 plain transactions per
+    # block (transfers, delegation, undelegation, miners selling), a subnet dissolved or pruned
+    # and re-registered about every 20 days, a motion every 2 days; a snapshot every 100 000
+    # blocks plus one every 5 000 over the last 25 000 (bench/README.md: disk against `at(b)`).
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
-        tempo=360, seed=0, snapshot_every=25_000, recent_snapshots=(2_500, 25_000),
+        tempo=360, seed=0, snapshot_every=100_000, recent_snapshots=(5_000, 25_000),
         governance_every=14_400, dense_weights=True,
-        weights_period=(720, 2160), registrations_per_block=0.27, subnet_churn_every=144_000,
+        weights_period=(720, 2880), registrations_per_block=0.09, subnet_churn_every=144_000,
         chunk=512,
     ),
 }
@@ -473,8 +473,10 @@ def synthesize(path: str | os.PathLike[str], cfg: SynthConfig, *, progress: bool
     by error name)."""
     t0 = time.perf_counter()
     g = _Gen(cfg)
-    with Chain.create(path, g.genesis(), snapshot_every=cfg.snapshot_every,
-                      recent_snapshots=cfg.recent_snapshots) as chain, chain.batch():
+    # the recent snapshots are switched on for the last window only (they would all be thinned)
+    every, window = cfg.recent_snapshots
+    recent_from = cfg.blocks - window if every else _FAR
+    with Chain.create(path, g.genesis(), snapshot_every=cfg.snapshot_every) as chain, chain.batch():
         g.setup(chain)
         bar = None
         if progress:
@@ -484,6 +486,9 @@ def synthesize(path: str | os.PathLike[str], cfg: SynthConfig, *, progress: bool
                        unit="block", unit_scale=True, smoothing=0.05)
         while chain.head < cfg.blocks:
             b0 = chain.head + 1
+            if b0 >= recent_from:
+                chain.set_snapshot_policy(recent_snapshots=cfg.recent_snapshots)
+                recent_from = _FAR
             b1 = min(b0 + max(cfg.chunk, 1), cfg.blocks + 1)
             for items in g.plan(b0, b1):
                 g.run_block(chain, items)
