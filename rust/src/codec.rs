@@ -51,7 +51,7 @@ impl<'a> Rd<'a> {
     fn canonical(&self, start: usize, expected: usize, what: W) -> R<()> {
         if self.pos() - start != expected {
             return Err(format!(
-                "{}: not in the shortest msgpack encoding",
+                "{}: non-canonical msgpack (not the shortest encoding)",
                 show(what)
             ));
         }
@@ -124,7 +124,15 @@ impl<'a> Rd<'a> {
     }
     fn u16_array(&mut self, what: W) -> R<Vec<u16>> {
         let n = self.array(what)?;
-        (0..n).map(|_| self.u16(what)).collect()
+        // An element's error names its index: "SetWeights.uids[1]: …".
+        (0..n)
+            .map(|i| {
+                self.u16(what).map_err(|e| {
+                    let name = show(what);
+                    format!("{name}[{i}]{}", &e[name.len()..])
+                })
+            })
+            .collect()
     }
     fn nil(&mut self) -> bool {
         if self.peek() == Some(0xc0) {

@@ -124,7 +124,7 @@ pub fn dispatch(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -> 
 fn signed(origin: &Origin) -> Result<&crate::state::AccountId> {
     match origin {
         Origin::Signed(a) => Ok(a),
-        Origin::Root => Err(ChainError::Rule(RuleError::BadOrigin)),
+        Origin::Root => Err(ChainError::from(RuleError::BadOrigin)),
     }
 }
 
@@ -231,7 +231,8 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
             netuid,
             name,
             value,
-        } => hyperparams::sudo_set_hyperparameter(state, &origin, *netuid, name, *value, ev),
+        } => hyperparams::sudo_set_hyperparameter(state, &origin, *netuid, name, *value, ev)
+            .map_err(|e| e.with_context(|r| r.name(name))),
         SudoSetKey { new } => governance::sudo_set_key(state, &origin, new, ev),
         SudoTriumvirateAddMember { member } => {
             sudo(state)?;

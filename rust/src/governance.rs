@@ -12,7 +12,7 @@
 
 use crate::codec;
 use crate::engine;
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events, Value};
 use crate::snapshot::blake2b_256;
 use crate::state::{
@@ -49,14 +49,12 @@ fn remove_from(list: &mut Vec<AccountId>, a: &AccountId) {
 
 /// `sudo_triumvirate_add_member(member)` (§12).
 pub fn triumvirate_add(s: &mut State, m: &AccountId, ev: &mut Events) -> Result<()> {
-    ensure(
-        !s.triumvirate.contains(m),
-        RuleError::AlreadyTriumvirateMember,
-    )?;
-    ensure(
-        s.triumvirate.len() < TRIUMVIRATE_MAX,
-        RuleError::TooManyTriumvirateMembers,
-    )?;
+    ensure_with(!s.triumvirate.contains(m), || {
+        RuleError::AlreadyTriumvirateMember.account(m)
+    })?;
+    ensure_with(s.triumvirate.len() < TRIUMVIRATE_MAX, || {
+        RuleError::TooManyTriumvirateMembers.limit(TRIUMVIRATE_MAX as u64)
+    })?;
     insert_sorted(&mut s.triumvirate, m);
     ev.emit(|| Event::new("TriumvirateMemberAdded").acct("member", m));
     Ok(())
@@ -65,7 +63,9 @@ pub fn triumvirate_add(s: &mut State, m: &AccountId, ev: &mut Events) -> Result<
 /// `sudo_triumvirate_remove_member(member)` (§12): the account's votes go with it, as the
 /// reference propagated triumvirate changes to the collective's motions.
 pub fn triumvirate_remove(s: &mut State, m: &AccountId, ev: &mut Events) -> Result<()> {
-    ensure(s.triumvirate.contains(m), RuleError::NotTriumvirateMember)?;
+    ensure_with(s.triumvirate.contains(m), || {
+        RuleError::NotTriumvirateMember.account(m)
+    })?;
     remove_from(&mut s.triumvirate, m);
     remove_votes_of(s, m);
     ev.emit(|| Event::new("TriumvirateMemberRemoved").acct("member", m));
@@ -83,11 +83,12 @@ pub fn triumvirate_swap(
     if old == new {
         return Ok(());
     }
-    ensure(s.triumvirate.contains(old), RuleError::NotTriumvirateMember)?;
-    ensure(
-        !s.triumvirate.contains(new),
-        RuleError::AlreadyTriumvirateMember,
-    )?;
+    ensure_with(s.triumvirate.contains(old), || {
+        RuleError::NotTriumvirateMember.account(old)
+    })?;
+    ensure_with(!s.triumvirate.contains(new), || {
+        RuleError::AlreadyTriumvirateMember.account(new)
+    })?;
     remove_from(&mut s.triumvirate, old);
     insert_sorted(&mut s.triumvirate, new);
     remove_votes_of(s, old);
@@ -101,8 +102,12 @@ pub fn triumvirate_swap(
 
 /// `sudo_senate_add_member(hotkey)` (§12).
 pub fn senate_add(s: &mut State, h: &AccountId, ev: &mut Events) -> Result<()> {
-    ensure(!s.senate.contains(h), RuleError::AlreadySenateMember)?;
-    ensure(s.senate.len() < SENATE_MAX, RuleError::TooManySenateMembers)?;
+    ensure_with(!s.senate.contains(h), || {
+        RuleError::AlreadySenateMember.account(h)
+    })?;
+    ensure_with(s.senate.len() < SENATE_MAX, || {
+        RuleError::TooManySenateMembers.limit(SENATE_MAX as u64)
+    })?;
     insert_sorted(&mut s.senate, h);
     ev.emit(|| Event::new("SenateMemberAdded").acct("hotkey", h));
     Ok(())
@@ -111,7 +116,9 @@ pub fn senate_add(s: &mut State, h: &AccountId, ev: &mut Events) -> Result<()> {
 /// `sudo_senate_remove_member(hotkey)` (§12): votes already cast stay counted (the reference did
 /// not propagate this path to the motions).
 pub fn senate_remove(s: &mut State, h: &AccountId, ev: &mut Events) -> Result<()> {
-    ensure(s.senate.contains(h), RuleError::NotSenateMember)?;
+    ensure_with(s.senate.contains(h), || {
+        RuleError::NotSenateMember.account(h)
+    })?;
     remove_from(&mut s.senate, h);
     ev.emit(|| Event::new("SenateMemberRemoved").acct("hotkey", h));
     Ok(())
@@ -125,7 +132,11 @@ fn find(s: &State, hash: &Hash) -> Option<usize> {
 /// The open proposal `hash` whose index is `index`: `ProposalMissing`, then `WrongIndex`.
 fn open_proposal(s: &State, hash: &Hash, index: u32) -> Result<usize> {
     let i = find(s, hash).ok_or(RuleError::ProposalMissing)?;
-    ensure(s.proposals[i].index == index, RuleError::WrongIndex)?;
+    ensure_with(s.proposals[i].index == index, || {
+        RuleError::WrongIndex
+            .available(index as u64)
+            .needed(s.proposals[i].index as u64)
+    })?;
     Ok(i)
 }
 
@@ -161,15 +172,20 @@ pub fn propose(
     duration: u64,
     ev: &mut Events,
 ) -> Result<()> {
-    ensure(s.triumvirate.contains(a), RuleError::NotTriumvirateMember)?;
-    ensure(duration >= MIN_MOTION_DURATION, RuleError::WrongDuration)?;
+    ensure_with(s.triumvirate.contains(a), || {
+        RuleError::NotTriumvirateMember.account(a)
+    })?;
+    ensure_with(duration >= MIN_MOTION_DURATION, || {
+        RuleError::WrongDuration
+            .available(duration)
+            .needed(MIN_MOTION_DURATION)
+    })?;
     ensure(is_proposable(call), RuleError::BadOrigin)?;
     let hash = blake2b_256(bytes);
     ensure(find(s, &hash).is_none(), RuleError::DuplicateProposal)?;
-    ensure(
-        s.proposals.len() < MAX_PROPOSALS,
-        RuleError::TooManyProposals,
-    )?;
+    ensure_with(s.proposals.len() < MAX_PROPOSALS, || {
+        RuleError::TooManyProposals.limit(MAX_PROPOSALS as u64)
+    })?;
     // The threshold is fixed now, from the senate size at proposal time (|senate| ≤ 12).
     let threshold = (s.senate.len() / 2 + 1) as u32;
     let index = s.proposal_count;
@@ -209,11 +225,12 @@ pub fn vote(
     approve: bool,
     ev: &mut Events,
 ) -> Result<()> {
-    ensure(
-        s.owner.get(hotkey) == Some(c),
-        RuleError::NonAssociatedColdKey,
-    )?;
-    ensure(s.senate.contains(hotkey), RuleError::NotSenateMember)?;
+    ensure_with(s.owner.get(hotkey) == Some(c), || {
+        RuleError::NonAssociatedColdKey.account(c).hotkey(hotkey)
+    })?;
+    ensure_with(s.senate.contains(hotkey), || {
+        RuleError::NotSenateMember.account(hotkey)
+    })?;
     let i = open_proposal(s, hash, index)?;
     let p = &mut s.proposals[i];
     let (mine, other) = if approve {
@@ -221,7 +238,9 @@ pub fn vote(
     } else {
         (&mut p.nays, &mut p.ayes)
     };
-    ensure(!mine.contains(hotkey), RuleError::DuplicateVote)?;
+    ensure_with(!mine.contains(hotkey), || {
+        RuleError::DuplicateVote.account(hotkey)
+    })?;
     mine.push(*hotkey);
     // `swap_remove`, as the reference did: the order of the vote lists is part of the state.
     if let Some(pos) = other.iter().position(|x| x == hotkey) {

@@ -6,7 +6,7 @@
 //! registered anywhere may serve on any netuid, as in the reference); entries survive subnet
 //! removal (§9.4).
 
-use crate::error::{ensure, Result, RuleError};
+use crate::error::{ensure, ensure_with, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::state::{AccountId, AxonInfo, PrometheusInfo, State, SubnetParams};
 
@@ -27,7 +27,9 @@ const IPV6_LOCALHOST: u128 = 1;
 /// §11.1 step 2 then step 3: `ip_type ∈ {4, 6}` and a routable, non-loopback address.
 /// (The IPv4 bound is strict, so 255.255.255.255 is refused, as in the reference.)
 fn check_ip(ip: u128, ip_type: u8) -> Result<()> {
-    ensure(ip_type == 4 || ip_type == 6, RuleError::InvalidIpType)?;
+    ensure_with(ip_type == 4 || ip_type == 6, || {
+        RuleError::InvalidIpType.available(ip_type as u64)
+    })?;
     let valid = ip != 0
         && match ip_type {
             4 => ip < u32::MAX as u128 && ip != IPV4_LOCALHOST,
@@ -50,9 +52,15 @@ fn serving_rate_limit(state: &State, netuid: u16) -> u64 {
 /// §11.1 step 4, with `prev_block` the block of the stored entry (0 if none).
 fn check_rate_limit(state: &State, netuid: u16, prev_block: u64) -> Result<()> {
     let limit = serving_rate_limit(state, netuid);
-    ensure(
+    ensure_with(
         limit == 0 || prev_block == 0 || state.block.saturating_sub(prev_block) >= limit,
-        RuleError::ServingRateLimitExceeded,
+        || {
+            RuleError::ServingRateLimitExceeded
+                .netuid(netuid)
+                .last(prev_block)
+                .limit(limit)
+                .block(state.block)
+        },
     )
 }
 
@@ -66,9 +74,11 @@ fn check_serve(
     ip_type: u8,
     prev_block: u64,
 ) -> Result<()> {
-    ensure(state.is_member_anywhere(hotkey), RuleError::NotRegistered)?;
+    ensure_with(state.is_member_anywhere(hotkey), || {
+        RuleError::NotRegistered.account(hotkey)
+    })?;
     check_ip(ip, ip_type)?;
-    check_rate_limit(state, netuid, prev_block)?;
+    check_rate_limit(state, netuid, prev_block).map_err(|e| e.for_account(hotkey))?;
     ensure(port != 0, RuleError::InvalidPort)
 }
 

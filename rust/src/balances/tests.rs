@@ -22,7 +22,7 @@ fn transfer_moves_and_keeps_ed() {
 fn transfer_errors_in_order() {
     let mut s = st(&[(1, 1000)]);
     let mut ev = Events::disabled();
-    let e = |r| Err(ChainError::Rule(r));
+    let e = |r: RuleError| Err(ChainError::Rule(r.into()));
     assert_eq!(
         transfer(&mut s, &[1; 32], &[2; 32], 1001, &mut ev),
         e(RuleError::InsufficientBalance)

@@ -111,7 +111,7 @@ fn field<'a>(e: &'a Event, k: &str) -> &'a Value {
 /// Runs `f`, expects rule error `e` and an untouched state.
 fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State) -> Result<Vec<Event>>) {
     let before = s.clone();
-    assert_eq!(f(s), Err(ChainError::Rule(e)));
+    assert_eq!(f(s), Err(ChainError::Rule(e.into())));
     assert_eq!(*s, before, "state changed by a rejected {e:?}");
 }
 

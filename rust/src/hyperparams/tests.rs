@@ -25,7 +25,7 @@ fn set(s: &mut State, o: [u8; 32], n: Option<u16>, name: &str, v: ParamValue) ->
 #[test]
 fn check_order() {
     let mut s = state();
-    let r = |e| Err(ChainError::Rule(e));
+    let r = |e: RuleError| Err(ChainError::Rule(e.into()));
     use ParamValue::*;
     assert_eq!(
         set(&mut s, [9; 32], Some(3), "nope", Int(1)),

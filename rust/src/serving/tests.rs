@@ -30,7 +30,7 @@ fn rejects(s: &mut State, req: &AxonRequest, netuid: u16, e: RuleError) {
     let mut ev = Events::enabled();
     assert_eq!(
         serve_axon(s, &HK, netuid, req, &mut ev),
-        Err(ChainError::Rule(e))
+        Err(ChainError::Rule(e.into()))
     );
     assert_eq!(*s, before);
     assert!(ev.is_empty());
@@ -143,7 +143,7 @@ fn serve_prometheus_checks_and_stores() {
     );
     let before = s.clone();
     let mut ev = Events::enabled();
-    let e = |r| Err(ChainError::Rule(r));
+    let e = |r: RuleError| Err(ChainError::Rule(r.into()));
     let other: AccountId = [8; 32];
     assert_eq!(
         serve_prometheus(&mut s, &other, 1, 7, IP4, 9090, 4, &mut ev),
