@@ -40,14 +40,17 @@ pub fn credit(state: &mut State, a: &AccountId, x: u64) -> Result<()> {
     Ok(())
 }
 
+crate::codec::call_args! {
+    /// The arguments of `transfer` (docs/ruleset.md §2.1).
+    pub struct Transfer {
+        pub dest: AccountId,
+        pub amount: u64,
+    }
+}
+
 /// `transfer(dest, amount)` — docs/ruleset.md §2.1.
-pub fn transfer(
-    state: &mut State,
-    src: &AccountId,
-    dest: &AccountId,
-    amount: u64,
-    ev: &mut Events,
-) -> Result<()> {
+pub fn transfer(state: &mut State, src: &AccountId, x: &Transfer, ev: &mut Events) -> Result<()> {
+    let (dest, amount) = (&x.dest, x.amount);
     if amount == 0 || dest == src {
         return Ok(());
     }

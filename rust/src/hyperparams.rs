@@ -2,11 +2,12 @@
 //! §13.3 over the parameter tables of `crate::params` (types, bounds, setters and extra checks
 //! are data there).
 
+use crate::codec::ParamValue;
 use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events, Value};
+use crate::origin::{is_owner_or_sudo, is_sudo, Origin};
 use crate::params::{Check, Globals, Param, Setter, SubnetParams};
 use crate::state::State;
-use crate::tx::{Origin, ParamValue};
 
 /// A known global name that is not a parameter: setting it fails with `CallNotSupported` (§13.2).
 const TOTAL_ISSUANCE: &str = "total_issuance";
@@ -29,13 +30,6 @@ fn bounds(p: &Param, x: u64) -> Result<()> {
     ensure(p.in_bounds(x), RuleError::StorageValueOutOfRange)
 }
 
-pub fn is_sudo(state: &State, origin: &Origin) -> bool {
-    match origin {
-        Origin::Root => true,
-        Origin::Signed(a) => *a == state.sudo_key,
-    }
-}
-
 /// A genesis `params` entry (docs/ruleset.md §9.5): global names except `total_issuance`, with bounds.
 pub fn set_genesis_param(state: &mut State, name: &str, v: ParamValue) -> Result<()> {
     let bad = |why: &str| ChainError::InvalidGenesis(format!("genesis.params.{name}: {why}"));
@@ -49,15 +43,33 @@ pub fn set_genesis_param(state: &mut State, name: &str, v: ParamValue) -> Result
     Ok(())
 }
 
-/// `sudo_set_hyperparameter(netuid | null, name, value)` — docs/ruleset.md §13.3.
+crate::codec::call_args! {
+    /// The arguments of `sudo_set_hyperparameter` (docs/ruleset.md §13.3).
+    pub struct SudoSetHyperparameter {
+        pub netuid: Option<u16>,
+        pub name: String,
+        pub value: ParamValue,
+    }
+}
+
+/// `sudo_set_hyperparameter(netuid | null, name, value)` — docs/ruleset.md §13.3. Every refusal
+/// names the parameter.
 pub fn sudo_set_hyperparameter(
     state: &mut State,
     origin: &Origin,
-    netuid: Option<u16>,
-    name: &str,
-    value: ParamValue,
+    x: &SudoSetHyperparameter,
     ev: &mut Events,
 ) -> Result<()> {
+    set_hyperparameter(state, origin, x, ev).map_err(|e| e.with_context(|r| r.name(&x.name)))
+}
+
+fn set_hyperparameter(
+    state: &mut State,
+    origin: &Origin,
+    x: &SudoSetHyperparameter,
+    ev: &mut Events,
+) -> Result<()> {
+    let (netuid, name, value) = (x.netuid, x.name.as_str(), x.value);
     match netuid {
         None => {
             let p = Globals::row(name);
@@ -73,15 +85,11 @@ pub fn sudo_set_hyperparameter(
         Some(n) => {
             let p = subnet_row(name)
                 .ok_or_else(|| RuleError::UnknownHyperparameter.name(name).netuid(n))?;
-            let owner_ok = match (p.setter, origin) {
-                (Some(Setter::OwnerOrSudo), Origin::Signed(a)) => state
-                    .subnets
-                    .get(&n)
-                    .and_then(|s| s.owner)
-                    .is_some_and(|o| o == *a),
-                _ => false,
+            let allowed = match p.setter {
+                Some(Setter::OwnerOrSudo) => is_owner_or_sudo(state, origin, n),
+                _ => is_sudo(state, origin),
             };
-            ensure(is_sudo(state, origin) || owner_ok, RuleError::BadOrigin)?;
+            ensure(allowed, RuleError::BadOrigin)?;
             if p.needs_subnet {
                 ensure_with(state.subnet_exists(n), || {
                     RuleError::NetworkDoesNotExist.netuid(n)

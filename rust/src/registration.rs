@@ -10,10 +10,10 @@
 //! transaction decides everything (including its `Slot`) before its first write.
 
 use crate::balances;
+use crate::collective::{self, senate_insert};
 use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::fixedpoint::{i110_to_u64, I110F18};
-use crate::governance;
 use crate::pow;
 use crate::staking;
 use crate::state::{
@@ -404,15 +404,53 @@ fn emit_registered(ev: &mut Events, netuid: u16, uid: u16, hotkey: &AccountId) {
     });
 }
 
+crate::codec::call_args! {
+    /// The arguments of `burned_register` (docs/ruleset.md §8.2).
+    pub struct BurnedRegister {
+        pub netuid: u16,
+        pub hotkey: AccountId,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of POW `register` (docs/ruleset.md §8.3).
+    pub struct Register {
+        pub netuid: u16,
+        pub block_number: u64,
+        pub nonce: u64,
+        pub work: Vec<u8>,
+        pub hotkey: AccountId,
+        pub coldkey: AccountId,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `sudo_register` (docs/ruleset.md §8.5).
+    pub struct SudoRegister {
+        pub netuid: u16,
+        pub hotkey: AccountId,
+        pub coldkey: AccountId,
+        pub stake: u64,
+        pub balance: u64,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `root_register` (docs/ruleset.md §8.6).
+    pub struct RootRegister {
+        pub hotkey: AccountId,
+    }
+}
+
 /// `burned_register(netuid, hotkey)` — `Signed(c)`, docs/ruleset.md §8.2. The burn is recycled:
 /// it leaves `Free[c]` and `TotalIssuance`.
 pub fn burned_register(
     s: &mut State,
     c: &AccountId,
-    netuid: u16,
-    hotkey: &AccountId,
+    x: &BurnedRegister,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, hotkey) = (x.netuid, &x.hotkey);
     let sub = common_checks(s, netuid, hotkey, RegPath::Burn)?;
     let burn = sub.params.burn;
     let free = s.free(c);
@@ -483,18 +521,14 @@ fn check_work(
 
 /// `register(netuid, block_number, nonce, work, hotkey, coldkey)` (POW) — `Signed(signer)`,
 /// docs/ruleset.md §8.3. No cost; the work is recorded in `UsedWork` but never checked (quirk).
-#[allow(clippy::too_many_arguments)]
 pub fn register_pow(
     s: &mut State,
     signer: &AccountId,
-    netuid: u16,
-    block_number: u64,
-    nonce: u64,
-    work: &[u8],
-    hotkey: &AccountId,
-    coldkey: &AccountId,
+    x: &Register,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, block_number, nonce) = (x.netuid, x.block_number, x.nonce);
+    let (work, hotkey, coldkey) = (&x.work[..], &x.hotkey, &x.coldkey);
     ensure_with(signer == hotkey, || {
         RuleError::HotkeyOriginMismatch
             .account(signer)
@@ -551,15 +585,9 @@ fn check_sudo_mint(
 /// `sudo_register(netuid, hotkey, coldkey, stake, balance)` — `Sudo` (checked by the caller),
 /// docs/ruleset.md §8.5. Mints `stake` (as stake of coldkey on hotkey) and `balance` (free); no
 /// registration flags, limits or counters.
-pub fn sudo_register(
-    s: &mut State,
-    netuid: u16,
-    hotkey: &AccountId,
-    coldkey: &AccountId,
-    stake: u64,
-    balance: u64,
-    ev: &mut Events,
-) -> Result<()> {
+pub fn sudo_register(s: &mut State, x: &SudoRegister, ev: &mut Events) -> Result<()> {
+    let (netuid, hotkey, coldkey) = (x.netuid, &x.hotkey, &x.coldkey);
+    let (stake, balance) = (x.stake, x.balance);
     ensure(
         netuid != ROOT_NETUID,
         RuleError::OperationNotPermittedonRootSubnet,
@@ -658,12 +686,6 @@ fn plan_senate(s: &State, hotkey: &AccountId, slot: &Slot) -> Result<SenateChang
     Ok(SenateChange::Unchanged)
 }
 
-/// Inserts into the senate keeping ascending account order.
-fn senate_insert(s: &mut State, hotkey: &AccountId) {
-    let pos = s.senate.binary_search(hotkey).unwrap_or_else(|p| p);
-    s.senate.insert(pos, *hotkey);
-}
-
 fn apply_senate(s: &mut State, change: SenateChange, hotkey: &AccountId, ev: &mut Events) {
     match change {
         SenateChange::Unchanged => {}
@@ -679,7 +701,7 @@ fn apply_senate(s: &mut State, change: SenateChange, hotkey: &AccountId, ev: &mu
                     .acct("old", &last)
                     .acct("new", hotkey)
             });
-            governance::remove_votes_of(s, &last);
+            collective::remove_votes_of(s, &last);
         }
     }
 }
@@ -689,9 +711,10 @@ fn apply_senate(s: &mut State, change: SenateChange, hotkey: &AccountId, ev: &mu
 pub fn root_register(
     s: &mut State,
     c: &AccountId,
-    hotkey: &AccountId,
+    x: &RootRegister,
     ev: &mut Events,
 ) -> Result<()> {
+    let hotkey = &x.hotkey;
     // The root network exists from genesis and cannot be dissolved (it has no owner).
     let root = s
         .subnet(ROOT_NETUID)

@@ -10,15 +10,29 @@ use crate::error::{ensure, ensure_with, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::state::{AccountId, AxonInfo, PrometheusInfo, State, SubnetParams};
 
-/// The arguments of `serve_axon` besides netuid (docs/ruleset.md §11.1).
-pub struct AxonRequest {
-    pub version: u32,
-    pub ip: u128,
-    pub port: u16,
-    pub ip_type: u8,
-    pub protocol: u8,
-    pub placeholder1: u8,
-    pub placeholder2: u8,
+crate::codec::call_args! {
+    /// The arguments of `serve_axon` (docs/ruleset.md §11.1): `AxonInfo` without its `block`.
+    pub struct ServeAxon {
+        pub netuid: u16,
+        pub version: u32,
+        pub ip: u128,
+        pub port: u16,
+        pub ip_type: u8,
+        pub protocol: u8,
+        pub placeholder1: u8,
+        pub placeholder2: u8,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `serve_prometheus` (docs/ruleset.md §11.2).
+    pub struct ServePrometheus {
+        pub netuid: u16,
+        pub version: u32,
+        pub ip: u128,
+        pub port: u16,
+        pub ip_type: u8,
+    }
 }
 
 const IPV4_LOCALHOST: u128 = 0x7F00_0001;
@@ -87,10 +101,10 @@ fn check_serve(
 pub fn serve_axon(
     state: &mut State,
     hotkey: &AccountId,
-    netuid: u16,
-    req: &AxonRequest,
+    req: &ServeAxon,
     ev: &mut Events,
 ) -> Result<()> {
+    let netuid = req.netuid;
     let key = (netuid, *hotkey);
     let prev_block = state.axons.get(&key).map_or(0, |a| a.block);
     check_serve(
@@ -122,17 +136,13 @@ pub fn serve_axon(
 }
 
 /// `serve_prometheus(netuid, version, ip, port, ip_type)` — `Signed(hotkey)`, docs/ruleset.md §11.2.
-#[allow(clippy::too_many_arguments)]
 pub fn serve_prometheus(
     state: &mut State,
     hotkey: &AccountId,
-    netuid: u16,
-    version: u32,
-    ip: u128,
-    port: u16,
-    ip_type: u8,
+    x: &ServePrometheus,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, version, ip, port, ip_type) = (x.netuid, x.version, x.ip, x.port, x.ip_type);
     let key = (netuid, *hotkey);
     let prev_block = state.prometheus.get(&key).map_or(0, |p| p.block);
     check_serve(state, hotkey, netuid, ip, port, ip_type, prev_block)?;

@@ -98,14 +98,32 @@ fn may_stake(state: &State, c: &AccountId, hotkey: &AccountId) -> Result<()> {
     })
 }
 
+crate::codec::call_args! {
+    /// The arguments of `add_stake` (docs/ruleset.md §7.1).
+    pub struct AddStake {
+        pub hotkey: AccountId,
+        pub amount: u64,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `remove_stake` (docs/ruleset.md §7.2).
+    pub struct RemoveStake {
+        pub hotkey: AccountId,
+        pub amount: u64,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `become_delegate` (docs/ruleset.md §7.3).
+    pub struct BecomeDelegate {
+        pub hotkey: AccountId,
+    }
+}
+
 /// `add_stake(hotkey, amount)` — docs/ruleset.md §7.1.
-pub fn add_stake(
-    state: &mut State,
-    c: &AccountId,
-    hotkey: &AccountId,
-    amount: u64,
-    ev: &mut Events,
-) -> Result<()> {
+pub fn add_stake(state: &mut State, c: &AccountId, x: &AddStake, ev: &mut Events) -> Result<()> {
+    let (hotkey, amount) = (&x.hotkey, x.amount);
     let free = state.free(c);
     ensure_with(free >= amount, || {
         RuleError::NotEnoughBalanceToStake
@@ -131,10 +149,10 @@ pub fn add_stake(
 pub fn remove_stake(
     state: &mut State,
     c: &AccountId,
-    hotkey: &AccountId,
-    amount: u64,
+    x: &RemoveStake,
     ev: &mut Events,
 ) -> Result<()> {
+    let (hotkey, amount) = (&x.hotkey, x.amount);
     may_stake(state, c, hotkey)?;
     let staked = state.stake_of(hotkey, c);
     ensure_with(amount > 0 && staked >= amount, || {
@@ -162,9 +180,10 @@ pub fn remove_stake(
 pub fn become_delegate(
     state: &mut State,
     c: &AccountId,
-    hotkey: &AccountId,
+    x: &BecomeDelegate,
     ev: &mut Events,
 ) -> Result<()> {
+    let hotkey = &x.hotkey;
     let owner = state
         .owner
         .get(hotkey)

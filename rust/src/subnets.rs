@@ -118,8 +118,25 @@ fn free_after_refund(s: &State, c: &AccountId, slot: &Slot) -> Result<u64> {
     }
 }
 
+crate::codec::call_args! {
+    /// `register_network` has no arguments (docs/ruleset.md §9.2).
+    pub struct RegisterNetwork {}
+}
+
+crate::codec::call_args! {
+    /// The arguments of `dissolve_network` (docs/ruleset.md §9.4).
+    pub struct DissolveNetwork {
+        pub netuid: u16,
+    }
+}
+
 /// `register_network()` — `Signed(c)`, docs/ruleset.md §9.2.
-pub fn register_network(s: &mut State, c: &AccountId, ev: &mut Events) -> Result<()> {
+pub fn register_network(
+    s: &mut State,
+    c: &AccountId,
+    _: &RegisterNetwork,
+    ev: &mut Events,
+) -> Result<()> {
     let b = s.block;
     // 1. The network rate limit counts from block 0 (NetworkLastRegistered starts at 0).
     ensure_with(
@@ -251,7 +268,13 @@ fn clear_subnet_storage(s: &mut State, netuid: u16) {
 }
 
 /// `dissolve_network(netuid)` — `Signed(c)`, docs/ruleset.md §9.4.
-pub fn dissolve_network(s: &mut State, c: &AccountId, netuid: u16, ev: &mut Events) -> Result<()> {
+pub fn dissolve_network(
+    s: &mut State,
+    c: &AccountId,
+    x: &DissolveNetwork,
+    ev: &mut Events,
+) -> Result<()> {
+    let netuid = x.netuid;
     let sub = s
         .subnet(netuid)
         .ok_or_else(|| RuleError::NetworkDoesNotExist.netuid(netuid))?;

@@ -163,16 +163,24 @@ fn check(
     checks().map_err(|e: ChainError| e.in_netuid(netuid))
 }
 
+crate::codec::call_args! {
+    /// The arguments of `set_weights` (docs/ruleset.md §10.1).
+    pub struct SetWeights {
+        pub netuid: u16,
+        pub uids: Vec<u16>,
+        pub values: Vec<u16>,
+        pub version_key: u64,
+    }
+}
+
 /// `set_weights(netuid, uids, values, version_key)` — `Signed(hotkey)` (§10.1, §10.2).
 pub fn set_weights(
     s: &mut State,
     hotkey: &AccountId,
-    netuid: u16,
-    uids: &[u16],
-    values: &[u16],
-    version_key: u64,
+    x: &SetWeights,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, uids, values, version_key) = (x.netuid, &x.uids[..], &x.values[..], x.version_key);
     let (me, up) = check(s, hotkey, netuid, uids, values, version_key)?;
     let b = s.block;
     let sub = s.subnet_mut(netuid).ok_or(RuleError::NetworkDoesNotExist)?;

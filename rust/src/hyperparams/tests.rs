@@ -19,7 +19,16 @@ fn state() -> State {
 }
 
 fn set(s: &mut State, o: [u8; 32], n: Option<u16>, name: &str, v: ParamValue) -> Result<()> {
-    sudo_set_hyperparameter(s, &Origin::Signed(o), n, name, v, &mut Events::disabled())
+    sudo_set_hyperparameter(
+        s,
+        &Origin::Signed(o),
+        &SudoSetHyperparameter {
+            netuid: n,
+            name: name.to_string(),
+            value: v,
+        },
+        &mut Events::disabled(),
+    )
 }
 
 #[test]

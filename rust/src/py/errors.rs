@@ -2,7 +2,6 @@
 //! and the two functions that hand Python the rule-error catalogue and the strict transaction
 //! check (`_core.rule_errors`, `_core.check_tx`).
 
-use crate::codec;
 use crate::error::{ChainError, Context, Rejection, RuleError};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -139,7 +138,7 @@ fn rule_errors() -> Vec<(&'static str, &'static str, &'static str, &'static str)
 /// decoder), or raises `InvalidTransaction` naming the field.
 #[pyfunction]
 fn check_tx(data: &[u8]) -> PyResult<()> {
-    codec::decode_tx(data)
+    crate::calls::decode_tx(data)
         .map(drop)
         .map_err(|m| to_py(ChainError::InvalidTransaction(m)))
 }
