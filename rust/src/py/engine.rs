@@ -190,14 +190,12 @@ impl PyEngine {
     /// Returns how many were applied.
     fn submit_many(&mut self, py: Python<'_>, txs: Vec<Vec<u8>>) -> PyResult<usize> {
         for tx in &txs {
-            if !self.inner.is_open() {
-                crate::codec::decode_tx(tx)
-                    .map_err(crate::ChainError::InvalidTransaction)
-                    .py_err()?;
-                let inner = &mut self.inner;
-                py.detach(|| inner.open_block()).py_err()?;
+            let inner = &mut self.inner;
+            if inner.is_open() {
+                inner.submit(tx).py_err()?;
+            } else {
+                py.detach(|| inner.submit(tx)).py_err()?;
             }
-            self.inner.submit(tx).py_err()?;
         }
         Ok(txs.len())
     }
