@@ -59,8 +59,10 @@ def _source(spec: Mapping[str, Any], base: str) -> SourceLike:
         cfg = spec["synth"]
         if not isinstance(cfg, Mapping):
             raise BadScenario(f"synth: a table of SynthConfig fields, got {cfg!r}")
+        fields: dict[str, Any] = {str(k): tuple(v) if isinstance(v, list) else v
+                                  for k, v in cfg.items()}
         try:
-            return SynthConfig(**{k: _int(v, f"synth.{k}") for k, v in cfg.items()})
+            return SynthConfig(**fields)
         except TypeError as e:
             raise BadScenario(f"synth: {e}") from None
     path = spec.get("source")
