@@ -1,0 +1,46 @@
+"""The bittensor SDK on the real rules: a drop-in `MockSubtensor` and a `Subtensor` over any chain.
+
+Needs the SDK (``pip install 'taostate[bittensor]'``, bittensor ≥ 6.1, < 8). `install()` makes
+``bittensor.MockSubtensor`` this package's `MockSubtensor`, so existing subnet test suites run
+unchanged; the pytest plugin (``pytest -p taostate.bittensor.pytest_plugin``) does it for a whole
+test session.
+"""
+
+from __future__ import annotations
+
+try:
+    import bittensor as _sdk
+except ImportError as e:  # pragma: no cover - exercised by tests without the SDK
+    raise ImportError(
+        "taostate.bittensor needs the bittensor SDK: pip install 'taostate[bittensor]' "
+        "(bittensor>=6.1,<8)") from e
+
+from .mock import PROFILES, MockSubtensor
+from .subtensor import Subtensor
+
+_ORIGINAL: dict[str, object] = {}
+
+
+def install() -> None:
+    """Make the SDK's `MockSubtensor` names (``bittensor.MockSubtensor``,
+    ``bittensor.mock.MockSubtensor``, ``bittensor.mock.subtensor_mock.MockSubtensor``) this one."""
+    import bittensor.mock
+    import bittensor.mock.subtensor_mock
+
+    for mod in (_sdk, bittensor.mock, bittensor.mock.subtensor_mock):
+        key = mod.__name__
+        if key not in _ORIGINAL:
+            _ORIGINAL[key] = mod.MockSubtensor
+        mod.MockSubtensor = MockSubtensor
+
+
+def uninstall() -> None:
+    """Give the SDK back its own `MockSubtensor`."""
+    import sys
+
+    for key, original in _ORIGINAL.items():
+        setattr(sys.modules[key], "MockSubtensor", original)
+    _ORIGINAL.clear()
+
+
+__all__ = ["PROFILES", "MockSubtensor", "Subtensor", "install", "uninstall"]

@@ -1,0 +1,222 @@
+"""The bittensor SDK (a real 2023–24 release, `taostate[bittensor]`) running on taostate's rules.
+
+Everything below goes through the SDK's own higher-level code (`set_weights`, `metagraph.sync`,
+`add_stake`, `transfer`, …); only the node layer is taostate's (`taostate.bittensor`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import taostate as ts
+
+os.environ.setdefault("NEST_ASYNCIO", "0")  # the SDK warns on import otherwise
+with warnings.catch_warnings():  # the SDK's dependencies import deprecated APIs (pkg_resources)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import bittensor as bt
+    from bittensor.utils.balance import Balance
+
+    import taostate.bittensor as tsb
+
+NETUID = 1
+
+
+def label_wallet(name: str) -> SimpleNamespace:
+    """A wallet the way subnet mocks fake one: plain labels for its keys."""
+    return SimpleNamespace(hotkey=SimpleNamespace(ss58_address=f"{name}-hotkey"),
+                           coldkeypub=SimpleNamespace(ss58_address=f"{name}-coldkey"),
+                           coldkey=SimpleNamespace(ss58_address=f"{name}-coldkey"))
+
+
+@pytest.fixture()
+def sub() -> tsb.MockSubtensor:
+    tsb.install()
+    bt.MockSubtensor.reset()
+    s = bt.MockSubtensor()
+    yield s
+    tsb.uninstall()
+
+
+def u16_float32(x: np.ndarray) -> np.ndarray:
+    return np.array([float(v) / 65535 for v in x], dtype=np.float32)
+
+
+def test_install_swaps_the_sdk_mock_and_state_is_shared() -> None:
+    tsb.install()
+    try:
+        assert bt.MockSubtensor is tsb.MockSubtensor
+        assert bt.mock.MockSubtensor is tsb.MockSubtensor
+        bt.MockSubtensor.reset()
+        a, b = bt.MockSubtensor(), bt.MockSubtensor(network="mock")
+        a.create_subnet(3)
+        assert b.subnet_exists(3) and b.chain is a.chain
+        assert isinstance(a, bt.subtensor)
+    finally:
+        tsb.uninstall()
+    assert bt.MockSubtensor is not tsb.MockSubtensor
+
+
+def test_validator_loop_matches_the_chain_and_the_pure_epoch(sub: tsb.MockSubtensor) -> None:
+    """Template-style: a validator and miners with labels, axons served, permits after the first
+    epoch, set_weights, a tempo, then the SDK's full metagraph equals the chain's and the epoch's."""
+    sub.create_subnet(NETUID)
+    validator = label_wallet("validator")
+    sub.force_register_neuron(NETUID, validator.hotkey.ss58_address,
+                              validator.coldkeypub.ss58_address, stake=1_000.0, balance=10.0)
+    miners = [label_wallet(f"miner-{i}") for i in range(1, 5)]
+    for i, m in enumerate(miners):
+        uid = sub.force_register_neuron(NETUID, m.hotkey.ss58_address, "mock-coldkey",
+                                        stake=Balance.from_tao(i), balance=100_000)
+        assert uid == i + 1
+        assert sub.serve(m, ip=f"10.0.0.{i + 1}", port=8091, protocol=4, netuid=NETUID)
+    sub.step_to_next_epoch(NETUID)
+    sub.step()
+    assert sub.neuron_for_uid(0, NETUID).validator_permit
+
+    ok, msg = sub.set_weights(wallet=validator, netuid=NETUID, uids=[1, 2, 3, 4],
+                              weights=[0.1, 0.2, 0.3, 0.4], version_key=0,
+                              wait_for_inclusion=True)
+    assert ok, msg
+    epoch_block = sub.step_to_next_epoch(NETUID)
+    sub.step()
+
+    mg = sub.metagraph(NETUID, lite=False)
+    chain_mg = sub.chain.metagraph(NETUID)
+    assert mg.hotkeys == ["validator-hotkey"] + [m.hotkey.ss58_address for m in miners]
+    assert mg.coldkeys[1:] == ["mock-coldkey"] * 4
+    assert mg.axons[2].ip == "10.0.0.2" and mg.axons[2].port == 8091
+    for sdk, ours in ((mg.I, chain_mg.incentive_u16), (mg.D, chain_mg.dividends_u16),
+                      (mg.C, chain_mg.consensus_u16), (mg.T, chain_mg.trust_u16)):
+        assert sdk.tobytes() == u16_float32(ours).tobytes()
+    assert mg.E.tobytes() == np.array([e / 1e9 for e in chain_mg.emission],
+                                      dtype=np.float32).tobytes()
+    assert mg.S.tobytes() == np.array([s / 1e9 for s in chain_mg.stake],
+                                      dtype=np.float32).tobytes()
+    assert mg.incentive[1:].sum() > 0 and mg.dividends[0] > 0
+    w_row = mg.W[0]
+    assert w_row[0] == 0 and abs(float(w_row.sum()) - 1) < 1e-6  # row-normalised by the SDK
+
+    # The same epoch as a pure function of the state before it (docs/ruleset.md §4.4).
+    before = sub.chain.at(epoch_block - 1)
+    pre = before.metagraph(NETUID)
+    params = before.subnet(NETUID)
+    emitted = [f for name, f in sub.chain.events(epoch_block)
+               if name == "EpochRun" and f["netuid"] == NETUID]
+    assert len(emitted) == 1
+    out = ts.yuma.epoch(
+        block=epoch_block, stake=pre.stake, weights=pre.weights, bonds=pre.bonds,
+        last_update=pre.last_update, block_at_registration=pre.block_at_registration,
+        validator_permit=pre.validator_permit, kappa=params["kappa"],
+        bonds_moving_average=params["bonds_moving_average"],
+        max_allowed_validators=params["max_allowed_validators"],
+        activity_cutoff=params["activity_cutoff"], emission=emitted[0]["rao_emission"])
+    assert mg.I.tobytes() == u16_float32(out.incentive).tobytes()
+    assert mg.D.tobytes() == u16_float32(out.dividends).tobytes()
+    assert mg.E.tobytes() == np.array([e / 1e9 for e in out.emission], dtype=np.float32).tobytes()
+    sub.chain.check_invariants()
+
+
+def test_rejections_surface_as_the_sdk_reports_them(sub: tsb.MockSubtensor) -> None:
+    sub.create_subnet(NETUID)
+    v, m = label_wallet("v"), label_wallet("m")
+    sub.force_register_neuron(NETUID, v.hotkey.ss58_address, v.coldkeypub.ss58_address,
+                              stake=100.0, balance=1.0)
+    sub.force_register_neuron(NETUID, m.hotkey.ss58_address, m.coldkeypub.ss58_address)
+    sub.step(2)
+    # permit: no epoch has run yet, so nobody holds a validator permit
+    ok, msg = sub._do_set_weights(wallet=v, uids=[1], vals=[65535], netuid=NETUID, version_key=0)
+    assert not ok and "NoValidatorPermit" in msg and msg.startswith("Subtensor returned")
+    # rate limit: the finney value of weights_set_rate_limit
+    sub.set_hyperparameter(NETUID, "weights_set_rate_limit", 100)
+    ok, msg = sub._do_set_weights(wallet=m, uids=[1], vals=[65535], netuid=NETUID, version_key=0)
+    assert not ok and "SettingWeightsTooFast" in msg
+    # balance: a transfer above the free balance, through the SDK's transfer extrinsic
+    dest = ts.account("someone").ss58  # the SDK's transfer checks the address: no label here
+    assert sub.transfer(v, dest, Balance.from_tao(0.5), wait_for_inclusion=True, prompt=False)
+    assert not sub.transfer(v, dest, Balance.from_tao(5), wait_for_inclusion=True, prompt=False)
+    head = sub.chain.head
+    ok, _, msg = sub._do_transfer(v, dest, Balance.from_tao(5))
+    assert not ok and "InsufficientBalance" in msg
+    assert sub.chain.head == head + 1  # the refused extrinsic still sealed its block
+    with pytest.raises(bt.errors.StakeError, match="NotEnoughBalanceToStake"):
+        sub._do_stake(v, v.hotkey.ss58_address, Balance.from_tao(50))
+    assert sub.get_balance(v.coldkeypub.ss58_address) == Balance.from_tao(0.5)
+
+
+def test_btcli_level_flows(sub: tsb.MockSubtensor) -> None:
+    sub.create_subnet(NETUID)
+    owner, nominator = label_wallet("owner"), label_wallet("nominator")
+    sub.force_set_balance(owner.coldkeypub.ss58_address, 1_000.0)
+    sub.force_set_balance(nominator.coldkeypub.ss58_address, 500.0)
+    issuance = sub.total_issuance()
+
+    # register (burn): the burn is recycled, the balance drops by it
+    burn = sub.recycle(NETUID)
+    assert sub.burned_register(owner, NETUID, prompt=False)
+    assert sub.is_hotkey_registered(owner.hotkey.ss58_address, NETUID)
+    assert sub.get_balance(owner.coldkeypub.ss58_address) == Balance.from_tao(1_000) - burn
+
+    # stake adds (the SDK's mock overwrote)
+    hk = owner.hotkey.ss58_address
+    for _ in range(2):
+        assert sub.add_stake(owner, hk, Balance.from_tao(10), wait_for_inclusion=True, prompt=False)
+    assert sub.get_stake_for_coldkey_and_hotkey(hk, owner.coldkeypub.ss58_address) == Balance.from_tao(20)
+    assert sub.unstake(owner, hk, Balance.from_tao(5), wait_for_inclusion=True, prompt=False)
+    assert sub.get_total_stake_for_hotkey(hk) == Balance.from_tao(15)
+
+    # delegate: nominate, then a nominator delegates and undelegates
+    assert sub.nominate(owner, wait_for_inclusion=True)
+    assert sub.is_hotkey_delegate(hk)
+    assert sub.delegate(nominator, hk, Balance.from_tao(100), wait_for_inclusion=True, prompt=False)
+    info = sub.get_delegate_by_hotkey(hk)
+    delegated = Balance.from_tao(100) - Balance.from_rao(1000)  # the SDK keeps 1000 rao back
+    assert dict(info.nominators)[nominator.coldkeypub.ss58_address] == delegated
+    assert info.owner_ss58 == owner.coldkeypub.ss58_address and NETUID in info.registrations
+    assert sub.undelegate(nominator, hk, Balance.from_tao(40), wait_for_inclusion=True, prompt=False)
+    left = Balance.from_tao(440) + Balance.from_rao(1000)
+    assert sub.get_balance(nominator.coldkeypub.ss58_address) == left
+
+    # transfer: no fee (docs/ruleset.md §1 (c)); the SDK checks the address (no label)
+    dest = ts.account("exchange").ss58
+    assert sub.transfer(nominator, dest, Balance.from_tao(40), wait_for_inclusion=True,
+                        prompt=False)
+    assert sub.get_balance(dest) == Balance.from_tao(40)
+    assert sub.get_balance(nominator.coldkeypub.ss58_address) == left - Balance.from_tao(40)
+    assert sub.total_issuance() == issuance - burn
+    sub.chain.check_invariants()
+
+
+def test_labels_come_back_as_labels_and_ss58_as_ss58(sub: tsb.MockSubtensor) -> None:
+    sub.create_subnet(NETUID)
+    real = ts.account("real").ss58
+    sub.force_register_neuron(NETUID, "miner-hotkey-3", real, stake=0.5)
+    n = sub.neuron_for_uid(0, NETUID)
+    assert (n.hotkey, n.coldkey) == ("miner-hotkey-3", real)
+    assert n.stake_dict == {real: Balance.from_tao(0.5)}
+    assert sub.get_hotkey_owner("miner-hotkey-3") == real
+
+
+def test_block_hashes_are_the_chain_s() -> None:
+    with ts.Chain.ephemeral(ts.Genesis(sudo=ts.account("s"))) as chain:
+        chain.step(3)
+        s = tsb.Subtensor(chain)
+        assert s.get_block_hash(3) == "0x" + chain.head_hash
+        assert s.get_block_hash(0) != s.get_block_hash(1)
+        with pytest.raises(ValueError, match="not committed"):
+            chain.block_hash(4)
+
+
+def test_without_the_sdk_taostate_imports_and_says_what_to_install() -> None:
+    code = ("import sys; sys.modules['bittensor'] = None\n"
+            "import taostate\n"
+            "try:\n    import taostate.bittensor\n"
+            "except ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'taostate[bittensor]'" in out.stdout
