@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from .. import tx
@@ -102,7 +103,7 @@ class MockSubtensor(Subtensor):
         return self._sudo
 
     # ---- mock-only methods ----------------------------------------------------------------
-    def _sudo_block(self, txs: list[tx.Tx]) -> None:
+    def _sudo_block(self, txs: Sequence[tx.Tx]) -> None:
         """Submit `txs` as one block (instant seal); if one is refused, none stays applied."""
         self._cache = None
         try:

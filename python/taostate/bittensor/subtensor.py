@@ -159,7 +159,7 @@ class Subtensor(SdkSubtensor):  # type: ignore[misc]
         self.chain_endpoint = f"taostate://{network}"
         self.substrate = _NoNode()
         self.log_verbose = False
-        self._subtensor_errors = {}
+        self._subtensor_errors: dict[str, dict[str, str]] = {}
 
     def __str__(self) -> str:
         return f"taostate.bittensor.Subtensor(head={self._chain.head})"
