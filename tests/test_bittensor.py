@@ -220,3 +220,43 @@ def test_without_the_sdk_taostate_imports_and_says_what_to_install() -> None:
             "except ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'taostate[bittensor]'" in out.stdout
+
+
+def keypair_wallet(uri: str) -> SimpleNamespace:
+    kp = bt.Keypair.create_from_uri(uri)
+    return SimpleNamespace(hotkey=kp, coldkeypub=kp, coldkey=kp)
+
+
+def test_pow_register_with_the_sdk_s_own_seal(sub: tsb.MockSubtensor) -> None:
+    """The SDK's seal functions, fed the facade's block hashes, solve our POW (§8.3)."""
+    from bittensor.utils import registration as reg
+
+    sub.create_subnet(NETUID)
+    w = keypair_wallet("//Alice")
+    block = sub.get_current_block()
+    difficulty = sub.difficulty(NETUID)
+    pre = reg._hash_block_with_hotkey(bytes.fromhex(sub.get_block_hash(block)[2:]),
+                                      w.hotkey.public_key)
+    nonce = 0
+    while not reg._seal_meets_difficulty(reg._create_seal_hash(pre, nonce), difficulty, 2**256 - 1):
+        nonce += 1
+    pow_result = reg.POWSolution(nonce=nonce, block_number=block, difficulty=difficulty,
+                                 seal=reg._create_seal_hash(pre, nonce))
+    ok, err = sub._do_pow_register(NETUID, w, pow_result)
+    assert ok, err
+    assert sub.is_hotkey_registered(w.hotkey.ss58_address, NETUID)
+    ok, err = sub._do_pow_register(NETUID, w, pow_result)  # the same work again
+    assert not ok and "AlreadyRegistered" in err
+
+
+def test_root_register_and_root_weights(sub: tsb.MockSubtensor) -> None:
+    sub.create_subnet(NETUID)
+    w = keypair_wallet("//Bob")
+    sub.force_register_neuron(NETUID, w.hotkey.ss58_address, w.coldkeypub.ss58_address, stake=10.0)
+    assert sub.root_register(w, wait_for_inclusion=True, prompt=False)
+    assert sub.is_hotkey_registered(w.hotkey.ss58_address, 0)
+    assert w.hotkey.ss58_address in sub.get_senate_members()
+    assert sub.root_set_weights(w, netuids=[0, NETUID], weights=[0.25, 0.75],
+                                wait_for_inclusion=True, prompt=False)
+    row = sub.neuron_for_uid(0, 0).weights
+    assert [u for u, _ in row] == [0, NETUID] and max(v for _, v in row) == 65535

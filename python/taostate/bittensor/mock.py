@@ -83,6 +83,9 @@ class MockSubtensor(Subtensor):
         self._attach(chain, Keys(), SUDO, True, "mock", dict(prof.global_params))
         self._profile = prof
         self.chain_endpoint = "mock_endpoint"
+        # the root network exists at genesis (docs/ruleset.md §9.5): the profile applies to it too
+        self._sudo_block([tx.SudoSetHyperparameter(origin=SUDO, netuid=0, name=k, value=v)
+                          for k, v in prof.subnet_params.items()])
 
     @classmethod
     def reset(cls, profile: str | None = None) -> None:

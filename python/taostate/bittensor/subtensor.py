@@ -116,7 +116,9 @@ def _rao(amount: Any) -> int:
 def rejection(e: TaoStateError) -> str:
     """How the SDK words a failed extrinsic, for a taostate rejection."""
     name = e.code if isinstance(e, TxRejected) else type(e).__name__
-    doc = e.detail if isinstance(e, TxRejected) and e.detail else str(e)
+    doc = str(e)
+    if isinstance(e, TxRejected):
+        doc = e.detail if e.detail and e.detail != e.code else type(e).DESCRIPTION
     return str(format_error_message({"type": "Module", "name": name, "docs": [doc]}))
 
 
