@@ -260,3 +260,47 @@ def test_root_register_and_root_weights(sub: tsb.MockSubtensor) -> None:
                                 wait_for_inclusion=True, prompt=False)
     row = sub.neuron_for_uid(0, 0).weights
     assert [u for u, _ in row] == [0, NETUID] and max(v for _, v in row) == 65535
+
+
+def test_btcli_commands_run_on_the_chain(tmp_path: pytest.TempPathFactory) -> None:
+    """The real `btcli` commands (bittensor.cli) with `bittensor.subtensor` made the mock."""
+    tsb.install(subtensor=True)
+    try:
+        bt.MockSubtensor.reset()
+        sub = bt.subtensor(network="mock")
+        assert isinstance(sub, tsb.MockSubtensor)
+        sub.create_subnet(NETUID)
+        wallets = {}
+        for name in ("alice", "bob"):
+            w = bt.wallet(name=name, hotkey="default", path=str(tmp_path))
+            w.create_new_coldkey(use_password=False, overwrite=True, suppress=True)
+            w.create_new_hotkey(use_password=False, overwrite=True, suppress=True)
+            sub.force_set_balance(w.coldkeypub.ss58_address, 100.0)
+            wallets[name] = w
+        alice, bob = wallets["alice"], wallets["bob"]
+
+        def btcli(who: str, *args: str) -> None:
+            bt.cli(args=[*args, "--wallet.path", str(tmp_path), "--wallet.name", who,
+                         "--wallet.hotkey", "default", "--no_prompt", "--no_version_checking",
+                         "--subtensor.network", "mock"]).run()
+
+        burn = sub.recycle(NETUID)
+        btcli("alice", "subnets", "register", "--netuid", str(NETUID))
+        assert sub.is_hotkey_registered(alice.hotkey.ss58_address, NETUID)
+        btcli("alice", "stake", "add", "--amount", "5")
+        btcli("alice", "stake", "remove", "--amount", "2")
+        hk, ck = alice.hotkey.ss58_address, alice.coldkeypub.ss58_address
+        assert sub.get_stake_for_coldkey_and_hotkey(hk, ck) == Balance.from_tao(3)
+        btcli("alice", "root", "nominate")
+        assert sub.is_hotkey_delegate(hk)
+        btcli("bob", "root", "delegate", "--delegate_ss58key", hk, "--amount", "10")
+        btcli("bob", "root", "undelegate", "--delegate_ss58key", hk, "--amount", "4")
+        assert sub.get_stake_for_coldkey_and_hotkey(hk, bob.coldkeypub.ss58_address) \
+            == Balance.from_tao(6) - Balance.from_rao(1000)
+        btcli("bob", "wallet", "transfer", "--dest", ck, "--amount", "1")
+        assert sub.get_balance(ck) == Balance.from_tao(100 - 5 + 2 + 1) - burn
+        assert sub.get_balance(bob.coldkeypub.ss58_address) \
+            == Balance.from_tao(100 - 6 - 1) + Balance.from_rao(1000)
+        sub.chain.check_invariants()
+    finally:
+        tsb.uninstall()

@@ -18,28 +18,34 @@ except ImportError as e:  # pragma: no cover - exercised by tests without the SD
 from .mock import PROFILES, MockSubtensor
 from .subtensor import Subtensor
 
-_ORIGINAL: dict[str, object] = {}
+_ORIGINAL: dict[tuple[str, str], object] = {}
 
 
-def install() -> None:
+def install(*, subtensor: bool = False) -> None:
     """Make the SDK's `MockSubtensor` names (``bittensor.MockSubtensor``,
-    ``bittensor.mock.MockSubtensor``, ``bittensor.mock.subtensor_mock.MockSubtensor``) this one."""
+    ``bittensor.mock.MockSubtensor``, ``bittensor.mock.subtensor_mock.MockSubtensor``) this one.
+
+    With ``subtensor=True`` also ``bittensor.subtensor`` (and ``bittensor.Subtensor``): every
+    ``bittensor.subtensor(...)`` the SDK or ``btcli`` makes is then the shared taostate mock."""
     import bittensor.mock
     import bittensor.mock.subtensor_mock
 
-    for mod in (_sdk, bittensor.mock, bittensor.mock.subtensor_mock):
-        key = mod.__name__
+    names = [(mod, "MockSubtensor") for mod in (_sdk, bittensor.mock, bittensor.mock.subtensor_mock)]
+    if subtensor:
+        names += [(_sdk, "subtensor"), (_sdk, "Subtensor")]
+    for mod, name in names:
+        key = (mod.__name__, name)
         if key not in _ORIGINAL:
-            _ORIGINAL[key] = mod.MockSubtensor
-        mod.MockSubtensor = MockSubtensor
+            _ORIGINAL[key] = getattr(mod, name)
+        setattr(mod, name, MockSubtensor)
 
 
 def uninstall() -> None:
-    """Give the SDK back its own `MockSubtensor`."""
+    """Give the SDK back its own names."""
     import sys
 
-    for key, original in _ORIGINAL.items():
-        setattr(sys.modules[key], "MockSubtensor", original)
+    for (module, name), original in _ORIGINAL.items():
+        setattr(sys.modules[module], name, original)
     _ORIGINAL.clear()
 
 
