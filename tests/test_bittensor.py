@@ -28,13 +28,6 @@ with warnings.catch_warnings():  # the SDK's dependencies import deprecated APIs
 NETUID = 1
 
 
-def label_wallet(name: str) -> SimpleNamespace:
-    """A wallet the way subnet mocks fake one: plain labels for its keys."""
-    return SimpleNamespace(hotkey=SimpleNamespace(ss58_address=f"{name}-hotkey"),
-                           coldkeypub=SimpleNamespace(ss58_address=f"{name}-coldkey"),
-                           coldkey=SimpleNamespace(ss58_address=f"{name}-coldkey"))
-
-
 @pytest.fixture()
 def sub() -> tsb.MockSubtensor:
     tsb.install()
@@ -67,10 +60,10 @@ def test_validator_loop_matches_the_chain_and_the_pure_epoch(sub: tsb.MockSubten
     """Template-style: a validator and miners with labels, axons served, permits after the first
     epoch, set_weights, a tempo, then the SDK's full metagraph equals the chain's and the epoch's."""
     sub.create_subnet(NETUID)
-    validator = label_wallet("validator")
+    validator = tsb.LabelWallet("validator")
     sub.force_register_neuron(NETUID, validator.hotkey.ss58_address,
                               validator.coldkeypub.ss58_address, stake=1_000.0, balance=10.0)
-    miners = [label_wallet(f"miner-{i}") for i in range(1, 5)]
+    miners = [tsb.LabelWallet(f"miner-{i}") for i in range(1, 5)]
     for i, m in enumerate(miners):
         uid = sub.force_register_neuron(NETUID, m.hotkey.ss58_address, "mock-coldkey",
                                         stake=Balance.from_tao(i), balance=100_000)
@@ -125,7 +118,7 @@ def test_validator_loop_matches_the_chain_and_the_pure_epoch(sub: tsb.MockSubten
 
 def test_rejections_surface_as_the_sdk_reports_them(sub: tsb.MockSubtensor) -> None:
     sub.create_subnet(NETUID)
-    v, m = label_wallet("v"), label_wallet("m")
+    v, m = tsb.LabelWallet("v"), tsb.LabelWallet("m")
     sub.force_register_neuron(NETUID, v.hotkey.ss58_address, v.coldkeypub.ss58_address,
                               stake=100.0, balance=1.0)
     sub.force_register_neuron(NETUID, m.hotkey.ss58_address, m.coldkeypub.ss58_address)
@@ -152,7 +145,7 @@ def test_rejections_surface_as_the_sdk_reports_them(sub: tsb.MockSubtensor) -> N
 
 def test_btcli_level_flows(sub: tsb.MockSubtensor) -> None:
     sub.create_subnet(NETUID)
-    owner, nominator = label_wallet("owner"), label_wallet("nominator")
+    owner, nominator = tsb.LabelWallet("owner"), tsb.LabelWallet("nominator")
     sub.force_set_balance(owner.coldkeypub.ss58_address, 1_000.0)
     sub.force_set_balance(nominator.coldkeypub.ss58_address, 500.0)
     issuance = sub.total_issuance()
@@ -304,3 +297,65 @@ def test_btcli_commands_run_on_the_chain(tmp_path: pytest.TempPathFactory) -> No
         sub.chain.check_invariants()
     finally:
         tsb.uninstall()
+
+
+def test_readme_section_runs() -> None:
+    """The README's "test your subnet against the real rules" example runs as written."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    section = text.split("## Test your subnet against the real rules", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    env: dict[str, object] = {}
+    try:
+        exec(compile(code.group(1), "README.md", "exec"), env)  # noqa: S102
+    finally:
+        tsb.uninstall()
+    assert env["ok"] is True
+    mg, sub = env["mg"], env["sub"]
+    assert mg.D[0] > 0 and mg.I[1:].sum() > 0  # type: ignore[attr-defined]
+    assert sub.chain.metagraph(1).dividends_u16[0] > 0  # type: ignore[attr-defined]
+
+
+SUITE = """
+import bittensor as bt
+import taostate.bittensor as tsb
+
+
+class MockSubtensor(bt.MockSubtensor):  # a subnet template's tests/mock.py, unchanged
+    def __init__(self, netuid, n=4, wallet=None, network="mock"):
+        super().__init__(network=network)
+        if not self.subnet_exists(netuid):
+            self.create_subnet(netuid)
+        if wallet is not None:
+            self.force_register_neuron(netuid=netuid, hotkey=wallet.hotkey.ss58_address,
+                                       coldkey=wallet.coldkey.ss58_address,
+                                       balance=100000, stake=100000)
+        for i in range(1, n + 1):
+            self.force_register_neuron(netuid=netuid, hotkey=f"miner-hotkey-{i}",
+                                       coldkey="mock-coldkey", balance=100000, stake=100000)
+
+
+def test_template_mock_runs_the_rules():
+    assert issubclass(MockSubtensor, tsb.MockSubtensor)
+    sub = MockSubtensor(netuid=1, wallet=tsb.LabelWallet("validator"))
+    assert sub.profile == "finney"
+    mg = bt.metagraph(netuid=1, network=sub.network, sync=False)
+    mg.sync(subtensor=sub)
+    assert mg.hotkeys == ["validator-hotkey"] + [f"miner-hotkey-{i}" for i in range(1, 5)]
+    assert sub.get_balance("mock-coldkey").rao == 100000
+"""
+
+
+def test_pytest_plugin_runs_a_subnet_suite_unchanged(tmp_path: pytest.TempPathFactory) -> None:
+    (tmp_path / "test_subnet.py").write_text(SUITE)  # type: ignore[operator]
+    env = dict(os.environ, NEST_ASYNCIO="0")
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "-p", "taostate.bittensor.pytest_plugin", "--taostate-profile", "finney",
+         "-W", "ignore::DeprecationWarning", str(tmp_path)],
+        capture_output=True, text=True, cwd=str(tmp_path), env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 passed" in out.stdout

@@ -15,6 +15,7 @@ except ImportError as e:  # pragma: no cover - exercised by tests without the SD
         "taostate.bittensor needs the bittensor SDK: pip install 'taostate[bittensor]' "
         "(bittensor>=6.1,<8)") from e
 
+from ._wallet import LabelWallet
 from .mock import PROFILES, MockSubtensor
 from .subtensor import Subtensor
 
@@ -49,4 +50,4 @@ def uninstall() -> None:
     _ORIGINAL.clear()
 
 
-__all__ = ["PROFILES", "MockSubtensor", "Subtensor", "install", "uninstall"]
+__all__ = ["PROFILES", "LabelWallet", "MockSubtensor", "Subtensor", "install", "uninstall"]
