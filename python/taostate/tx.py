@@ -71,6 +71,8 @@ __all__ = [
     "Close",
     "SwapHotkey",
     "Faucet",
+    "SudoSetBalance",
+    "SudoRegisterNetwork",
 ]
 
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -944,6 +946,28 @@ class Faucet(Tx):
             nonce: SupportsIndex,
             work: BytesLike,
         ) -> None: ...
+
+
+@_kind(27, "sudo_set_balance", who=_ACCT, free=_AMOUNT)
+class SudoSetBalance(Tx):
+    """Sudo: set the free balance of ``who`` to ``free`` rao; total issuance follows, bounded
+    by the supply cap (§2.2)."""
+
+    who: AccountId
+    free: int
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, who: AccountLike, free: SupportsIndex) -> None: ...
+
+
+@_kind(28, "sudo_register_network", netuid=_U16)
+class SudoRegisterNetwork(Tx):
+    """Sudo: create subnet ``netuid`` with no owner and no lock (§9.6)."""
+
+    netuid: int
+
+    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
+        def __init__(self, origin: AccountLike, netuid: SupportsIndex) -> None: ...
 
 
 # --------------------------------------------------------------------------- #

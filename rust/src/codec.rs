@@ -201,6 +201,8 @@ fn kind_shape(kind: u8) -> Option<(&'static str, u32)> {
         24 => ("Close", 2),
         25 => ("SwapHotkey", 2),
         26 => ("Faucet", 3),
+        27 => ("SudoSetBalance", 2),
+        28 => ("SudoRegisterNetwork", 1),
         _ => return None,
     })
 }
@@ -347,6 +349,13 @@ fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
         25 => Call::SwapHotkey {
             hotkey: rd.acct((name, "hotkey"))?,
             new_hotkey: rd.acct((name, "new_hotkey"))?,
+        },
+        27 => Call::SudoSetBalance {
+            who: rd.acct((name, "who"))?,
+            free: rd.u64((name, "free"))?,
+        },
+        28 => Call::SudoRegisterNetwork {
+            netuid: rd.u16((name, "netuid"))?,
         },
         26 => Call::Faucet {
             block_number: rd.u64((name, "block_number"))?,

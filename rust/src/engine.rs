@@ -273,6 +273,14 @@ fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -
             signed(&origin)?;
             Err(RuleError::CallNotSupported.into())
         }
+        SudoSetBalance { who, free } => {
+            sudo(state)?;
+            balances::sudo_set_balance(state, who, *free, ev)
+        }
+        SudoRegisterNetwork { netuid } => {
+            sudo(state)?;
+            subnets::sudo_register_network(state, *netuid, ev)
+        }
         Faucet { .. } => {
             signed(&origin)?;
             Err(RuleError::FaucetDisabled.into())

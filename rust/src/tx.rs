@@ -124,6 +124,13 @@ pub enum Call {
         hotkey: AccountId,
         new_hotkey: AccountId,
     },
+    SudoSetBalance {
+        who: AccountId,
+        free: u64,
+    },
+    SudoRegisterNetwork {
+        netuid: u16,
+    },
     Faucet {
         block_number: u64,
         nonce: u64,
@@ -176,6 +183,8 @@ impl Call {
             Close { .. } => 24,
             SwapHotkey { .. } => 25,
             Faucet { .. } => 26,
+            SudoSetBalance { .. } => 27,
+            SudoRegisterNetwork { .. } => 28,
         }
     }
 
@@ -188,7 +197,9 @@ impl Call {
             | SudoTriumvirateSwapMember { .. }
             | SudoSenateAddMember { .. }
             | SudoSenateRemoveMember { .. }
-            | SudoDisapproveProposal { .. } => OriginRule::Sudo,
+            | SudoDisapproveProposal { .. }
+            | SudoSetBalance { .. }
+            | SudoRegisterNetwork { .. } => OriginRule::Sudo,
             SudoSetHyperparameter { .. } => OriginRule::OwnerOrSudo,
             SudoSetKey { .. } => OriginRule::SudoKey,
             _ => OriginRule::Signed,
