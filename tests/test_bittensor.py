@@ -149,6 +149,7 @@ def test_btcli_level_flows(sub: tsb.MockSubtensor) -> None:
     sub.force_set_balance(owner.coldkeypub.ss58_address, 1_000.0)
     sub.force_set_balance(nominator.coldkeypub.ss58_address, 500.0)
     issuance = sub.total_issuance()
+    assert issuance == Balance.from_tao(1_500)  # force_set_balance mints (SudoSetBalance)
 
     # register (burn): the burn is recycled, the balance drops by it
     burn = sub.recycle(NETUID)

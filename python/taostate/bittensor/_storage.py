@@ -64,34 +64,20 @@ GLOBAL_ITEMS: dict[str, str] = {
     "SubnetLimit": "subnet_limit",
 }
 
-GLOBAL_DEFAULTS: dict[str, int] = {
-    "default_take": 11_796, "tx_rate_limit": 1_000, "subnet_owner_cut": 11_796,
-    "network_min_lock_cost": 1_000_000_000_000, "network_lock_reduction_interval": 100_800,
-    "network_rate_limit": 7_200, "network_immunity_period": 50_400, "subnet_limit": 12,
-}
-"""docs/ruleset.md §13.2: the global parameters at genesis unless the genesis sets them."""
-
 ROOT_DELEGATE_TAKE = 11_796
 """docs/ruleset.md §8.6: the take a root registration gives a hotkey that is not a delegate."""
-
-
-def rows(dense: Any, i: int) -> list[list[int]]:
-    """Row `i` of a dense u16 matrix as the node's `[(uid, value)]` (non-zero entries)."""
-    row = dense[i]
-    return [[int(j), int(row[j])] for j in row.nonzero()[0]]
 
 
 class Storage:
     """Storage reads over one state (a live `Chain` or a `View`); cached until the state moves."""
 
-    def __init__(self, state: Queries, keys: Keys, global_params: dict[str, int],
-                 prometheus: dict[tuple[int, AccountId], dict[str, int]]) -> None:
+    def __init__(self, state: Queries, keys: Keys) -> None:
         self.state = state
         self.keys = keys
-        self.global_params = global_params
-        self.prometheus = prometheus
         self._mg: dict[int, Metagraph] = {}
         self._sn: dict[int, dict[str, Any]] = {}
+        self._rows: dict[tuple[str, int], list[list[tuple[int, int]]]] = {}
+        self._globals: dict[str, int] | None = None
 
     # ---- cached reads -------------------------------------------------------------------
     def exists(self, netuid: int) -> bool:
@@ -112,13 +98,21 @@ class Storage:
         return self._mg[netuid]
 
     def nominators(self, hotkey: AccountId) -> dict[AccountId, int]:
-        """`Stake[hotkey]`: coldkey -> rao, ascending coldkey, non-zero entries."""
-        out = {}
-        for c in self.state.accounts():
-            x = self.state.stake(hotkey, c)
-            if x > 0:
-                out[c] = x
-        return out
+        """`Stake[hotkey]`: coldkey -> rao, ascending coldkey, as stored (zeros included)."""
+        return self.state.stakes(hotkey)
+
+    def rows(self, which: str, netuid: int) -> list[list[tuple[int, int]]]:
+        """`Weights` or `Bonds` rows of a subnet as stored."""
+        key = (which, netuid)
+        if key not in self._rows:
+            rows = self.state.weight_rows if which == "Weights" else self.state.bond_rows
+            self._rows[key] = rows(netuid) if self.exists(netuid) else []
+        return self._rows[key]
+
+    def global_param(self, name: str) -> int:
+        if self._globals is None:
+            self._globals = self.state.global_params()
+        return self._globals[name]
 
     # ---- single values ------------------------------------------------------------------
     def get(self, name: str, params: list[Any]) -> Any:
@@ -141,7 +135,7 @@ class Storage:
             vec = getattr(mg, VECTOR_ITEMS[name])
             return [bool(v) if vec.dtype == bool else int(v) for v in vec]
         if name in GLOBAL_ITEMS:
-            return int(self.global_params[GLOBAL_ITEMS[name]])
+            return self.global_param(GLOBAL_ITEMS[name])
         raise KeyError(name)
 
     def entries(self, name: str, params: list[Any]) -> list[tuple[Any, Any]]:
@@ -218,13 +212,11 @@ def _keys_item(st: Storage, p: list[Any]) -> Any:
     return st.keys.name(mg.hotkeys[uid])
 
 
-def _matrix(field: str) -> Callable[[Storage, list[Any]], Any]:
+def _matrix(which: str) -> Callable[[Storage, list[Any]], Any]:
     def get(st: Storage, p: list[Any]) -> Any:
-        mg = st.metagraph(_netuid(p))
+        rows = st.rows(which, _netuid(p))
         uid = int(p[1])
-        if mg is None or not 0 <= uid < mg.n:
-            return []
-        return [tuple(r) for r in rows(getattr(mg, field), uid)]
+        return list(rows[uid]) if 0 <= uid < len(rows) else []
     return get
 
 
@@ -237,12 +229,11 @@ def _bar(st: Storage, p: list[Any]) -> Any:
 
 
 def _axon(st: Storage, p: list[Any]) -> Any:
-    hk = _account_param(st, p, 1, "hotkey")
-    return st.state._engine.axon(_netuid(p), bytes(hk))
+    return st.state.axon(_netuid(p), _account_param(st, p, 1, "hotkey"))
 
 
 def _prometheus(st: Storage, p: list[Any]) -> Any:
-    return st.prometheus.get((_netuid(p), _account_param(st, p, 1, "hotkey")))
+    return st.state.prometheus(_netuid(p), _account_param(st, p, 1, "hotkey"))
 
 
 def _delegates(st: Storage, p: list[Any]) -> Any:
@@ -275,8 +266,8 @@ _ITEMS: dict[str, Callable[[Storage, list[Any]], Any]] = {
     "IsNetworkMember": _is_member,
     "Uids": _uids,
     "Keys": _keys_item,
-    "Weights": _matrix("weights"),
-    "Bonds": _matrix("bonds"),
+    "Weights": _matrix("Weights"),
+    "Bonds": _matrix("Bonds"),
     "BlockAtRegistration": _bar,
     "Axons": _axon,
     "Prometheus": _prometheus,

@@ -20,7 +20,6 @@ from .. import tx
 from ..accounts import AccountId, account
 from ..chain import Chain, Genesis
 from ._keys import Keys
-from ._storage import GLOBAL_DEFAULTS
 from .subtensor import Subtensor, _rao
 
 TAO = 10**9
@@ -51,8 +50,6 @@ PROFILES: dict[str, Profile] = {
 
 SUDO = account("taostate/bittensor/sudo")
 """The mock chain's sudo key."""
-TREASURY = account("taostate/bittensor/treasury")
-TREASURY_FUNDS = 1_000_000 * TAO
 
 _SHARED: dict[str, Any] = {}
 """The state every MockSubtensor instance shares (the SDK's mock does the same)."""
@@ -76,11 +73,10 @@ class MockSubtensor(Subtensor):
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}: choose one of {sorted(PROFILES)}")
         prof = PROFILES[profile]
-        genesis = Genesis(balances={TREASURY: TREASURY_FUNDS}, sudo=SUDO,
-                          params=dict(prof.global_params))
+        genesis = Genesis(sudo=SUDO, params=dict(prof.global_params))
         chain = Chain.ephemeral(genesis, snapshot_every=256)
         atexit.register(chain.close)
-        self._attach(chain, Keys(), SUDO, True, "mock", dict(prof.global_params))
+        self._attach(chain, Keys(), SUDO, True, "mock")
         self._profile = prof
         self.chain_endpoint = "mock_endpoint"
         # the root network exists at genesis (docs/ruleset.md §9.5): the profile applies to it too
@@ -124,34 +120,9 @@ class MockSubtensor(Subtensor):
             raise ValueError(f"Subnet {netuid} already exists")
         if not isinstance(netuid, int) or not 1 <= netuid < 2**16:
             raise ValueError(f"netuid {netuid!r}: a subnet is 1 ≤ netuid < 65536 (0 is the root network)")
-        self._create_subnet(netuid)
-        self._sudo_block([tx.SudoSetHyperparameter(origin=self._sudo, netuid=netuid, name=k, value=v)
-                          for k, v in self._profile.subnet_params.items()])
-
-    def _create_subnet(self, netuid: int) -> None:
-        # Until the core has a sudo call for it: register networks from a funded treasury with
-        # locks and limits relaxed, dissolving the fillers below `netuid`, then restore the
-        # global parameters.
-        cheap = {"network_rate_limit": 0, "network_min_lock_cost": 0,
-                 "network_lock_reduction_interval": 1, "subnet_limit": 65535}
-        sets = [tx.SudoSetHyperparameter(origin=self._sudo, netuid=None, name=k, value=v)
-                for k, v in cheap.items()]
-        self._sudo_block(sets)
-        try:
-            made: list[int] = []
-            while True:
-                before = set(self._chain.subnets())
-                self._sudo_block([tx.RegisterNetwork(origin=TREASURY)])
-                new = (set(self._chain.subnets()) - before).pop()
-                if new == netuid:
-                    break
-                made.append(new)
-                if new > netuid:
-                    raise ValueError(f"netuid {netuid} could not be created")
-            self._sudo_block([tx.DissolveNetwork(origin=TREASURY, netuid=n) for n in made])
-        finally:
-            self._sudo_block([tx.SudoSetHyperparameter(origin=self._sudo, netuid=None, name=k,
-                                                        value=self._globals[k]) for k in cheap])
+        self._sudo_block([tx.SudoRegisterNetwork(origin=self._sudo, netuid=netuid)]
+                         + [tx.SudoSetHyperparameter(origin=self._sudo, netuid=netuid, name=k, value=v)
+                            for k, v in self._profile.subnet_params.items()])
 
     def set_difficulty(self, netuid: int, difficulty: int) -> None:
         self._sudo_block([tx.SudoSetHyperparameter(origin=self._sudo, netuid=netuid,
@@ -175,11 +146,7 @@ class MockSubtensor(Subtensor):
     def force_set_balance(self, ss58_address: str, balance: Any = 0) -> tuple[bool, str | None]:
         """Set the free balance of an account (total issuance follows)."""
         who = self._keys.account(ss58_address, "ss58_address")
-        want, have = _rao(balance), self._chain.balance(who)
-        if want > have:
-            self._sudo_block([tx.Transfer(origin=TREASURY, dest=who, amount=want - have)])
-        elif want < have:
-            self._sudo_block([tx.Transfer(origin=who, dest=TREASURY, amount=have - want)])
+        self._sudo_block([tx.SudoSetBalance(origin=self._sudo, who=who, free=_rao(balance))])
         return True, None
 
     sudo_force_set_balance = force_set_balance
@@ -202,8 +169,6 @@ class MockSubtensor(Subtensor):
     def _sudo_set(self, netuid: int | None, name: str, value: int | bool) -> None:
         self._sudo_block([tx.SudoSetHyperparameter(origin=self._sudo, netuid=netuid, name=name,
                                                    value=value)])
-        if netuid is None and name in GLOBAL_DEFAULTS:
-            self._globals[name] = int(value)
 
 
 __all__ = ["PROFILES", "MockSubtensor", "Profile", "SUDO"]

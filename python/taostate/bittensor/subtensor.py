@@ -37,7 +37,7 @@ from ..chain import Chain
 from ..errors import TaoStateError, TxRejected
 from ..queries import Queries
 from ._keys import ZERO_SS58, Keys
-from ._storage import GLOBAL_DEFAULTS, Storage, rows
+from ._storage import Storage
 
 SdkSubtensor: Any = bittensor.subtensor
 EXISTENTIAL_DEPOSIT = 500  # docs/ruleset.md §2
@@ -133,27 +133,22 @@ class Subtensor(SdkSubtensor):  # type: ignore[misc]
     _chain: Chain
     _keys: Keys
     _sudo: AccountId
-    _globals: dict[str, int]
-    _prometheus: dict[tuple[int, AccountId], dict[str, int]]
     _instant_seal: bool
     _views: dict[int, Queries]
     _cache: tuple[tuple[int, bool, int], Storage] | None
 
     def __init__(self, chain: Chain, *, sudo: Any = None, instant_seal: bool = True,
-                 network: str = "taostate", global_params: dict[str, int] | None = None) -> None:
-        self._attach(chain, Keys(), chain.sudo_key if sudo is None else None, instant_seal, network,
-                     global_params)
+                 network: str = "taostate") -> None:
+        self._attach(chain, Keys(), chain.sudo_key if sudo is None else None, instant_seal, network)
         if sudo is not None:
             self._sudo = self._keys.account(sudo, "sudo")
 
     def _attach(self, chain: Chain, keys: Keys, sudo: AccountId | None, instant_seal: bool,
-                network: str, global_params: dict[str, int] | None) -> None:
+                network: str) -> None:
         self._chain = chain
         self._keys = keys
         if sudo is not None:
             self._sudo = sudo
-        self._globals = dict(GLOBAL_DEFAULTS, **(global_params or {}))
-        self._prometheus = {}
         self._instant_seal = instant_seal
         self._views = {}
         self._cache = None
@@ -227,14 +222,14 @@ class Subtensor(SdkSubtensor):  # type: ignore[misc]
             e = self._chain._engine
             key = (int(e.head), bool(e.is_open), int(e.pending_len))
             if self._cache is None or self._cache[0] != key:
-                self._cache = (key, Storage(self._chain, self._keys, self._globals, self._prometheus))
+                self._cache = (key, Storage(self._chain, self._keys))
             return self._cache[1]
         view = self._views.get(block)
         if view is None:
             if len(self._views) > 64:
                 self._views.clear()
             view = self._views[block] = self._chain.at(block)
-        return Storage(view, self._keys, self._globals, self._prometheus)
+        return Storage(view, self._keys)
 
     def query_subtensor(self, name: str, block: int | None = None,
                         params: list[Any] | None = None) -> Value:
@@ -321,12 +316,8 @@ class Subtensor(SdkSubtensor):  # type: ignore[misc]
 
     # ---- neurons ------------------------------------------------------------------------
     def _stake_dict(self, st: Storage, hotkey: AccountId) -> dict[str, Balance]:
-        """`Stake[hotkey]` as the node's neuron info lists it (the owner's entry even when 0)."""
-        noms = st.nominators(hotkey)
-        owner = st.state.owner(hotkey)
-        if owner is not None and owner not in noms:
-            noms[owner] = 0
-        return {self._keys.name(c): Balance.from_rao(x) for c, x in sorted(noms.items())}
+        """`Stake[hotkey]` as the node's neuron info lists it (every stored entry)."""
+        return {self._keys.name(c): Balance.from_rao(x) for c, x in st.nominators(hotkey).items()}
 
     def _neuron(self, st: Storage, netuid: int, uid: int, lite: bool) -> Any:
         mg = st.metagraph(netuid)
@@ -359,7 +350,8 @@ class Subtensor(SdkSubtensor):  # type: ignore[misc]
         )
         if lite:
             return NeuronInfoLite(**fields)
-        return NeuronInfo(weights=rows(mg.weights, uid), bonds=rows(mg.bonds, uid), **fields)
+        return NeuronInfo(weights=[list(r) for r in st.rows("Weights", netuid)[uid]],
+                          bonds=[list(r) for r in st.rows("Bonds", netuid)[uid]], **fields)
 
     def _neurons(self, netuid: int, block: int | None, lite: bool) -> list[Any]:
         st = self._storage(block)
@@ -588,16 +580,9 @@ class Subtensor(SdkSubtensor):  # type: ignore[misc]
                              wait_for_inclusion: bool = False,
                              wait_for_finalization: bool = True) -> tuple[bool, str | None]:
         p = call_params
-        hk = self._keys.hotkey(wallet)
-        ok, err = self._submit(tx.ServePrometheus(origin=hk, netuid=p["netuid"],
-                                                  version=p["version"], ip=p["ip"],
-                                                  port=p["port"], ip_type=p["ip_type"]))
-        if ok:
-            self._prometheus[(int(p["netuid"]), hk)] = {
-                "block": self._chain.head if self._instant_seal else self._chain.block,
-                "version": int(p["version"]), "ip": int(p["ip"]), "port": int(p["port"]),
-                "ip_type": int(p["ip_type"])}
-        return ok, err
+        return self._submit(tx.ServePrometheus(origin=self._keys.hotkey(wallet), netuid=p["netuid"],
+                                               version=p["version"], ip=p["ip"], port=p["port"],
+                                               ip_type=p["ip_type"]))
 
     def _do_swap_hotkey(self, wallet: Any, new_wallet: Any, wait_for_inclusion: bool = False,
                         wait_for_finalization: bool = True) -> tuple[bool, str | None]:
