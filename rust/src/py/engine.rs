@@ -122,7 +122,9 @@ fn dense(rows: &[Vec<(u16, u16)>], n: usize) -> Vec<u16> {
 
 /// Rows 0..n of a sparse matrix as stored (a re-created netuid may keep longer vectors).
 fn rows(m: &[Vec<(u16, u16)>], n: usize) -> Vec<Vec<(u16, u16)>> {
-    (0..n).map(|i| m.get(i).cloned().unwrap_or_default()).collect()
+    (0..n)
+        .map(|i| m.get(i).cloned().unwrap_or_default())
+        .collect()
 }
 
 impl PyEngine {

@@ -509,14 +509,19 @@ fn sudo_register_network_creates_an_ownerless_subnet_at_the_netuid() {
     assert_eq!(sub.params.tempo, USER_SUBNET_TEMPO);
     assert_eq!(s.total_networks, 2);
     // the lock price and the rate limit are untouched
-    assert_eq!(s.network_last_lock_cost, crate::state::INITIAL_LAST_LOCK_COST);
+    assert_eq!(
+        s.network_last_lock_cost,
+        crate::state::INITIAL_LAST_LOCK_COST
+    );
     assert_eq!(s.network_last_registered, 0);
     assert_eq!(names(&ev), ["NetworkAdded"]);
     assert_supply(&s);
     rejects(&mut s, RuleError::AlreadyRegistered, |s, ev| {
         sudo_register_network(s, 5, ev)
     });
-    rejects(&mut s, RuleError::OperationNotPermittedonRootSubnet, |s, ev| {
-        sudo_register_network(s, 0, ev)
-    });
+    rejects(
+        &mut s,
+        RuleError::OperationNotPermittedonRootSubnet,
+        |s, ev| sudo_register_network(s, 0, ev),
+    );
 }
