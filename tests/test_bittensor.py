@@ -360,3 +360,25 @@ def test_pytest_plugin_runs_a_subnet_suite_unchanged(tmp_path: pytest.TempPathFa
         capture_output=True, text=True, cwd=str(tmp_path), env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "1 passed" in out.stdout
+
+
+def test_subtensor_over_any_chain_reads_a_synthetic_history(tmp_path: pytest.TempPathFactory) -> None:
+    """`Subtensor(chain)` in front of a replayed log: the SDK's metagraph is the chain's, at the
+    head and at an earlier block (`metagraph(block=…)` reads `chain.at(block)`)."""
+    from taostate.synth import SynthConfig, synthesize
+
+    path = str(tmp_path / "synth")  # type: ignore[operator]
+    synthesize(path, SynthConfig(subnets=2, uids=16, validators=4, blocks=800, tempo=50,
+                                 users=16, snapshot_every=200))
+    with ts.Chain.open(path) as chain:
+        s = tsb.Subtensor(chain)
+        for block in (None, 600):
+            mg = s.metagraph(1, lite=False, block=block)
+            ours = (chain if block is None else chain.at(block)).metagraph(1)
+            assert [s.keys.account(h) for h in mg.hotkeys] == ours.hotkeys
+            assert mg.I.tobytes() == u16_float32(ours.incentive_u16).tobytes()
+            assert mg.D.tobytes() == u16_float32(ours.dividends_u16).tobytes()
+            assert mg.S.tobytes() == np.array([x / 1e9 for x in ours.stake],
+                                              dtype=np.float32).tobytes()
+        assert mg.I.sum() > 0
+        assert s.get_current_block() == chain.head == 800
