@@ -125,7 +125,10 @@ def test_rejections_surface_as_the_sdk_reports_them(sub: tsb.MockSubtensor) -> N
     sub.step(2)
     # permit: no epoch has run yet, so nobody holds a validator permit
     ok, msg = sub._do_set_weights(wallet=v, uids=[1], vals=[65535], netuid=NETUID, version_key=0)
-    assert not ok and "NoValidatorPermit" in msg and msg.startswith("Subtensor returned")
+    assert not ok and "NoValidatorPermit" in msg
+    doc = msg.split("This means: `", 1)[1][:-1]
+    assert msg == bt.utils.format_error_message(
+        {"type": "Module", "name": "NoValidatorPermit", "docs": [doc]})  # the SDK's own wording
     # rate limit: the finney value of weights_set_rate_limit
     sub.set_hyperparameter(NETUID, "weights_set_rate_limit", 100)
     ok, msg = sub._do_set_weights(wallet=m, uids=[1], vals=[65535], netuid=NETUID, version_key=0)

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import bittensor
+from bittensor import chain_data
 from bittensor.chain_data import (
     AxonInfo,
     DelegateInfo,
-    DelegateInfoLite,
     NeuronInfo,
     NeuronInfoLite,
     PrometheusInfo,
@@ -27,9 +27,19 @@ from bittensor.chain_data import (
     SubnetInfo,
 )
 from bittensor.errors import NominationError, StakeError
-from bittensor.utils import RAOPERTAO, U16_NORMALIZED_FLOAT, format_error_message
+from bittensor.utils import RAOPERTAO, U16_NORMALIZED_FLOAT
 from bittensor.utils import networking as net
 from bittensor.utils.balance import Balance
+
+# Names the 7.x SDK added (the 6.x line words errors the same way, inline).
+DelegateInfoLite: Any = getattr(chain_data, "DelegateInfoLite", None)
+
+
+def format_error_message(error: dict[str, Any]) -> str:
+    """The SDK's wording of a failed extrinsic (`bittensor.utils.format_error_message`, 7.x)."""
+    docs = error.get("docs") or ["Unknown Description"]
+    return (f"Subtensor returned `{error.get('name', 'UnknownError')} "
+            f"({error.get('type', 'UnknownType')})` error. This means: `{docs[0]}`")
 
 from .. import tx
 from ..accounts import AccountId
@@ -399,6 +409,8 @@ class Subtensor(SdkSubtensor):  # type: ignore[misc]
         return [self._delegate(st, h, t) for h, t in st.state.delegates().items()]
 
     def get_delegates_lite(self, block: int | None = None) -> list[Any]:
+        if DelegateInfoLite is None:
+            raise NotImplementedError("this SDK has no DelegateInfoLite (bittensor 7.x has)")
         return [DelegateInfoLite(delegate_ss58=d.hotkey_ss58, take=d.take,
                                  nominators=len(d.nominators), owner_ss58=d.owner_ss58,
                                  registrations=d.registrations,
