@@ -7,7 +7,7 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Engine", "Events", "RULESET", "adjust_registration_terms", "block_emission", "blocks_until_next_epoch", "epoch", "lock_cost", "root_epoch", "yuma_mat_ema_sparse", "yuma_vec_max_upscale_to_u16", "yuma_weighted_median_col"]
+__all__ = ["Engine", "Events", "RULESET", "adjust_registration_terms", "block_emission", "blocks_until_next_epoch", "epoch", "hyperparameters", "lock_cost", "root_epoch", "yuma_mat_ema_sparse", "yuma_vec_max_upscale_to_u16", "yuma_weighted_median_col"]
 
 RULESET: str
 
@@ -86,6 +86,7 @@ def adjust_registration_terms(burn: int, difficulty: int, *, registrations: int,
                               adjustment_alpha: int, min_burn: int, max_burn: int,
                               min_difficulty: int, max_difficulty: int) -> tuple[int, int]: ...
 def blocks_until_next_epoch(netuid: int, tempo: int, block: int) -> int: ...
+def hyperparameters() -> list[dict[str, Any]]: ...
 def epoch(
     block: int,
     stake: npt.NDArray[np.uint64],

@@ -14,6 +14,8 @@ pub mod events;
 pub mod fixedpoint;
 pub mod governance;
 pub mod hyperparams;
+pub mod neurons;
+pub mod params;
 pub mod pow;
 pub mod registration;
 pub mod root;

@@ -171,7 +171,10 @@ fn common_checks<'a>(
     };
     ensure(allowed, RuleError::RegistrationDisabled)?;
     check_registration_limits(sub)?;
-    ensure(!sub.uids.contains_key(hotkey), RuleError::AlreadyRegistered)?;
+    ensure(
+        !sub.neurons.uids.contains_key(hotkey),
+        RuleError::AlreadyRegistered,
+    )?;
     Ok(sub)
 }
 
@@ -267,7 +270,8 @@ pub fn neuron_to_prune(
 }
 
 fn hotkey_at(sub: &Subnet, uid: u16) -> Result<AccountId> {
-    sub.keys
+    sub.neurons
+        .keys
         .get(uid as usize)
         .copied()
         .ok_or_else(|| ChainError::Fatal(format!("no hotkey stored at uid {uid} < n")))
@@ -280,8 +284,8 @@ fn subnet_slot(s: &State, sub: &Subnet) -> Result<Slot> {
         return Ok(Slot::Append(sub.n));
     }
     let uid = neuron_to_prune(
-        &sub.pruning_scores,
-        &sub.block_at_registration,
+        &sub.neurons.pruning_scores,
+        &sub.neurons.block_at_registration,
         sub.n,
         sub.params.immunity_period,
         s.block,
@@ -299,24 +303,6 @@ fn unstakes_on_replace(s: &State, netuid: u16, old: &AccountId) -> bool {
     !s.is_network_member
         .get(old)
         .is_some_and(|m| m.iter().any(|(n, member)| *member && *n != netuid))
-}
-
-/// `v[i] = x`, growing `v` with defaults if it is shorter (a vector that survives `remove`, like
-/// `BlockAtRegistration`, may already be longer than n).
-fn set_at<T: Clone + Default>(v: &mut Vec<T>, i: usize, x: T) {
-    if i < v.len() {
-        v[i] = x;
-    } else {
-        v.resize(i, T::default());
-        v.push(x);
-    }
-}
-
-/// Push `x` as entry `i` of a per-uid vector of length n = i (kept at length n + 1 even if it
-/// were not of length n).
-fn push_at<T: Clone + Default>(v: &mut Vec<T>, i: usize, x: T) {
-    v.resize(i, T::default());
-    v.push(x);
 }
 
 fn set_membership(s: &mut State, hotkey: &AccountId, netuid: u16) {
@@ -341,34 +327,8 @@ fn remove_membership(s: &mut State, hotkey: &AccountId, netuid: u16) {
 fn append_neuron(s: &mut State, netuid: u16, uid: u16, hotkey: &AccountId) {
     let b = s.block;
     let sub = s.subnet_storage_mut(netuid);
-    let i = uid as usize;
-    sub.n = uid + 1;
-    for v in [
-        &mut sub.rank,
-        &mut sub.trust,
-        &mut sub.consensus,
-        &mut sub.incentive,
-        &mut sub.dividends,
-        &mut sub.validator_trust,
-        &mut sub.pruning_scores,
-    ] {
-        push_at(v, i, 0);
-    }
-    push_at(&mut sub.emission, i, 0);
-    push_at(&mut sub.active, i, true);
-    push_at(&mut sub.last_update, i, b);
-    push_at(&mut sub.validator_permit, i, false);
-    // Weights and bonds rows are not written by registration; a new uid starts with none
-    // (`remove` cleared any old rows), and every row index < n must exist for the epoch.
-    if sub.weights.len() <= i {
-        sub.weights.resize(i + 1, Vec::new());
-    }
-    if sub.bonds.len() <= i {
-        sub.bonds.resize(i + 1, Vec::new());
-    }
-    push_at(&mut sub.keys, i, *hotkey);
-    sub.uids.insert(*hotkey, uid);
-    set_at(&mut sub.block_at_registration, i, b);
+    debug_assert_eq!(uid, sub.n, "append takes uid n");
+    sub.append_neuron(hotkey, b);
     set_membership(s, hotkey, netuid);
 }
 
@@ -382,7 +342,6 @@ fn replace_neuron(
     hotkey: &AccountId,
     ev: &mut Events,
 ) -> Result<()> {
-    s.subnet_storage_mut(netuid).uids.remove(old);
     remove_membership(s, old, netuid);
     if !s.is_member_anywhere(old) {
         // Moves existing stake back to free balances: it cannot overflow under the supply
@@ -392,11 +351,7 @@ fn replace_neuron(
     }
     let b = s.block;
     let sub = s.subnet_storage_mut(netuid);
-    let i = uid as usize;
-    set_at(&mut sub.active, i, true);
-    set_at(&mut sub.keys, i, *hotkey);
-    sub.uids.insert(*hotkey, uid);
-    set_at(&mut sub.block_at_registration, i, b);
+    sub.neurons.replace(uid, old, hotkey, b);
     set_membership(s, hotkey, netuid);
     Ok(())
 }
@@ -413,11 +368,8 @@ fn assign_uid(
         Slot::Append(uid) => append_neuron(s, netuid, uid, hotkey),
         Slot::Replace { uid, old, pruned } => {
             if pruned {
-                set_at(
-                    &mut s.subnet_storage_mut(netuid).pruning_scores,
-                    uid as usize,
-                    u16::MAX,
-                );
+                let neurons = &mut s.subnet_storage_mut(netuid).neurons;
+                neurons.set_pruning_score(uid, u16::MAX);
             }
             replace_neuron(s, netuid, uid, &old, hotkey, ev)?;
         }
@@ -589,7 +541,10 @@ pub fn sudo_register(
         RuleError::OperationNotPermittedonRootSubnet,
     )?;
     let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
-    ensure(!sub.uids.contains_key(hotkey), RuleError::AlreadyRegistered)?;
+    ensure(
+        !sub.neurons.uids.contains_key(hotkey),
+        RuleError::AlreadyRegistered,
+    )?;
     check_owner_after_create_account(s, coldkey, hotkey)?;
     check_has_slots(sub)?;
     let issuance = check_sudo_mint(s, hotkey, coldkey, stake, balance)?;
@@ -613,7 +568,7 @@ fn root_slot(s: &State, root: &Subnet, hotkey: &AccountId) -> Result<Slot> {
         return Ok(Slot::Append(root.n));
     }
     let (mut lowest, mut uid) = (u64::MAX, 0u16);
-    for (i, h) in root.keys.iter().take(root.n as usize).enumerate() {
+    for (i, h) in root.neurons.keys.iter().take(root.n as usize).enumerate() {
         let stake = s.total_hotkey_stake(h);
         if stake < lowest {
             (lowest, uid) = (stake, i as u16);
@@ -715,7 +670,7 @@ pub fn root_register(
         .ok_or(RuleError::NetworkDoesNotExist)?;
     check_registration_limits(root)?;
     ensure(
-        !root.uids.contains_key(hotkey),
+        !root.neurons.uids.contains_key(hotkey),
         RuleError::AlreadyRegistered,
     )?;
     // 4. create-account changes no stake, so the checks below read the stored stakes.

@@ -38,10 +38,16 @@ pub fn lock_cost(
 
 /// The lock cost of registering a network in the current block.
 pub fn network_lock_cost(s: &State) -> u64 {
+    network_lock_cost_at(s, s.block)
+}
+
+/// The lock cost of registering a network in `block`, from the stored lock state (the query
+/// `lock_cost()` asks about the block the next transaction lands in).
+pub fn network_lock_cost_at(s: &State, block: u64) -> u64 {
     lock_cost(
         s.network_last_lock_cost,
         s.network_last_registered,
-        s.block,
+        block,
         s.globals.network_min_lock_cost,
         s.globals.network_lock_reduction_interval,
         s.network_last_registered == 0,
@@ -236,21 +242,7 @@ fn clear_subnet_storage(s: &mut State, netuid: u16) {
     sub.modality = 0;
     sub.added = false;
     sub.registered_at = 0;
-    sub.uids.clear();
-    sub.keys.clear();
-    sub.bonds.clear();
-    sub.weights.clear();
-    sub.rank.clear();
-    sub.trust.clear();
-    sub.active.clear();
-    sub.emission.clear();
-    sub.incentive.clear();
-    sub.consensus.clear();
-    sub.dividends.clear();
-    sub.pruning_scores.clear();
-    sub.last_update.clear();
-    sub.validator_permit.clear();
-    sub.validator_trust.clear();
+    sub.neurons.clear();
     sub.emission_values = 0;
     sub.registrations_this_interval = 0;
     sub.pow_registrations_this_interval = 0;

@@ -31,8 +31,8 @@ fn rate_limit_ok(last_update: u64, b: u64, limit: u64) -> bool {
 /// per-uid vector at length n); anything else is an engine fault, reported before any write.
 fn check_slots(sub: &Subnet, me: u16, root: bool) -> Result<()> {
     let i = me as usize;
-    let permit_ok = root || i < sub.validator_permit.len();
-    if i < sub.weights.len() && i < sub.last_update.len() && permit_ok {
+    let permit_ok = root || i < sub.neurons.validator_permit.len();
+    if i < sub.neurons.weights.len() && i < sub.neurons.last_update.len() && permit_ok {
         return Ok(());
     }
     Err(ChainError::Fatal(format!(
@@ -60,17 +60,21 @@ fn check_caller(
     uids: &[u16],
     version_key: u64,
 ) -> Result<u16> {
-    let me = *sub.uids.get(hotkey).ok_or(RuleError::NotRegistered)?;
+    let me = *sub
+        .neurons
+        .uids
+        .get(hotkey)
+        .ok_or(RuleError::NotRegistered)?;
     check_slots(sub, me, root)?;
     let p = &sub.params;
     let key_ok = p.weights_version_key == 0 || version_key >= p.weights_version_key;
     ensure(key_ok, RuleError::IncorrectNetworkVersionKey)?;
-    let last = sub.last_update[me as usize];
+    let last = sub.neurons.last_update[me as usize];
     let rate_ok = rate_limit_ok(last, s.block, p.weights_set_rate_limit);
     ensure(rate_ok, RuleError::SettingWeightsTooFast)?;
     // Root weights need no permit (§10.2); a self-weight never does.
     if !root {
-        let permitted = is_self_weight(me, uids) || sub.validator_permit[me as usize];
+        let permitted = is_self_weight(me, uids) || sub.neurons.validator_permit[me as usize];
         ensure(permitted, RuleError::NoValidatorPermit)?;
     }
     Ok(me)
@@ -133,8 +137,8 @@ pub fn set_weights(
     let (me, up) = check(s, hotkey, netuid, uids, values, version_key)?;
     let b = s.block;
     let sub = s.subnet_mut(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
-    sub.weights[me as usize] = uids.iter().copied().zip(up).collect();
-    sub.last_update[me as usize] = b;
+    sub.neurons.weights[me as usize] = uids.iter().copied().zip(up).collect();
+    sub.neurons.last_update[me as usize] = b;
     ev.emit(|| Event::new("WeightsSet").u("netuid", netuid).u("uid", me));
     Ok(())
 }

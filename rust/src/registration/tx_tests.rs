@@ -66,27 +66,31 @@ fn burned_register_appends_and_recycles() {
         (1, 0, 1, 1)
     );
     assert_eq!(sub.n, 1);
-    assert_eq!(sub.keys, vec![k(10)]);
-    assert_eq!(sub.uids[&k(10)], 0);
-    assert_eq!(sub.block_at_registration, vec![1]);
-    assert_eq!(sub.last_update, vec![1]);
-    assert_eq!(sub.active, vec![true]);
-    assert_eq!(sub.validator_permit, vec![false]);
-    assert_eq!(sub.pruning_scores, vec![0]);
-    assert_eq!(sub.emission, vec![0]);
+    assert_eq!(sub.neurons.keys, vec![k(10)]);
+    assert_eq!(sub.neurons.uids[&k(10)], 0);
+    assert_eq!(sub.neurons.block_at_registration, vec![1]);
+    assert_eq!(sub.neurons.last_update, vec![1]);
+    assert_eq!(sub.neurons.active, vec![true]);
+    assert_eq!(sub.neurons.validator_permit, vec![false]);
+    assert_eq!(sub.neurons.pruning_scores, vec![0]);
+    assert_eq!(sub.neurons.emission, vec![0]);
     assert_eq!(
-        (sub.rank.len(), sub.trust.len(), sub.consensus.len()),
+        (
+            sub.neurons.rank.len(),
+            sub.neurons.trust.len(),
+            sub.neurons.consensus.len()
+        ),
         (1, 1, 1)
     );
     assert_eq!(
         (
-            sub.incentive.len(),
-            sub.dividends.len(),
-            sub.validator_trust.len()
+            sub.neurons.incentive.len(),
+            sub.neurons.dividends.len(),
+            sub.neurons.validator_trust.len()
         ),
         (1, 1, 1)
     );
-    assert_eq!((sub.weights.len(), sub.bonds.len()), (1, 1));
+    assert_eq!((sub.neurons.weights.len(), sub.neurons.bonds.len()), (1, 1));
     assert_eq!(s.owner[&k(10)], ALICE);
     assert_eq!(
         s.stake[&k(10)][&ALICE],
@@ -106,10 +110,10 @@ fn burned_register_appends_and_recycles() {
     s.block = 2;
     s.subnet_storage_mut(1).registrations_this_block = 0;
     burn_reg(&mut s, ALICE, 1, k(11)).unwrap();
-    assert_eq!(s.subnets[&1].uids[&k(11)], 1);
+    assert_eq!(s.subnets[&1].neurons.uids[&k(11)], 1);
     assert_eq!(s.subnets[&1].n, 2);
     assert_eq!(s.subnets[&1].params.rao_recycled_for_registration, 2000);
-    assert_eq!(s.subnets[&1].block_at_registration, vec![1, 2]);
+    assert_eq!(s.subnets[&1].neurons.block_at_registration, vec![1, 2]);
     assert_supply(&s);
 }
 
@@ -250,14 +254,14 @@ fn full_subnet() -> State {
     s.subnet_storage_mut(1).params.max_allowed_uids = 3;
     fill(&mut s, 1, &[k(10), k(11), k(12)]);
     let sub = s.subnet_storage_mut(1);
-    sub.pruning_scores = vec![5, 2, 9];
-    sub.weights[1] = vec![(0, 65535)];
-    sub.bonds[1] = vec![(2, 7)];
-    sub.last_update[1] = 1;
-    sub.validator_permit[1] = true;
-    sub.rank[1] = 11;
-    sub.emission[1] = 12;
-    sub.active[1] = false;
+    sub.neurons.pruning_scores = vec![5, 2, 9];
+    sub.neurons.weights[1] = vec![(0, 65535)];
+    sub.neurons.bonds[1] = vec![(2, 7)];
+    sub.neurons.last_update[1] = 1;
+    sub.neurons.validator_permit[1] = true;
+    sub.neurons.rank[1] = 11;
+    sub.neurons.emission[1] = 12;
+    sub.neurons.active[1] = false;
     s
 }
 
@@ -288,19 +292,19 @@ fn replace_keeps_the_uid_values_and_returns_stake() {
     burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
     // uid 1 had the lowest pruning score
     let sub = &s.subnets[&1];
-    assert_eq!(sub.keys, vec![k(10), k(20), k(12)]);
-    assert_eq!(sub.uids.get(&k(11)), None);
-    assert_eq!(sub.uids[&k(20)], 1);
+    assert_eq!(sub.neurons.keys, vec![k(10), k(20), k(12)]);
+    assert_eq!(sub.neurons.uids.get(&k(11)), None);
+    assert_eq!(sub.neurons.uids[&k(20)], 1);
     assert_eq!(sub.n, 3);
-    assert_eq!(sub.pruning_scores, vec![5, 65535, 9]);
-    assert_eq!(sub.block_at_registration, vec![1, 5001, 1]);
-    assert!(sub.active[1]);
+    assert_eq!(sub.neurons.pruning_scores, vec![5, 65535, 9]);
+    assert_eq!(sub.neurons.block_at_registration, vec![1, 5001, 1]);
+    assert!(sub.neurons.active[1]);
     // kept (quirks)
-    assert_eq!(sub.weights[1], vec![(0, 65535)]);
-    assert_eq!(sub.bonds[1], vec![(2, 7)]);
-    assert_eq!(sub.last_update[1], 1);
-    assert!(sub.validator_permit[1]);
-    assert_eq!((sub.rank[1], sub.emission[1]), (11, 12));
+    assert_eq!(sub.neurons.weights[1], vec![(0, 65535)]);
+    assert_eq!(sub.neurons.bonds[1], vec![(2, 7)]);
+    assert_eq!(sub.neurons.last_update[1], 1);
+    assert!(sub.neurons.validator_permit[1]);
+    assert_eq!((sub.neurons.rank[1], sub.neurons.emission[1]), (11, 12));
     assert!(s.axons.contains_key(&(1, k(11))));
     // the old hotkey is on no network: its stake returned (ascending coldkey), account kept
     assert!(!s.is_network_member.contains_key(&k(11)));
@@ -346,11 +350,11 @@ fn replace_in_immunity_takes_the_immune_minimum() {
     let mut s = full_subnet();
     s.block = 100; // everybody immune
     burn_reg(&mut s, BOB, 1, k(20)).unwrap();
-    assert_eq!(s.subnets[&1].keys[1], k(20));
+    assert_eq!(s.subnets[&1].neurons.keys[1], k(20));
     // the replaced uid now scores 65535 and is fresh: next the immune minimum is uid 0
     s.subnet_storage_mut(1).registrations_this_block = 0;
     burn_reg(&mut s, BOB, 1, k(21)).unwrap();
-    assert_eq!(s.subnets[&1].keys, vec![k(21), k(20), k(12)]);
+    assert_eq!(s.subnets[&1].neurons.keys, vec![k(21), k(20), k(12)]);
 }
 
 #[test]
@@ -363,13 +367,13 @@ fn append_on_a_recreated_netuid_overwrites_block_at_registration() {
     s.block = 9;
     fill(&mut s, 1, &[k(12)]);
     let sub = &s.subnets[&1];
-    assert_eq!(sub.block_at_registration, vec![9, 1]);
+    assert_eq!(sub.neurons.block_at_registration, vec![9, 1]);
     assert_eq!(
         (
             sub.n,
-            sub.keys.len(),
-            sub.weights.len(),
-            sub.last_update.len()
+            sub.neurons.keys.len(),
+            sub.neurons.weights.len(),
+            sub.neurons.last_update.len()
         ),
         (1, 1, 1, 1)
     );
@@ -428,7 +432,7 @@ fn register_pow_with_the_current_block() {
     assert_eq!(s.used_work[&work], 1);
     assert_eq!(s.owner[&POW_HOTKEY], BOB);
     let sub = &s.subnets[&1];
-    assert_eq!(sub.uids[&POW_HOTKEY], 0);
+    assert_eq!(sub.neurons.uids[&POW_HOTKEY], 0);
     assert_eq!(
         (
             sub.pow_registrations_this_interval,
@@ -735,7 +739,7 @@ fn engine_live_and_replay_agree_on_registration_and_serving() {
     records.push(live.seal().unwrap());
     live.check_invariants().unwrap();
     let sub = &live.state.subnets[&1];
-    assert_eq!((sub.uids[&k(10)], sub.uids[&k(20)]), (0, 1));
+    assert_eq!((sub.neurons.uids[&k(10)], sub.neurons.uids[&k(20)]), (0, 1));
     assert_eq!(live.state.axons[&(1, k(10))].ip, 0x0A00_0001);
     let mut replay = Engine::from_genesis(&g).unwrap();
     replay
@@ -768,7 +772,7 @@ fn sudo_register_mints_stake_and_balance() {
     assert_eq!(s.total_issuance, 11_000);
     assert_eq!(s.owner[&k(10)], BOB);
     let sub = &s.subnets[&1];
-    assert_eq!(sub.uids[&k(10)], 0);
+    assert_eq!(sub.neurons.uids[&k(10)], 0);
     assert_eq!(
         (
             sub.registrations_this_block,
@@ -893,7 +897,7 @@ fn root_register_appends_joins_senate_and_delegates() {
     root_register(&mut s, &ALICE, &k(10), &mut ev).unwrap();
     assert_eq!(s.owner[&k(10)], ALICE);
     let root = &s.subnets[&ROOT_NETUID];
-    assert_eq!(root.uids[&k(10)], 0);
+    assert_eq!(root.neurons.uids[&k(10)], 0);
     assert_eq!(
         (
             root.registrations_this_interval,
@@ -925,7 +929,7 @@ fn root_register_appends_joins_senate_and_delegates() {
     assert_eq!(s.owner[&k(5)], ALICE);
     assert_eq!(s.delegates[&k(5)], 7);
     assert_eq!(s.senate, vec![k(5), k(10)], "ascending account order");
-    assert_eq!(s.subnets[&ROOT_NETUID].uids[&k(5)], 1);
+    assert_eq!(s.subnets[&ROOT_NETUID].neurons.uids[&k(5)], 1);
     assert_supply(&s);
 }
 
@@ -989,10 +993,10 @@ fn root_register_replaces_the_first_lowest_stake() {
     let mut ev = Events::enabled();
     root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
     let root = &s.subnets[&ROOT_NETUID];
-    assert_eq!(root.keys, vec![k(10), k(20), k(12)]);
-    assert_eq!(root.block_at_registration, vec![1, 2, 1]);
+    assert_eq!(root.neurons.keys, vec![k(10), k(20), k(12)]);
+    assert_eq!(root.neurons.block_at_registration, vec![1, 2, 1]);
     assert_eq!(
-        root.pruning_scores,
+        root.neurons.pruning_scores,
         vec![0, 0, 0],
         "the root path marks no pruning score"
     );
@@ -1113,7 +1117,7 @@ fn senate_sees_the_stake_returned_by_the_root_replacement() {
     );
     assert_eq!(s.free(&ALICE), alice + 100);
     assert_eq!(s.total_hotkey_stake(&k(9)), 0);
-    assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(20)]);
+    assert_eq!(s.subnets[&ROOT_NETUID].neurons.keys, vec![k(20)]);
     assert!(s.senate.contains(&k(20)) && !s.senate.contains(&k(9)));
     assert_supply(&s);
 }
@@ -1133,5 +1137,5 @@ fn root_register_rejection_after_the_planned_replacement_changes_nothing() {
         root_reg(BOB, k(100)),
     );
     assert_eq!(s.total_hotkey_stake(&k(9)), 10);
-    assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(9)]);
+    assert_eq!(s.subnets[&ROOT_NETUID].neurons.keys, vec![k(9)]);
 }

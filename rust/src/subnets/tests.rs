@@ -320,22 +320,22 @@ fn populated(s: &mut State, netuid: u16, owner: AccountId) {
     let sub = s.subnet_storage_mut(netuid);
     sub.n = 2;
     for (i, h) in [[1u8; 32], [2u8; 32]].iter().enumerate() {
-        sub.keys.push(*h);
-        sub.uids.insert(*h, i as u16);
-        sub.block_at_registration.push(5);
-        sub.weights.push(vec![(0, 1)]);
-        sub.bonds.push(vec![(1, 2)]);
-        sub.active.push(true);
-        sub.rank.push(1);
-        sub.trust.push(1);
-        sub.consensus.push(1);
-        sub.incentive.push(1);
-        sub.dividends.push(1);
-        sub.emission.push(1);
-        sub.last_update.push(5);
-        sub.pruning_scores.push(1);
-        sub.validator_trust.push(1);
-        sub.validator_permit.push(true);
+        sub.neurons.keys.push(*h);
+        sub.neurons.uids.insert(*h, i as u16);
+        sub.neurons.block_at_registration.push(5);
+        sub.neurons.weights.push(vec![(0, 1)]);
+        sub.neurons.bonds.push(vec![(1, 2)]);
+        sub.neurons.active.push(true);
+        sub.neurons.rank.push(1);
+        sub.neurons.trust.push(1);
+        sub.neurons.consensus.push(1);
+        sub.neurons.incentive.push(1);
+        sub.neurons.dividends.push(1);
+        sub.neurons.emission.push(1);
+        sub.neurons.last_update.push(5);
+        sub.neurons.pruning_scores.push(1);
+        sub.neurons.validator_trust.push(1);
+        sub.neurons.validator_permit.push(true);
     }
     sub.emission_values = 9;
     sub.pending_emission = 8;
@@ -402,25 +402,25 @@ fn remove_clears_exactly_the_listed_storage() {
     expected.n = 0;
     expected.modality = 0;
     expected.registered_at = 0;
-    expected.keys.clear();
-    expected.uids.clear();
-    expected.weights.clear();
-    expected.bonds.clear();
+    expected.neurons.keys.clear();
+    expected.neurons.uids.clear();
+    expected.neurons.weights.clear();
+    expected.neurons.bonds.clear();
     for v in [
-        &mut expected.rank,
-        &mut expected.trust,
-        &mut expected.consensus,
-        &mut expected.incentive,
-        &mut expected.dividends,
-        &mut expected.pruning_scores,
-        &mut expected.validator_trust,
+        &mut expected.neurons.rank,
+        &mut expected.neurons.trust,
+        &mut expected.neurons.consensus,
+        &mut expected.neurons.incentive,
+        &mut expected.neurons.dividends,
+        &mut expected.neurons.pruning_scores,
+        &mut expected.neurons.validator_trust,
     ] {
         v.clear();
     }
-    expected.active.clear();
-    expected.emission.clear();
-    expected.last_update.clear();
-    expected.validator_permit.clear();
+    expected.neurons.active.clear();
+    expected.neurons.emission.clear();
+    expected.neurons.last_update.clear();
+    expected.neurons.validator_permit.clear();
     expected.emission_values = 0;
     expected.registrations_this_interval = 0;
     expected.pow_registrations_this_interval = 0;
@@ -459,7 +459,7 @@ fn recreated_netuid_inherits_what_remove_kept() {
     assert_eq!(sub.pending_emission, 8);
     assert!(sub.loaded_emission.is_some());
     assert!(sub.params.network_pow_registration_allowed);
-    assert_eq!(sub.block_at_registration, vec![5, 5]);
+    assert_eq!(sub.neurons.block_at_registration, vec![5, 5]);
     assert_eq!(sub.registrations_this_block, 1);
     // reset by remove, then init
     assert_eq!(
