@@ -382,13 +382,13 @@ impl PyEngine {
     /// (root targets are netuids, docs/ruleset.md §10.2).
     fn weight_rows(&self, netuid: u16) -> PyResult<Vec<Vec<(u16, u16)>>> {
         let s = self.subnet(netuid)?;
-        Ok(rows(&s.weights, s.n as usize))
+        Ok(rows(&s.neurons.weights, s.n as usize))
     }
 
     /// `Bonds[netuid][uid]` for uid 0..n, as stored.
     fn bond_rows(&self, netuid: u16) -> PyResult<Vec<Vec<(u16, u16)>>> {
         let s = self.subnet(netuid)?;
-        Ok(rows(&s.bonds, s.n as usize))
+        Ok(rows(&s.neurons.bonds, s.n as usize))
     }
 
     /// `Stake[hotkey]`: every `(coldkey, rao)` entry, ascending coldkey, zeros included (the
