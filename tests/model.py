@@ -1599,7 +1599,8 @@ class Model:
         self._require_sudo(tx)
         self.proposals.pop(bytes(tx.hash), None)
 
-    PROPOSABLE = ("SudoRegister", "SudoSetBalance", "SudoRegisterNetwork", "SudoSetHyperparameter", "SudoTriumvirateAddMember",
+    PROPOSABLE = ("SudoRegister", "SudoSetBalance", "SudoRegisterNetwork",
+                  "SudoSetHyperparameter", "SudoTriumvirateAddMember",
                   "SudoTriumvirateRemoveMember", "SudoTriumvirateSwapMember",
                   "SudoSenateAddMember", "SudoSenateRemoveMember", "SudoDisapproveProposal")
 

@@ -73,7 +73,8 @@ GLOBAL_HYPERPARAMETERS: Final[dict[str, str]] = {
 """Global parameters (docs/ruleset.md §13.2) and their types; all may be set in a genesis."""
 
 _OTHER_NAMES: Final = ("total_issuance", "burn", "senate_required_stake_percentage", "")
-_PROPOSABLE: Final = ("SudoRegister", "SudoSetBalance", "SudoRegisterNetwork", "SudoSetHyperparameter", "SudoTriumvirateAddMember",
+_PROPOSABLE: Final = ("SudoRegister", "SudoSetBalance", "SudoRegisterNetwork",
+                      "SudoSetHyperparameter", "SudoTriumvirateAddMember",
                       "SudoTriumvirateRemoveMember", "SudoTriumvirateSwapMember",
                       "SudoSenateAddMember", "SudoSenateRemoveMember", "SudoDisapproveProposal")
 

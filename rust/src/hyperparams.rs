@@ -2,11 +2,12 @@
 //! §13.3 over the parameter tables of `crate::params` (types, bounds, setters and extra checks
 //! are data there).
 
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::codec::ParamValue;
+use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events, Value};
+use crate::origin::{is_owner_or_sudo, is_sudo, Origin};
 use crate::params::{Check, Globals, Param, Setter, SubnetParams};
 use crate::state::State;
-use crate::tx::{Origin, ParamValue};
 
 /// A known global name that is not a parameter: setting it fails with `CallNotSupported` (§13.2).
 const TOTAL_ISSUANCE: &str = "total_issuance";
@@ -18,20 +19,15 @@ fn subnet_row(name: &str) -> Option<&'static Param> {
 
 /// The value as the parameter's type, else `StorageValueOutOfRange` (§13.3 step 4).
 fn fit(p: &Param, v: ParamValue) -> Result<u64> {
-    p.fit(v)
-        .ok_or(ChainError::Rule(RuleError::StorageValueOutOfRange))
+    p.fit(v).ok_or_else(|| match v {
+        ParamValue::Int(x) => ChainError::from(RuleError::StorageValueOutOfRange.available(x)),
+        ParamValue::Bool(_) => RuleError::StorageValueOutOfRange.into(),
+    })
 }
 
 /// The row's constant bounds, else `StorageValueOutOfRange` (§13.3 step 5).
 fn bounds(p: &Param, x: u64) -> Result<()> {
     ensure(p.in_bounds(x), RuleError::StorageValueOutOfRange)
-}
-
-pub fn is_sudo(state: &State, origin: &Origin) -> bool {
-    match origin {
-        Origin::Root => true,
-        Origin::Signed(a) => *a == state.sudo_key,
-    }
 }
 
 /// A genesis `params` entry (docs/ruleset.md §9.5): global names except `total_issuance`, with bounds.
@@ -47,22 +43,39 @@ pub fn set_genesis_param(state: &mut State, name: &str, v: ParamValue) -> Result
     Ok(())
 }
 
-/// `sudo_set_hyperparameter(netuid | null, name, value)` — docs/ruleset.md §13.3.
+crate::codec::call_args! {
+    /// The arguments of `sudo_set_hyperparameter` (docs/ruleset.md §13.3).
+    pub struct SudoSetHyperparameter {
+        pub netuid: Option<u16>,
+        pub name: String,
+        pub value: ParamValue,
+    }
+}
+
+/// `sudo_set_hyperparameter(netuid | null, name, value)` — docs/ruleset.md §13.3. Every refusal
+/// names the parameter.
 pub fn sudo_set_hyperparameter(
     state: &mut State,
     origin: &Origin,
-    netuid: Option<u16>,
-    name: &str,
-    value: ParamValue,
+    x: &SudoSetHyperparameter,
     ev: &mut Events,
 ) -> Result<()> {
+    set_hyperparameter(state, origin, x, ev).map_err(|e| e.with_context(|r| r.name(&x.name)))
+}
+
+fn set_hyperparameter(
+    state: &mut State,
+    origin: &Origin,
+    x: &SudoSetHyperparameter,
+    ev: &mut Events,
+) -> Result<()> {
+    let (netuid, name, value) = (x.netuid, x.name.as_str(), x.value);
     match netuid {
         None => {
             let p = Globals::row(name);
-            ensure(
-                p.is_some() || name == TOTAL_ISSUANCE,
-                RuleError::UnknownHyperparameter,
-            )?;
+            ensure_with(p.is_some() || name == TOTAL_ISSUANCE, || {
+                RuleError::UnknownHyperparameter.name(name)
+            })?;
             ensure(is_sudo(state, origin), RuleError::BadOrigin)?;
             let p = p.ok_or(RuleError::CallNotSupported)?;
             let x = fit(p, value)?;
@@ -70,18 +83,17 @@ pub fn sudo_set_hyperparameter(
             state.globals.store(name, x);
         }
         Some(n) => {
-            let p = subnet_row(name).ok_or(RuleError::UnknownHyperparameter)?;
-            let owner_ok = match (p.setter, origin) {
-                (Some(Setter::OwnerOrSudo), Origin::Signed(a)) => state
-                    .subnets
-                    .get(&n)
-                    .and_then(|s| s.owner)
-                    .is_some_and(|o| o == *a),
-                _ => false,
+            let p = subnet_row(name)
+                .ok_or_else(|| RuleError::UnknownHyperparameter.name(name).netuid(n))?;
+            let allowed = match p.setter {
+                Some(Setter::OwnerOrSudo) => is_owner_or_sudo(state, origin, n),
+                _ => is_sudo(state, origin),
             };
-            ensure(is_sudo(state, origin) || owner_ok, RuleError::BadOrigin)?;
+            ensure(allowed, RuleError::BadOrigin)?;
             if p.needs_subnet {
-                ensure(state.subnet_exists(n), RuleError::NetworkDoesNotExist)?;
+                ensure_with(state.subnet_exists(n), || {
+                    RuleError::NetworkDoesNotExist.netuid(n)
+                })?;
             }
             let x = fit(p, value)?;
             let sub = state.subnets.get(&n);
@@ -89,7 +101,12 @@ pub fn sudo_set_hyperparameter(
                 Check::None => {}
                 Check::AboveNeuronCount => {
                     let cur_n = sub.map(|s| s.n).unwrap_or(0) as u64;
-                    ensure(x > cur_n, RuleError::MaxAllowedUIdsNotAllowed)?;
+                    ensure_with(x > cur_n, || {
+                        RuleError::MaxAllowedUIdsNotAllowed
+                            .available(x)
+                            .limit(cur_n)
+                            .netuid(n)
+                    })?;
                 }
                 Check::AtMostMaxAllowedUids => {
                     let max_uids = sub.map(|s| s.params.max_allowed_uids).unwrap_or_default();

@@ -9,7 +9,7 @@
 //! §13.3 (`crate::hyperparams`) and the binding's `subnet_info` and `hyperparameters()` read
 //! these tables; nothing else lists the parameters.
 
-use crate::tx::ParamValue;
+use crate::codec::ParamValue;
 use serde::{Deserialize, Serialize};
 
 /// The value type of a parameter (docs/ruleset.md §13.1 "type").

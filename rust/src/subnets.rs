@@ -8,7 +8,7 @@
 //! its first write.
 
 use crate::balances;
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::state::{AccountId, State, SubnetParams, ROOT_NETUID};
 
@@ -93,7 +93,8 @@ fn choose_slot(s: &State) -> Result<Slot> {
             return Ok(Slot::Fresh(n));
         }
     }
-    let p = subnet_to_prune(s).ok_or(RuleError::AllNetworksInImmunity)?;
+    let p = subnet_to_prune(s)
+        .ok_or_else(|| RuleError::AllNetworksInImmunity.limit(s.globals.subnet_limit as u64))?;
     Ok(Slot::Prune(p))
 }
 
@@ -110,23 +111,50 @@ fn free_after_refund(s: &State, c: &AccountId, slot: &Slot) -> Result<u64> {
         Slot::Prune(p) => match refund_of(s, *p) {
             Some((owner, amount)) if owner == *c => free
                 .checked_add(amount)
-                .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow)),
+                .ok_or(ChainError::from(RuleError::ArithmeticOverflow)),
             _ => Ok(free),
         },
         Slot::Fresh(_) => Ok(free),
     }
 }
 
+crate::codec::call_args! {
+    /// `register_network` has no arguments (docs/ruleset.md §9.2).
+    pub struct RegisterNetwork {}
+}
+
+crate::codec::call_args! {
+    /// The arguments of `dissolve_network` (docs/ruleset.md §9.4).
+    pub struct DissolveNetwork {
+        pub netuid: u16,
+    }
+}
+
 /// `register_network()` — `Signed(c)`, docs/ruleset.md §9.2.
-pub fn register_network(s: &mut State, c: &AccountId, ev: &mut Events) -> Result<()> {
+pub fn register_network(
+    s: &mut State,
+    c: &AccountId,
+    _: &RegisterNetwork,
+    ev: &mut Events,
+) -> Result<()> {
     let b = s.block;
     // 1. The network rate limit counts from block 0 (NetworkLastRegistered starts at 0).
-    ensure(
+    ensure_with(
         b.saturating_sub(s.network_last_registered) >= s.globals.network_rate_limit,
-        RuleError::TxRateLimitExceeded,
+        || {
+            RuleError::TxRateLimitExceeded
+                .last(s.network_last_registered)
+                .limit(s.globals.network_rate_limit)
+                .block(b)
+        },
     )?;
     let cost = network_lock_cost(s);
-    ensure(s.free(c) >= cost, RuleError::NotEnoughBalanceToStake)?;
+    ensure_with(s.free(c) >= cost, || {
+        RuleError::NotEnoughBalanceToStake
+            .account(c)
+            .available(s.free(c))
+            .needed(cost)
+    })?;
     let slot = choose_slot(s)?;
     // 5. The ED rule sees the refund of step 4 (which acts before it).
     balances::check_ed_after_debit(free_after_refund(s, c, &slot)?, cost)?;
@@ -155,16 +183,29 @@ pub fn register_network(s: &mut State, c: &AccountId, ev: &mut Events) -> Result
     Ok(())
 }
 
+crate::codec::call_args! {
+    /// The arguments of `sudo_register_network` (docs/ruleset.md §9.6).
+    pub struct SudoRegisterNetwork {
+        pub netuid: u16,
+    }
+}
+
 /// `sudo_register_network(netuid)` — `Sudo` (checked by the caller), docs/ruleset.md §9.6: create
 /// subnet `netuid` with no owner and no lock. The lock price, the network rate limit and the
 /// subnet limit are not consulted and not changed.
-pub fn sudo_register_network(s: &mut State, netuid: u16, ev: &mut Events) -> Result<()> {
-    ensure(
-        netuid != ROOT_NETUID,
-        RuleError::OperationNotPermittedonRootSubnet,
-    )?;
+pub fn sudo_register_network(
+    s: &mut State,
+    x: &SudoRegisterNetwork,
+    ev: &mut Events,
+) -> Result<()> {
+    let netuid = x.netuid;
+    ensure_with(netuid != ROOT_NETUID, || {
+        RuleError::OperationNotPermittedonRootSubnet.netuid(netuid)
+    })?;
     // 2. The netuid is free (an existing subnet is "already registered").
-    ensure(s.subnet(netuid).is_none(), RuleError::AlreadyRegistered)?;
+    ensure_with(s.subnet(netuid).is_none(), || {
+        RuleError::AlreadyRegistered.netuid(netuid)
+    })?;
     init_new_network(s, netuid, USER_SUBNET_TEMPO);
     s.subnet_storage_mut(netuid).registered_at = s.block;
     ev.emit(|| {
@@ -214,7 +255,7 @@ pub fn remove(s: &mut State, netuid: u16, ev: &mut Events) -> Result<()> {
         Some((owner, amount)) => Some(
             s.free(&owner)
                 .checked_add(amount)
-                .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow))?,
+                .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?,
         ),
         None => None,
     };
@@ -260,10 +301,20 @@ fn clear_subnet_storage(s: &mut State, netuid: u16) {
 }
 
 /// `dissolve_network(netuid)` — `Signed(c)`, docs/ruleset.md §9.4.
-pub fn dissolve_network(s: &mut State, c: &AccountId, netuid: u16, ev: &mut Events) -> Result<()> {
-    let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
+pub fn dissolve_network(
+    s: &mut State,
+    c: &AccountId,
+    x: &DissolveNetwork,
+    ev: &mut Events,
+) -> Result<()> {
+    let netuid = x.netuid;
+    let sub = s
+        .subnet(netuid)
+        .ok_or_else(|| RuleError::NetworkDoesNotExist.netuid(netuid))?;
     // An absent owner (the root network) matches no account (docs/ruleset.md §0.5).
-    ensure(sub.owner == Some(*c), RuleError::NotSubnetOwner)?;
+    ensure_with(sub.owner == Some(*c), || {
+        RuleError::NotSubnetOwner.account(c).netuid(netuid)
+    })?;
     remove(s, netuid, ev)?;
     ev.emit(|| Event::new("NetworkRemoved").u("netuid", netuid));
     Ok(())

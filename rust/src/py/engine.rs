@@ -2,10 +2,10 @@
 
 use super::convert::{account, bytes, events};
 use super::errors::IntoPy;
+use crate::codec::ParamValue;
 use crate::engine::Engine;
 use crate::neurons::Column;
 use crate::state::{AccountId, Subnet};
-use crate::tx::ParamValue;
 use numpy::{IntoPyArray, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -114,9 +114,7 @@ fn rows(m: &[Vec<(u16, u16)>], n: usize) -> Vec<Vec<(u16, u16)>> {
 impl PyEngine {
     fn subnet(&self, netuid: u16) -> PyResult<&Subnet> {
         self.inner.state.subnet(netuid).ok_or_else(|| {
-            super::errors::to_py(crate::ChainError::Rule(
-                crate::RuleError::NetworkDoesNotExist,
-            ))
+            super::errors::to_py(crate::RuleError::NetworkDoesNotExist.netuid(netuid).into())
         })
     }
 }
@@ -178,18 +176,18 @@ impl PyEngine {
         events(py, ev)
     }
 
-    /// Applies one transaction; its events are converted to Python only when asked for.
+    /// Applies one transaction; its events are converted to Python only when asked for. The
+    /// first transaction of a block opens it (its step may run epochs): then the GIL is
+    /// released. `Engine::submit` decodes before opening, so malformed bytes change nothing.
     fn submit(&mut self, py: Python<'_>, tx: &[u8]) -> PyResult<PyEvents> {
-        if !self.inner.is_open() {
-            // Malformed bytes must not open the block (nothing may change): decode first.
-            crate::codec::decode_tx(tx)
-                .map_err(crate::ChainError::InvalidTransaction)
-                .py_err()?;
-            let inner = &mut self.inner;
-            py.detach(|| inner.open_block()).py_err()?;
-        }
+        let inner = &mut self.inner;
+        let events = if inner.is_open() {
+            inner.submit(tx)
+        } else {
+            py.detach(|| inner.submit(tx))
+        };
         Ok(PyEvents {
-            events: self.inner.submit(tx).py_err()?,
+            events: events.py_err()?,
         })
     }
 

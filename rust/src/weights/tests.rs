@@ -43,13 +43,23 @@ fn state() -> State {
 
 fn set(s: &mut State, h: AccountId, netuid: u16, uids: &[u16], vals: &[u16]) -> Result<Vec<Event>> {
     let mut ev = Events::enabled();
-    set_weights(s, &h, netuid, uids, vals, 0, &mut ev)?;
+    set_weights(
+        s,
+        &h,
+        &SetWeights {
+            netuid,
+            uids: uids.to_vec(),
+            values: vals.to_vec(),
+            version_key: 0,
+        },
+        &mut ev,
+    )?;
     Ok(ev.list)
 }
 
 fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State) -> Result<Vec<Event>>) {
     let before = s.clone();
-    assert_eq!(f(s), Err(ChainError::Rule(e)));
+    assert_eq!(f(s), Err(ChainError::Rule(e.into())));
     assert_eq!(*s, before, "state changed by a rejected {e:?}");
 }
 
@@ -95,15 +105,28 @@ fn each_check_in_order() {
     });
     s.subnets.get_mut(&1).unwrap().params.weights_version_key = 5;
     rejects(&mut s, IncorrectNetworkVersionKey, |s| {
-        set_weights(s, &hk(0), 1, &[1, 2], &[1, 1], 4, &mut Events::enabled()).map(|_| vec![])
+        set_weights(
+            s,
+            &hk(0),
+            &SetWeights {
+                netuid: 1,
+                uids: vec![1, 2],
+                values: vec![1, 1],
+                version_key: 4,
+            },
+            &mut Events::enabled(),
+        )
+        .map(|_| vec![])
     });
     set_weights(
         &mut s,
         &hk(0),
-        1,
-        &[1, 2],
-        &[1, 1],
-        5,
+        &SetWeights {
+            netuid: 1,
+            uids: vec![1, 2],
+            values: vec![1, 1],
+            version_key: 5,
+        },
         &mut Events::disabled(),
     )
     .unwrap();
