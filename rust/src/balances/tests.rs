@@ -115,7 +115,7 @@ fn sudo_set_balance_moves_issuance_both_ways() {
     sudo_set_balance(
         &mut s,
         &SudoSetBalance {
-            who: *&[2; 32],
+            who: [2; 32],
             free: 300,
         },
         &mut ev,
@@ -125,7 +125,7 @@ fn sudo_set_balance_moves_issuance_both_ways() {
     sudo_set_balance(
         &mut s,
         &SudoSetBalance {
-            who: *&[1; 32],
+            who: [1; 32],
             free: 0,
         },
         &mut ev,
@@ -147,7 +147,7 @@ fn sudo_set_balance_is_bounded_by_the_supply_cap() {
         sudo_set_balance(
             &mut s,
             &SudoSetBalance {
-                who: *&[1; 32],
+                who: [1; 32],
                 free: over
             },
             &mut ev
@@ -159,7 +159,7 @@ fn sudo_set_balance_is_bounded_by_the_supply_cap() {
     sudo_set_balance(
         &mut s,
         &SudoSetBalance {
-            who: *&[1; 32],
+            who: [1; 32],
             free: S_MAX,
         },
         &mut ev,
