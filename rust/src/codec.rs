@@ -15,12 +15,7 @@ pub const RECORD_VERSION: u64 = 1;
 
 type R<T> = std::result::Result<T, String>;
 
-/// A hyperparameter value as it is on the wire: a bool or an unsigned integer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamValue {
-    Bool(bool),
-    Int(u64),
-}
+pub use crate::params::ParamValue;
 
 /// Where a value sits, e.g. ("Transfer", "amount"); formatted only when an error is reported, so
 /// the hot decoding path allocates nothing.

@@ -6,19 +6,21 @@
 //!
 //! Layers, lowest first; a module imports only from layers below it (no import cycle):
 //!
-//! 1. `error`, `fixedpoint`, `state` — the error enum, fixed-point helpers, the state types.
-//! 2. `events`, `pow`, `snapshot`, `origin`, `codec`, `collective`, `root`, `yuma` — event
-//!    sink, proof of work, snapshot/state root, origins and origin rules, wire fields and
-//!    records, membership lists and votes, the root and subnet epochs.
-//! 3. `balances`, `serving`, `hyperparams` — rules on free balances, serving, parameters.
-//! 4. `staking`, `subnets`, `weights` — rules that move balances or read the epoch.
-//! 5. `registration`, `governance` — registration (root: the senate through `collective`), and
+//! 1. `error`, `fixedpoint`, `params`, `root`, `yuma` — the error enum, fixed-point helpers, the
+//!    hyperparameter table, and the root and subnet epochs as pure functions of their inputs.
+//! 2. `state` (with `state::neurons`, the per-uid columns the epoch writes) — the state types.
+//! 3. `events`, `pow`, `snapshot`, `origin`, `codec`, `collective` — event sink, proof of work,
+//!    snapshot/state root, origins and origin rules, wire fields and records, membership lists
+//!    and votes.
+//! 4. `balances`, `serving`, `hyperparams` — rules on free balances, serving, parameters.
+//! 5. `staking`, `subnets`, `weights` — rules that move balances or read the epoch.
+//! 6. `registration`, `governance` — registration (root: the senate through `collective`), and
 //!    proposals, which are generic over the proposed call and never dispatch it.
-//! 6. `emission` — the block step (A1–A4), using registration, staking and the epochs.
-//! 7. `calls` — the call table: `Call`, its wire kinds, origin rules, argument structs and rule
+//! 7. `emission` — the block step (A1–A4), using registration, staking and the epochs.
+//! 8. `calls` — the call table: `Call`, its wire kinds, origin rules, argument structs and rule
 //!    functions, the transaction reader and `dispatch` (it runs approved motions as Root).
-//! 8. `engine` — the block lifecycle: genesis, open, submit, seal, replay of records.
-//! 9. `py` (feature `python`) — the binding, converting only.
+//! 9. `engine` — the block lifecycle: genesis, open, submit, seal, replay of records.
+//! 10. `py` (feature `python`) — the binding, converting only.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod balances;
@@ -32,7 +34,6 @@ pub mod events;
 pub mod fixedpoint;
 pub mod governance;
 pub mod hyperparams;
-pub mod neurons;
 pub mod origin;
 pub mod params;
 pub mod pow;
@@ -42,6 +43,8 @@ pub mod serving;
 pub mod snapshot;
 pub mod staking;
 pub mod state;
+/// The per-uid columns of a subnet: a part of the state (`state::neurons`).
+pub use state::neurons;
 pub mod subnets;
 #[cfg(test)]
 mod testutil;

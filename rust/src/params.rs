@@ -9,7 +9,12 @@
 //! §13.3 (`crate::hyperparams`) and the binding's `subnet_info` and `hyperparameters()` read
 //! these tables; nothing else lists the parameters.
 
-use crate::codec::ParamValue;
+/// A hyperparameter value as it is on the wire (`codec` reads it): a bool or an unsigned integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    Bool(bool),
+    Int(u64),
+}
 use serde::{Deserialize, Serialize};
 
 /// The value type of a parameter (docs/ruleset.md §13.1 "type").

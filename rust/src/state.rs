@@ -5,7 +5,9 @@
 //! in one `Subnet` record per netuid that was ever touched; a netuid "exists" iff `added` is true.
 //! Values that survive `remove` (docs/ruleset.md §9.4) simply stay in the record.
 
-use crate::neurons::{next_field, Neurons};
+pub mod neurons;
+
+use neurons::{next_field, Neurons};
 use serde::de::SeqAccess;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};

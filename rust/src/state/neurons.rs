@@ -10,7 +10,7 @@
 //! metagraph) are declared once, as rows of [`columns!`]. `Neurons` is encoded as its fields in
 //! declaration order, spliced into the `Subnet` record (`crate::state`): never reorder them.
 
-use crate::state::AccountId;
+use super::AccountId;
 use crate::yuma::{BondsRow, EpochOutput};
 use serde::de::{Deserialize, Error, Expected, SeqAccess};
 use serde::ser::SerializeStruct;
