@@ -191,6 +191,22 @@ impl PyEngine {
         })
     }
 
+    /// The bulk path: applies `txs` (wire bytes) in order, each exactly as `submit` would (same
+    /// checks, same errors; its events are kept for the open block but not returned). Stops at the
+    /// first refused or malformed one and raises its error: the ones before it stay applied.
+    /// Returns how many were applied.
+    fn submit_many(&mut self, py: Python<'_>, txs: Vec<Vec<u8>>) -> PyResult<usize> {
+        for tx in &txs {
+            let inner = &mut self.inner;
+            if inner.is_open() {
+                inner.submit(tx).py_err()?;
+            } else {
+                py.detach(|| inner.submit(tx)).py_err()?;
+            }
+        }
+        Ok(txs.len())
+    }
+
     /// Seals the open block (running an empty block's step first if none is open; GIL released).
     fn seal<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let inner = &mut self.inner;
