@@ -11,9 +11,9 @@ install: ## build the Rust core (release) and install the package with its depen
 	$(PIP) install --quiet --upgrade pip 'maturin>=1.9.4,<2'
 	$(PIP) install --quiet .
 
-install-test: ## install the package with the test dependencies and the optional extras
+install-test: ## install the package with the test dependencies and the optional extras (frames, plot, dask, the bittensor SDK)
 	$(PIP) install --quiet --upgrade pip 'maturin>=1.9.4,<2'
-	$(PIP) install --quiet '.[test,frames,plot,dask]'
+	$(PIP) install --quiet '.[test,frames,plot,dask,bittensor]'
 
 demo: install ## build a small synthetic chain, replay it from the log, show a metagraph
 	$(PY) -m taostate demo

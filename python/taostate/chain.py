@@ -7,6 +7,7 @@ bytes between it and the log (`taostate.log`), and presents results.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -399,6 +400,15 @@ class Chain(Queries, Frames):
         if not isinstance(block, int) or block < 0 or block > self._log.head():
             raise ValueError(f"block {block!r} is not committed: choose 0 ≤ block ≤ head ({self._log.head()})")
         return View(_replay_to(self._log, block))
+
+    def block_hash(self, block: int) -> str:
+        """Hex of committed block `block`'s hash: BLAKE2b-256 of its log record (block 0: of the
+        genesis record), the hash the POW seal uses (docs/ruleset.md §8.3)."""
+        self._check_open()
+        if not isinstance(block, int) or isinstance(block, bool) or not 0 <= block <= self._log.head():
+            raise ValueError(f"block {block!r} is not committed: choose 0 ≤ block ≤ head ({self._log.head()})")
+        record = self._log.genesis() if block == 0 else self._log.get(block)
+        return hashlib.blake2b(record, digest_size=32).hexdigest()
 
     def events(self, block: int) -> list[Event]:
         """The events of committed block `block`: its block step's, then each transaction's."""
