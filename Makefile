@@ -13,7 +13,7 @@ install: ## build the Rust core (release) and install the package with its depen
 
 install-test: ## install the package with the test dependencies and the optional extras
 	$(PIP) install --quiet --upgrade pip 'maturin>=1.9.4,<2'
-	$(PIP) install --quiet '.[test,frames,plot]'
+	$(PIP) install --quiet '.[test,frames,plot,bittensor]'
 
 demo: install ## build a small synthetic chain, replay it from the log, show a metagraph
 	$(PY) -m taostate demo

@@ -1,9 +1,24 @@
-"""Finney-scale replay (docs/design.md §7): 32 subnets × 256 uids, 64 validators each, tempo 360.
+"""A Finney-scale year end to end (issue 15, docs/design.md §7): generate, store, replay,
+time-travel — one command.
 
-Writes `--blocks` blocks of synthetic history with `taostate.synth`, then measures in the same run:
-full replay from genesis (blocks/s, and the extrapolation to a year = 2.6 M blocks), `chain.at(b)`
-for a block in the middle (snapshots every `--snapshot-every` blocks), and peak RSS.
-Usage: python bench/bench_year.py [--blocks 20000]
+    python bench/bench_year.py                 # the real year: preset finney-year, 2 628 000 blocks
+    python bench/bench_year.py --blocks 50000  # a slice, same preset
+    python bench/bench_year.py --subnets 64    # the 64-subnet knob
+
+Measured in one run, each with its same-run baseline:
+  * generation (`taostate.synth`, writing included): wall and CPU seconds, blocks/s — baseline:
+    the replay of the same log (the engine's share of the work);
+  * replay from genesis out of LMDB (`Engine.apply_records` over every block: decompression,
+    decoding, hash chain, rules, epochs): seconds, blocks/s, tx/s — baseline: a Python loop that
+    only reads the same values with py-lmdb, decompresses them and msgpack-decodes them;
+  * `chain.at(b)` at random blocks of the whole history, and of the recent window the snapshot
+    policy keeps dense: seconds (min / median / max) — baseline: restoring the snapshot it starts
+    from, without the replay of the tail;
+  * disk: the LMDB file's allocated size, split into block records and snapshots, with the raw
+    (uncompressed) sizes for the compression ratios;
+  * peak RSS after each phase (the process high-water mark).
+Prints JSON (and a progress bar while generating and replaying). `--path DIR` keeps the log there
+(and `--reuse` measures an existing one without generating).
 """
 
 from __future__ import annotations
@@ -11,62 +26,146 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
+import statistics
+import sys
+import struct
 import tempfile
 import time
+from typing import Any
+
+import msgpack
 
 import taostate as ts
-from taostate.chain import _replay_to
-from taostate.synth import SynthConfig, synthesize
+from taostate import _core
+from taostate.chain import _batches, _unpack_snapshot
+from taostate.log import BlockLog
+from taostate.synth import preset, synthesize
 
-YEAR = 2_628_000
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def scan_baseline(log: BlockLog) -> tuple[float, int]:
+    """Read + decompress + msgpack-decode every block record in Python; (seconds, txs). Uses the
+    log's own LMDB handle (py-lmdb allows one per environment and process)."""
+    sh = log._sh
+    unblock = sh.codec.unblock
+    t0 = time.perf_counter()
+    count = 0
+    with sh.env.begin(db=sh.blocks) as txn:
+        for key, value in txn.cursor():
+            struct.unpack(">Q", key)
+            rec = msgpack.unpackb(unblock(value), raw=False)
+            count += len(rec[3])
+    return time.perf_counter() - t0, count
+
+
+def disk(log: BlockLog) -> dict[str, Any]:
+    sh = log._sh
+    st = os.stat(os.path.join(log.path, "data.mdb"))
+    out: dict[str, Any] = {"data_mdb_allocated_bytes": st.st_blocks * 512, "data_mdb_size": st.st_size}
+    with sh.env.begin() as txn:
+        for name, db, decode in (("blocks", sh.blocks, sh.codec.unblock),
+                                 ("snapshots", sh.snapshots, sh.codec.unsnapshot)):
+            s = txn.stat(db)
+            stored = raw = 0
+            for _, v in txn.cursor(db=db):
+                stored += len(v)
+                raw += len(decode(v))
+            pages = s["leaf_pages"] + s["branch_pages"] + s["overflow_pages"]
+            out[name] = {"entries": s["entries"], "stored_bytes": stored, "raw_bytes": raw,
+                         "ratio": raw / max(stored, 1), "pages_bytes": pages * s["psize"]}
+    return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--blocks", type=int, default=20_000)
-    ap.add_argument("--subnets", type=int, default=32)
-    ap.add_argument("--uids", type=int, default=256)
-    ap.add_argument("--snapshot-every", type=int, default=10_000)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--preset", default="finney-year")
+    ap.add_argument("--blocks", type=int, default=None, help="default: the preset's (a year)")
+    ap.add_argument("--subnets", type=int, default=None)
+    ap.add_argument("--snapshot-every", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--at-samples", type=int, default=20)
+    ap.add_argument("--path", default=None, help="keep the log in this directory")
+    ap.add_argument("--reuse", action="store_true", help="measure the log at --path, do not generate")
+    ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args()
-    cfg = SynthConfig(subnets=args.subnets, uids=args.uids, blocks=args.blocks, tempo=360,
-                      snapshot_every=args.snapshot_every, seed=1)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "chain")
-        t0 = time.perf_counter()
-        stats = synthesize(path, cfg)
-        t_synth = time.perf_counter() - t0
+    over = {k: v for k, v in (("blocks", args.blocks), ("subnets", args.subnets),
+                              ("snapshot_every", args.snapshot_every), ("seed", args.seed)) if v is not None}
+    cfg = preset(args.preset, **over)
+    progress = not args.no_progress
+    out: dict[str, Any] = {"preset": args.preset, "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}}
+    tmp = None
+    if args.path is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-year-")
+        path = os.path.join(tmp.name, "chain")
+    else:
+        path = args.path
+    try:
+        if not args.reuse:
+            t0, c0 = time.perf_counter(), time.process_time()
+            stats = synthesize(path, cfg, progress=progress)
+            out["generate"] = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, **stats}
+            out["generate"]["blocks_per_s"] = stats["blocks"] / out["generate"]["wall_s"]
+            out["rss_after_generate_mib"] = rss_mib()
+            print("generated:", json.dumps(out["generate"]), file=sys.stderr, flush=True)
         with ts.Chain.open(path, readonly=True) as chain:
-            t0 = time.perf_counter()
-            engine = _replay_to(chain._log, chain.head)  # from genesis? no: see below
-            t_open = time.perf_counter() - t0
-            from taostate import _core
-
-            t0 = time.perf_counter()
-            full = _core.Engine.from_genesis(chain._log.genesis())
-            batch = []
-            for _, rec in chain._log.iter_blocks(1, chain.head + 1):
-                batch.append(rec)
-                if len(batch) == 4096:
-                    full.apply_records(batch)
-                    batch = []
-            full.apply_records(batch)
-            t_replay = time.perf_counter() - t0
-            assert bytes(full.state_root()) == bytes(engine.state_root())
-            mid = chain.head // 2 + 1234 % max(chain.head // 2, 1)
-            t0 = time.perf_counter()
-            chain.at(mid)
-            t_at = time.perf_counter() - t0
-        size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    bps = stats["blocks"] / t_replay
-    out = {
-        **stats, "synth_s": t_synth, "replay_s": t_replay, "replay_blocks_per_s": bps,
-        "replay_tx_per_s": stats["txs"] / t_replay, "year_extrapolated_min": YEAR / bps / 60,
-        "open_latest_snapshot_s": t_open, "at_mid_block_s": t_at, "at_block": mid,
-        "log_bytes": size, "peak_rss_mib": rss / 2**20,
-    }
-    print(json.dumps(out, indent=2))
+            log = chain._log
+            out["disk"] = disk(log)
+            head = chain.head
+            # replay from genesis (what Chain.verify does, minus the snapshot-root checks)
+            t0, c0 = time.perf_counter(), time.process_time()
+            engine = _core.Engine.from_genesis(log.genesis())
+            for batch in _batches(log, 1, head, progress=progress, desc="replay"):
+                engine.apply_records(batch)
+            t_replay, c_replay = time.perf_counter() - t0, time.process_time() - c0
+            assert int(engine.head) == head
+            root = bytes(engine.state_root()).hex()
+            assert root == chain.state_root()
+            out["rss_after_replay_mib"] = rss_mib()
+            t_base, txs = scan_baseline(log)
+            out["replay"] = {
+                "blocks": head, "txs": txs, "wall_s": t_replay, "cpu_s": c_replay,
+                "blocks_per_s": head / t_replay, "tx_per_s": txs / t_replay,
+                "baseline_decode_only_s": t_base, "replay_over_baseline_speed": t_base / t_replay,
+                "state_root": root,
+            }
+            if "generate" in out:
+                out["generate"]["over_replay"] = out["generate"]["wall_s"] / t_replay
+            # at(b) at random blocks, against restoring its snapshot alone; then at random blocks
+            # of the recent window (cfg.recent_snapshots), where the policy keeps snapshots dense
+            rng = random.Random(15)
+            every, window = cfg.recent_snapshots
+            ranges = {"at": (1, head)}
+            if every:
+                ranges["at_recent"] = (max(1, head - window), head)
+            for name, (lo, hi) in ranges.items():
+                samples = sorted(rng.randrange(lo, hi + 1) for _ in range(args.at_samples))
+                at_s, restore_s, tails = [], [], []
+                for b in samples:
+                    t0 = time.perf_counter()
+                    chain.at(b)
+                    at_s.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    found = log.latest_snapshot(b)
+                    snap = _unpack_snapshot(found[1]) if found else None
+                    if snap is not None:
+                        _core.Engine.restore(snap[2])
+                    restore_s.append(time.perf_counter() - t0)
+                    tails.append(b - (found[0] if found else 0))
+                out[name] = {"blocks": samples, "seconds": at_s, "min_s": min(at_s),
+                             "median_s": statistics.median(at_s), "max_s": max(at_s),
+                             "baseline_restore_only_median_s": statistics.median(restore_s),
+                             "tail_blocks_median": statistics.median(tails),
+                             "snapshots": len(log.snapshots())}
+        out["peak_rss_mib"] = rss_mib()
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    print(json.dumps(out, indent=1, default=str))
 
 
 if __name__ == "__main__":

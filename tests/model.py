@@ -1384,6 +1384,29 @@ class Model:
         self.registered_at[u] = b
         self.subnet_owner[u] = c
 
+    # §9.6
+    def _tx_SudoRegisterNetwork(self, tx: Any) -> None:
+        if not self.is_sudo(bytes(tx.origin)):
+            raise Rejected("BadOrigin")
+        u = tx.netuid
+        if u == 0:
+            raise Rejected("OperationNotPermittedonRootSubnet")
+        if u in self.added:
+            raise Rejected("AlreadyRegistered")
+        self.init_new_network(u)
+        self.registered_at[u] = self.block
+
+    # §2.2
+    def _tx_SudoSetBalance(self, tx: Any) -> None:
+        if not self.is_sudo(bytes(tx.origin)):
+            raise Rejected("BadOrigin")
+        who, old = bytes(tx.who), self.balance(bytes(tx.who))
+        issuance = self.total_issuance - old + tx.free
+        if issuance > S_MAX:
+            raise Rejected("ArithmeticOverflow")
+        self.free[who] = tx.free
+        self.total_issuance = issuance
+
     # §9.4
     def _tx_DissolveNetwork(self, tx: Any) -> None:
         c, u = bytes(tx.origin), tx.netuid
@@ -1576,7 +1599,8 @@ class Model:
         self._require_sudo(tx)
         self.proposals.pop(bytes(tx.hash), None)
 
-    PROPOSABLE = ("SudoRegister", "SudoSetHyperparameter", "SudoTriumvirateAddMember",
+    PROPOSABLE = ("SudoRegister", "SudoSetBalance", "SudoRegisterNetwork",
+                  "SudoSetHyperparameter", "SudoTriumvirateAddMember",
                   "SudoTriumvirateRemoveMember", "SudoTriumvirateSwapMember",
                   "SudoSenateAddMember", "SudoSenateRemoveMember", "SudoDisapproveProposal")
 

@@ -175,7 +175,7 @@ def wire_txs(draw: st.DrawFn) -> Any:
         else:
             base[i] = draw(_values)
         return base
-    kind = draw(st.one_of(st.integers(0, 27), st.integers(-5, 300)))
+    kind = draw(st.one_of(st.integers(0, 29), st.integers(-5, 300)))
     origin = draw(st.one_of(st.sampled_from([bytes(ALICE), bytes(SUDO), bytes(HOT)]),
                             st.binary(max_size=33)))
     args = draw(st.lists(_values, max_size=9))

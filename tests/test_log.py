@@ -100,7 +100,7 @@ def test_create_append_read(log: BlockLog, path: str) -> None:
         log.get("1")  # type: ignore[arg-type]
     assert log.path == os.path.realpath(path)
     assert log.ruleset == "finney-2023"
-    assert log.format == {"format": "taostate", "version": 1, "ruleset": "finney-2023"}
+    assert log.format == {"format": "taostate", "version": 2, "ruleset": "finney-2023", "blocks": "zstd-uids-1", "snapshots": "zstd"}
     assert "head=10" in repr(log)
 
 
@@ -131,7 +131,7 @@ def test_meta_format_and_engine_recorded(log: BlockLog, path: str) -> None:
         meta = env.open_db(b"meta", create=False)
         with env.begin(db=meta) as txn:
             fmt = msgpack.unpackb(txn.get(b"format"), raw=False)
-            assert fmt == {"format": "taostate", "version": 1, "ruleset": "finney-2023"}
+            assert fmt == {"format": "taostate", "version": 2, "ruleset": "finney-2023", "blocks": "zstd-uids-1", "snapshots": "zstd"}
             assert txn.get(b"genesis") == GENESIS
         assert {b"meta", b"blocks", b"snapshots"} <= set(env.dbs())
     finally:
@@ -311,7 +311,8 @@ def _rewrite_format(path: str, fmt: Any) -> None:
 @pytest.mark.parametrize(
     ("fmt", "found"),
     [
-        ({"format": "taostate", "version": 2, "ruleset": "finney-2023"}, "version 2"),
+        ({"format": "taostate", "version": 3, "ruleset": "finney-2023"}, "version 3 is newer"),
+        ({"format": "taostate", "version": 0, "ruleset": "finney-2023"}, "version 0"),
         ({"format": "taostate", "version": 1, "ruleset": "finney-2030"}, "finney-2030"),
         ({"format": "other", "version": 1, "ruleset": "finney-2023"}, "other"),
         ({"format": "taostate", "ruleset": "finney-2023"}, "None"),

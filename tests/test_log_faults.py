@@ -12,6 +12,7 @@ import textwrap
 import lmdb
 import msgpack
 import pytest
+import zstandard
 
 import taostate as ts
 from taostate import tx
@@ -78,8 +79,8 @@ def test_verify_names_the_block_with_a_bad_snapshot(tmp_path: object) -> None:
     snaps = env.open_db(b"snapshots")
     with env.begin(write=True, db=snaps) as txn:
         key = struct.pack(">Q", 6)
-        v, b, root, state = msgpack.unpackb(txn.get(key))
-        txn.put(key, msgpack.packb([v, b, bytes(32), state]))
+        v, b, root, state = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(txn.get(key)))
+        txn.put(key, zstandard.ZstdCompressor().compress(msgpack.packb([v, b, bytes(32), state])))
     env.close()
     with ts.Chain.open(path, readonly=True) as chain:
         with pytest.raises(ts.ReplayDivergence) as ei:

@@ -60,6 +60,8 @@ WIRE: list[tuple[int, str, str, list[tuple[str, str]]]] = [
     (24, "Close", "close", [("hash", "bin32"), ("index", "u32")]),
     (25, "SwapHotkey", "swap_hotkey", [("hotkey", "acct"), ("new_hotkey", "acct")]),
     (26, "Faucet", "faucet", [("block_number", "u64"), ("nonce", "u64"), ("work", "bin")]),
+    (27, "SudoSetBalance", "sudo_set_balance", [("who", "acct"), ("free", "u64")]),
+    (28, "SudoRegisterNetwork", "sudo_register_network", [("netuid", "u16")]),
 ]
 BY_KIND = {k: (name, call, fields) for k, name, call, fields in WIRE}
 BITS = {"u8": 8, "u16": 16, "u32": 32, "u64": 64}
@@ -144,7 +146,7 @@ BOB = account("bob")
 
 
 def test_kinds_match_wire_md() -> None:
-    assert sorted(T.KINDS) == list(range(1, 27))
+    assert sorted(T.KINDS) == list(range(1, 29))
     for kind, name, call, fields in WIRE:
         cls = T.KINDS[kind]
         assert cls.__name__ == name
@@ -226,7 +228,7 @@ Z = b"\x00" * 32
     ("data", "field"),
     [
         (_wire(0, Z), "kind"),
-        (_wire(27, Z), "kind"),
+        (_wire(29, Z), "kind"),
         (_wire(-1, Z), "kind"),
         (msgpack.packb(["1", Z, Z, 1], use_bin_type=True), "kind"),
         (msgpack.packb([True, Z, Z, 1], use_bin_type=True), "kind"),

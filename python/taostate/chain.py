@@ -7,6 +7,7 @@ bytes between it and the log (`taostate.log`), and presents results.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -137,10 +138,11 @@ class Chain(Queries, Frames):
     """
 
     def __init__(self, log: BlockLog, engine: _core.Engine, snapshot_every: int,
-                 temp_dir: str | None = None) -> None:
+                 temp_dir: str | None = None, recent_snapshots: tuple[int, int] = (0, 0)) -> None:
         self._log = log
         self._engine = engine
         self._snapshot_every = snapshot_every
+        self._recent_every, self._recent_window = recent_snapshots
         self._temp_dir = temp_dir
         self._closed = False
         self._buffer: tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]] | None = None
@@ -151,15 +153,26 @@ class Chain(Queries, Frames):
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def create(cls, path: str | os.PathLike[str], genesis: Genesis, *,
-               snapshot_every: int = 10_000) -> Chain:
-        """Create a new chain at `path` (ChainExists if there is one)."""
+               snapshot_every: int = 10_000, recent_snapshots: tuple[int, int] | None = None) -> Chain:
+        """Create a new chain at `path` (ChainExists if there is one).
+
+        Snapshot policy: a snapshot every `snapshot_every` blocks, kept; with `recent_snapshots =
+        (every, window)` also one every `every` blocks, kept only while it is within `window`
+        blocks of the head — `at(b)` of recent blocks replays a short tail, old history costs
+        one snapshot per `snapshot_every` blocks of disk (bench/README.md).
+        """
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
+        recent = recent_snapshots or (0, 0)
+        if len(recent) != 2 or recent[0] < 0 or recent[1] < 0:
+            raise ValueError("recent_snapshots is (every ≥ 1, window ≥ 0) or None")
         gbytes = genesis.to_msgpack()
         engine = _core.Engine.from_genesis(gbytes)  # validates before anything is written
         log = BlockLog.create(path, gbytes, ruleset=RULESET)
         log.put_meta("snapshot_every", msgpack.packb(snapshot_every))
-        return cls(log, engine, snapshot_every)
+        if recent[0]:
+            log.put_meta("recent_snapshots", msgpack.packb(list(recent)))
+        return cls(log, engine, snapshot_every, recent_snapshots=(int(recent[0]), int(recent[1])))
 
     @classmethod
     def ephemeral(cls, genesis: Genesis, *, snapshot_every: int = 10_000) -> Chain:
@@ -181,11 +194,13 @@ class Chain(Queries, Frames):
         try:
             raw = log.get_meta("snapshot_every")
             snapshot_every = msgpack.unpackb(raw) if raw is not None else 10_000
+            raw = log.get_meta("recent_snapshots")
+            every, window = msgpack.unpackb(raw) if raw is not None else (0, 0)
             engine = _replay_to(log, log.head(), progress=progress)
         except BaseException:
             log.close()
             raise
-        return cls(log, engine, snapshot_every)
+        return cls(log, engine, snapshot_every, recent_snapshots=(int(every), int(window)))
 
     def __enter__(self) -> Chain:
         return self
@@ -237,6 +252,29 @@ class Chain(Queries, Frames):
         """Submit in order; stops at the first rejection and raises it (earlier ones stay applied)."""
         return [self.submit(tx) for tx in txs]
 
+    def submit_encoded(self, txs: Sequence[bytes]) -> int:
+        """The bulk append path: submit transactions given as their wire bytes (docs/WIRE.md, e.g.
+        `tx.to_msgpack()` made once, or any msgpack writer's shortest form), in order, in one call
+        into the engine. Each goes through exactly the checks of `submit` and raises the same
+        errors (`InvalidTransaction`, the `TxRejected` subclass); at the first one refused the call
+        stops, raises it with `.index` set to its position, and the ones before it stay applied.
+        Returns how many were applied (all of them). No receipts: use `submit` for events."""
+        self._check_open()
+        self._log.check_writable()
+        if not isinstance(txs, list):
+            txs = list(txs)
+        for i, t in enumerate(txs):
+            if type(t) is not bytes:
+                raise InvalidTransaction(f"submit_encoded: item {i} is {type(t).__name__}, expected the "
+                                         "transaction's wire bytes (bytes)")
+        engine = self._engine
+        before = engine.pending_len
+        try:
+            return int(engine.submit_many(txs))
+        except (TxRejected, InvalidTransaction) as e:
+            setattr(e, "index", engine.pending_len - before)  # noqa: B010 - an extra attribute
+            raise
+
     def step(self, blocks: int = 1) -> int:
         """Seal the open block (empty if none), then `blocks - 1` empty ones; returns the new head.
 
@@ -255,7 +293,8 @@ class Chain(Queries, Frames):
                 rec = bytes(self._engine.seal())
                 number = int(self._engine.head)
                 records.append((number, rec))
-                if number % self._snapshot_every == 0:
+                if number % self._snapshot_every == 0 or (
+                        self._recent_every and number % self._recent_every == 0):
                     state = bytes(self._engine.snapshot())
                     root = bytes(self._engine.state_root())
                     snapshots.append((number, _pack_snapshot(number, root, state)))
@@ -272,11 +311,40 @@ class Chain(Queries, Frames):
         return int(self._engine.head)
 
     def _append(self, records: list[tuple[int, bytes]], snapshots: list[tuple[int, bytes]]) -> None:
+        if self._recent_every and snapshots:  # recent-only snapshots already out of the window
+            snapshots = [(n, d) for n, d in snapshots if not self._expired(n, records[-1][0])]
         try:
             self._log.append(records, snapshots=snapshots)
         except BaseException:
             self._rebuild()
             raise
+        if self._recent_every and snapshots:
+            head = records[-1][0]
+            for b in self._log.snapshots():
+                if b >= head - self._recent_window:
+                    break
+                if self._expired(b, head):
+                    self._log.drop_snapshot(b)
+
+    def set_snapshot_policy(self, snapshot_every: int | None = None,
+                            recent_snapshots: tuple[int, int] | None = None) -> None:
+        """Change the snapshot policy of this chain from now on (stored in the log; see `create`).
+        `None` keeps a setting; `recent_snapshots=(0, 0)` switches the recent ones off."""
+        self._check_open()
+        self._log.check_writable()
+        every = self._snapshot_every if snapshot_every is None else snapshot_every
+        recent = (self._recent_every, self._recent_window) if recent_snapshots is None else recent_snapshots
+        if every < 1 or len(recent) != 2 or recent[0] < 0 or recent[1] < 0:
+            raise ValueError("snapshot_every ≥ 1 and recent_snapshots = (every ≥ 0, window ≥ 0)")
+        self._log.put_meta("snapshot_every", msgpack.packb(every))
+        self._log.put_meta("recent_snapshots", msgpack.packb(list(recent)))
+        self._snapshot_every = every
+        self._recent_every, self._recent_window = int(recent[0]), int(recent[1])
+
+    def _expired(self, block: int, head: int) -> bool:
+        """A snapshot of the recent policy only (not on the `snapshot_every` grid), out of its window."""
+        return (block % self._snapshot_every != 0 and block % self._recent_every == 0
+                and block < head - self._recent_window)
 
     def _rebuild(self) -> None:
         if self._buffer is not None:
@@ -332,6 +400,15 @@ class Chain(Queries, Frames):
         if not isinstance(block, int) or block < 0 or block > self._log.head():
             raise ValueError(f"block {block!r} is not committed: choose 0 ≤ block ≤ head ({self._log.head()})")
         return View(_replay_to(self._log, block))
+
+    def block_hash(self, block: int) -> str:
+        """Hex of committed block `block`'s hash: BLAKE2b-256 of its log record (block 0: of the
+        genesis record), the hash the POW seal uses (docs/ruleset.md §8.3)."""
+        self._check_open()
+        if not isinstance(block, int) or isinstance(block, bool) or not 0 <= block <= self._log.head():
+            raise ValueError(f"block {block!r} is not committed: choose 0 ≤ block ≤ head ({self._log.head()})")
+        record = self._log.genesis() if block == 0 else self._log.get(block)
+        return hashlib.blake2b(record, digest_size=32).hexdigest()
 
     def events(self, block: int) -> list[Event]:
         """The events of committed block `block`: its block step's, then each transaction's."""

@@ -126,10 +126,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from .synth import SynthConfig, synthesize
+    from .synth import SynthConfig, preset, synthesize
 
-    cfg = SynthConfig(subnets=args.subnets, uids=args.uids, blocks=args.blocks, seed=args.seed,
-                      tx_per_block=args.tx_per_block)
+    given = {k: v for k, v in (("subnets", args.subnets), ("uids", args.uids), ("blocks", args.blocks),
+                               ("seed", args.seed), ("tx_per_block", args.tx_per_block)) if v is not None}
+    cfg = preset(args.preset, **given) if args.preset else SynthConfig(**given)
     stats = synthesize(args.path, cfg, progress=not args.json)
     _out(args, stats, [f"{k:<10} {v}" for k, v in stats.items()])
     return 0
@@ -208,11 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--rows", type=int, default=16)
     s = cmd("synth", cmd_synth, "write a deterministic synthetic Finney-like chain")
-    s.add_argument("--subnets", type=int, default=32)
-    s.add_argument("--uids", type=int, default=256)
-    s.add_argument("--blocks", type=int, default=7200)
-    s.add_argument("--tx-per-block", type=int, default=4)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--preset", default=None, help="a named preset, e.g. finney-year (the options "
+                   "below override its fields)")
+    s.add_argument("--subnets", type=int, default=None, help="default 32")
+    s.add_argument("--uids", type=int, default=None, help="default 256")
+    s.add_argument("--blocks", type=int, default=None, help="default 7200 (finney-year: 2 628 000)")
+    s.add_argument("--tx-per-block", type=float, default=None, help="default 4")
+    s.add_argument("--seed", type=int, default=None, help="default 0")
     cmd("replay", cmd_replay, "replay a chain from genesis and time it")
     cmd("info", cmd_info, "summary of the head state")
     m = cmd("metagraph", cmd_metagraph, "a subnet's metagraph")

@@ -7,7 +7,7 @@ TaoStateError
 ├── TxRejected (ValueError)           a well-formed transaction the rules refuse
 │   └── one subclass per docs/ruleset.md §14 error name (e.g. NotEnoughBalanceToStake)
 ├── LogError                          ChainExists, ChainNotFound, LogLocked,
-│                                      LogCorrupted, LogFormatError
+│                                      LogCorrupted, LogFormatError, DiskFull
 └── ReplayDivergence                  verify() found a root or hash that differs
 ```
 
@@ -38,6 +38,7 @@ __all__ = [
     "LogLocked",
     "LogCorrupted",
     "LogFormatError",
+    "DiskFull",
     "ReplayDivergence",
     "RULE_ERRORS",
     "rejected",
@@ -293,6 +294,21 @@ class LogCorrupted(LogError):
 
 class LogFormatError(LogError):
     """The log was written in another format, version or ruleset."""
+
+
+class DiskFull(LogError):
+    """The filesystem holding the log has no room for a write. Nothing committed is lost and
+    nothing of the failed write was kept; ``free_bytes`` is the free space seen after the
+    failure. Free space (or move the log) and append again: the chain continues."""
+
+    free_bytes: int | None
+
+    def __init__(self, message: str, free_bytes: int | None = None) -> None:
+        super().__init__(message)
+        self.free_bytes = free_bytes
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.free_bytes))
 
 
 class ReplayDivergence(TaoStateError):

@@ -4,12 +4,22 @@ An environment is a directory holding three named databases:
 
 ========== ====================== =============================================
 ``meta``   ascii names            ``format`` → msgpack ``{"format": "taostate",
-                                  "version": 1, "ruleset": …}``; ``genesis`` →
-                                  the genesis record; ``lmdb`` → the LMDB engine
-                                  and data format the log was created with
-``blocks`` block number, u64 BE   the block record
+                                  "version": 2, "ruleset": …, "blocks": …,
+                                  "snapshots": …}``; ``genesis`` → the genesis
+                                  record; ``lmdb`` → the LMDB engine and data
+                                  format the log was created with
+``blocks`` block number, u64 BE   the block record (stored form: below)
 ``snapshots`` block number, u64 BE msgpack ``[version, block, root, state]``
 ========== ====================== =============================================
+
+Stored forms (docs/WIRE.md "Storage"): format version 2 stores a block record
+as a zstd frame made with a fixed raw-content dictionary (``zstd-uids-1``: the
+msgpack forms of 0‥4095, which every dense weight row's uids are a run of)
+when that is shorter, else as the record itself, and a snapshot as a zstd frame
+(level 3). A zstd frame starts with ``28 b5 2f fd``, a record with ``94`` (a
+msgpack array of 4), so each value says which it is. Version 1 logs (every
+value as is) stay readable and writable in their own form. Callers see records
+only: the hash chain and snapshot roots are over the record bytes.
 
 Rules kept here:
 
@@ -20,6 +30,10 @@ Rules kept here:
   process (a registry of open paths) and in others (an exclusive ``flock`` on
   ``taostate.lock`` in the directory, released by the kernel if the process
   dies). Read-only opens take no lock and see each commit as it lands.
+* A write that fails because the filesystem is full raises DiskFull (with the
+  free space); the write transaction is aborted, so nothing committed is lost,
+  and the environment is reopened so that appending works again once space is
+  freed.
 * A committed write transaction is durable (LMDB's default sync settings);
   appending many blocks is one transaction (``putmulti(append=True)``); a crash
   at any moment leaves the log at its last commit, and stale reader slots of
@@ -39,10 +53,14 @@ from typing import Any, Final
 
 import lmdb
 import msgpack
+import zstandard
+
+from .logcodec import ZSTD_MAGIC, Codec
 
 from .errors import (
     ChainExists,
     ChainNotFound,
+    DiskFull,
     InvalidGenesis,
     LogCorrupted,
     LogError,
@@ -55,12 +73,14 @@ __all__ = [
     "DEFAULT_MAP_SIZE",
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "READ_VERSIONS",
     "LOCK_FILE",
     "SUPPORTED_RULESETS",
 ]
 
 FORMAT_NAME: Final = "taostate"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2  # the version new logs are written in
+READ_VERSIONS: Final = frozenset({1, 2})  # versions this taostate reads (and appends to)
 SUPPORTED_RULESETS: Final = frozenset({"finney-2023"})
 DEFAULT_MAP_SIZE: Final = 1 << 40  # 1 TiB of address space; the file stays sparse
 LOCK_FILE: Final = "taostate.lock"
@@ -112,6 +132,68 @@ def _lmdb_error(path: str, e: lmdb.Error, doing: str) -> LogError:
     return LogError(f"{path}: LMDB error while {doing}: {e}")
 
 
+_FULL_MARGIN: Final = 16 << 20  # a write failing with less free space than this (+2× its size)
+
+
+def _free_bytes(path: str) -> int | None:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    return int(st.f_bavail * st.f_frsize)
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "unknown free space"
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit} free"
+    return f"{n} bytes free"
+
+
+def _write_error(sh: _Shared, e: lmdb.Error, doing: str, size: int) -> LogError:
+    """The error for a failed write transaction (already aborted by LMDB): DiskFull when the
+    filesystem is out of space — LMDB may say ENOSPC, or only EIO when the data sync fails —
+    else what `_lmdb_error` says. After a full disk the environment is reopened, because LMDB
+    refuses every later write transaction once a commit's sync has failed."""
+    free = _free_bytes(sh.path)
+    nospace = isinstance(e, lmdb.DiskError) or "No space left" in str(e)
+    low = free is not None and free < 2 * size + _FULL_MARGIN
+    if isinstance(e, (lmdb.MapFullError, lmdb.CorruptedError)) or not (nospace or low):
+        return _lmdb_error(sh.path, e, doing)
+    _reopen(sh)
+    head = "?"
+    try:
+        with sh.env.begin(db=sh.blocks) as txn:
+            cur = txn.cursor()
+            head = str(_unkey(cur.key(), sh.path) if cur.last() else 0)
+    except lmdb.Error:
+        pass
+    return DiskFull(
+        f"{sh.path}: the filesystem holding the log is full ({_size(free)}) while {doing} "
+        f"({size} bytes to write). Nothing committed was lost and nothing of this write was "
+        f"kept: the log ends at block {head}. Free space on that filesystem (or move the log "
+        f"to a larger one) and append again; the chain continues from there. "
+        f"(LMDB said: {e})",
+        free_bytes=free,
+    )
+
+
+def _reopen(sh: _Shared) -> None:
+    """Close and reopen the environment of ``sh`` (same path, flags and databases)."""
+    try:
+        map_size = sh.env.info()["map_size"]
+        sh.env.close()
+        env = _open_env(sh.path, readonly=not sh.writable, create=False, map_size=map_size)
+        sh.env = env
+        sh.meta = env.open_db(b"meta", create=False)
+        sh.blocks = env.open_db(b"blocks", create=False)
+        sh.snapshots = env.open_db(b"snapshots", create=False)
+    except (lmdb.Error, LogError):  # pragma: no cover - the next use reports it
+        pass
+
+
 # --------------------------------------------------------------------------- #
 # Process-wide registry: one environment per directory, one writer per log.
 
@@ -121,7 +203,7 @@ class _Shared:
 
     __slots__ = (
         "path", "env", "meta", "blocks", "snapshots", "writable", "writer",
-        "lock_fd", "refs", "pid", "format", "genesis",
+        "lock_fd", "refs", "pid", "format", "genesis", "codec",
     )
 
     def __init__(
@@ -140,6 +222,7 @@ class _Shared:
         self.pid = os.getpid()
         self.format = fmt
         self.genesis = genesis
+        self.codec = Codec(int(fmt["version"]))
 
 
 _REGISTRY: dict[str, _Shared] = {}
@@ -216,10 +299,13 @@ def _decode_format(path: str, raw: bytes | None) -> dict[str, Any]:
             f"this is not a taostate log"
         )
     version = fmt.get("version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READ_VERSIONS:
+        newer = isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
         raise LogFormatError(
-            f"{path}: log format version {version!r}, this taostate reads version "
-            f"{FORMAT_VERSION}; use a taostate release that matches the log"
+            f"{path}: log format version {version!r}"
+            + (" is newer than this taostate" if newer else " is not one this taostate knows")
+            + f"; it reads versions {', '.join(map(str, sorted(READ_VERSIONS)))}: "
+            f"use a taostate release that reads version {version!r}"
         )
     ruleset = fmt.get("ruleset")
     if ruleset not in SUPPORTED_RULESETS:
@@ -317,10 +403,17 @@ class BlockLog:
         ruleset: str = "finney-2023",
         *,
         map_size: int = DEFAULT_MAP_SIZE,
+        format_version: int = FORMAT_VERSION,
     ) -> BlockLog:
         """Create a new log at ``path`` (a new or empty directory) holding the
         genesis record, and open it for writing. Raises ChainExists if a log
-        is already there."""
+        is already there. ``format_version`` 1 writes the old, uncompressed
+        form (for tools that read only version 1)."""
+        if isinstance(format_version, bool) or format_version not in READ_VERSIONS:
+            raise LogFormatError(
+                f"format_version {format_version!r}: this taostate writes versions "
+                f"{', '.join(map(str, sorted(READ_VERSIONS)))}"
+            )
         if ruleset not in SUPPORTED_RULESETS:
             raise LogFormatError(
                 f"ruleset {ruleset!r} is not implemented by this taostate "
@@ -347,7 +440,7 @@ class BlockLog:
                 raise LogError(f"{real}: cannot create the directory: {e}") from None
             fd = _take_writer_lock(real)
             try:
-                sh = cls._create_locked(real, genesis, ruleset, map_size)
+                sh = cls._create_locked(real, genesis, ruleset, map_size, format_version)
             except BaseException:
                 _release_writer_lock(fd)
                 raise
@@ -357,7 +450,9 @@ class BlockLog:
             return cls._attach(sh, readonly=False, writer=True)
 
     @classmethod
-    def _create_locked(cls, real: str, genesis: bytes, ruleset: str, map_size: int) -> _Shared:
+    def _create_locked(
+        cls, real: str, genesis: bytes, ruleset: str, map_size: int, version: int
+    ) -> _Shared:
         _check_only_lmdb_files(real)
         foreign = LogError(
             f"{real} holds an LMDB environment that is not a taostate log; choose another path"
@@ -372,7 +467,8 @@ class BlockLog:
                 names = {k for k in txn.cursor().iternext(keys=True, values=False)}
             if not names <= _DB_NAMES:
                 raise foreign
-            fmt = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "ruleset": ruleset}
+            fmt: dict[str, Any] = {"format": FORMAT_NAME, "version": version, "ruleset": ruleset}
+            fmt.update(Codec(version).format_fields())
             major, minor, patch = env.lib_version()
             engine = {
                 "lib_version": major,
@@ -640,7 +736,7 @@ class BlockLog:
             with sh.env.begin(db=sh.blocks) as txn:
                 data = txn.get(_key(n))
                 if data is not None:
-                    return data
+                    return _unblock(sh, n, data)
                 cur = txn.cursor()
                 head = _unkey(cur.key(), sh.path) if cur.last() else 0
         except lmdb.Error as e:
@@ -665,6 +761,9 @@ class BlockLog:
         if end is not None and end <= first:
             return
         expected = first
+        codec = sh.codec
+        magic = ZSTD_MAGIC if codec.version >= 2 else b"\xff" * 5  # v1: never a prefix
+        unblock = codec.unblock
         try:
             with sh.env.begin(db=sh.blocks) as txn:
                 cur = txn.cursor()
@@ -680,8 +779,13 @@ class BlockLog:
                             f"(the next stored block is {n})",
                             block=expected,
                         )
-                    yield n, v
+                    yield n, unblock(v) if v[:4] == magic else v
                     expected += 1
+        except zstandard.ZstdError as e:
+            raise LogCorrupted(
+                f"{sh.path}: block {expected}: the stored record is not a valid zstd frame ({e})",
+                block=expected,
+            ) from None
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"reading block {expected}") from None
 
@@ -700,6 +804,10 @@ class BlockLog:
         sh = self._write()
         items, numbers = _pairs(records, "append")
         snaps, snap_numbers = _pairs(snapshots, "append snapshots")
+        codec = sh.codec
+        if codec.version >= 2:
+            items = [(k, codec.block(v)) for k, v in items]
+            snaps = [(k, codec.snapshot(v)) for k, v in snaps]
         if not items:
             if snaps:
                 raise LogError("append: snapshots without blocks; use put_snapshot")
@@ -729,7 +837,8 @@ class BlockLog:
                         )
                     txn.put(k, v, db=sh.snapshots)
         except lmdb.Error as e:
-            raise _lmdb_error(sh.path, e, f"appending blocks {numbers[0]}..{numbers[-1]}") from None
+            size = sum(len(v) for _, v in items) + sum(len(v) for _, v in snaps)
+            raise _write_error(sh, e, f"appending blocks {numbers[0]}..{numbers[-1]}", size) from None
         return numbers[-1]
 
     # -- snapshots -------------------------------------------------------
@@ -741,6 +850,7 @@ class BlockLog:
         n = _block_number(block, "block")
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise LogError(f"put_snapshot: data is {type(data).__name__}, expected bytes")
+        stored = sh.codec.snapshot(bytes(data))
         try:
             with sh.env.begin(write=True) as txn:
                 cur = txn.cursor(db=sh.blocks)
@@ -749,9 +859,9 @@ class BlockLog:
                     raise LogError(
                         f"{sh.path}: cannot snapshot block {n}, the log ends at block {head}"
                     )
-                txn.put(_key(n), data, db=sh.snapshots)
+                txn.put(_key(n), stored, db=sh.snapshots)
         except lmdb.Error as e:
-            raise _lmdb_error(sh.path, e, f"writing the snapshot of block {n}") from None
+            raise _write_error(sh, e, f"writing the snapshot of block {n}", len(stored)) from None
 
     def latest_snapshot(self, at_most: int | None = None) -> tuple[int, bytes] | None:
         """The snapshot with the highest block ≤ ``at_most`` (any block if
@@ -775,7 +885,8 @@ class BlockLog:
                     found = cur.last()
                 if not found:
                     return None
-                return _unkey(cur.key(), sh.path), cur.value()
+                n = _unkey(cur.key(), sh.path)
+                return n, _unsnapshot(sh, n, cur.value())
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, "reading snapshots") from None
 
@@ -790,7 +901,7 @@ class BlockLog:
             raise _lmdb_error(sh.path, e, f"reading the snapshot of block {n}") from None
         if data is None:
             raise LogError(f"{sh.path}: no snapshot of block {n} (see snapshots())")
-        return data
+        return _unsnapshot(sh, n, data)
 
     def snapshots(self) -> list[int]:
         """Block numbers that have a snapshot, ascending."""
@@ -811,6 +922,24 @@ class BlockLog:
                 return bool(txn.delete(_key(n)))
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"dropping the snapshot of block {n}") from None
+
+
+def _unblock(sh: _Shared, n: int, stored: bytes) -> bytes:
+    try:
+        return sh.codec.unblock(stored)
+    except zstandard.ZstdError as e:
+        raise LogCorrupted(
+            f"{sh.path}: block {n}: the stored record is not a valid zstd frame ({e})", block=n
+        ) from None
+
+
+def _unsnapshot(sh: _Shared, n: int, stored: bytes) -> bytes:
+    """A snapshot record; a broken frame gives b"" (snapshots are a cache: an unreadable one is
+    skipped by its readers, like one of an unknown version)."""
+    try:
+        return sh.codec.unsnapshot(stored)
+    except zstandard.ZstdError:
+        return b""
 
 
 def _block_number(x: object, what: str) -> int:

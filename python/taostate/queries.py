@@ -209,6 +209,34 @@ class Queries:
             weights=d["weights"], bonds=d["bonds"],
         )
 
+    def stakes(self, hotkey: Any) -> dict[AccountId, int]:
+        """`Stake[hotkey]`: coldkey -> rao, ascending coldkey, zero entries included (the owner's
+        entry exists from the hotkey's creation, docs/ruleset.md §8.4)."""
+        return {AccountId(c): int(x) for c, x in self._engine.stakes(_acct(hotkey, "hotkey"))}
+
+    def axon(self, netuid: int, hotkey: Any) -> dict[str, int] | None:
+        """`Axons[netuid][hotkey]` (docs/ruleset.md §11.1), or None."""
+        return self._engine.axon(netuid, _acct(hotkey, "hotkey"))
+
+    def prometheus(self, netuid: int, hotkey: Any) -> dict[str, int] | None:
+        """`Prometheus[netuid][hotkey]` (docs/ruleset.md §11.2), or None."""
+        return self._engine.prometheus(netuid, _acct(hotkey, "hotkey"))
+
+    def weight_rows(self, netuid: int) -> list[list[tuple[int, int]]]:
+        """`Weights[netuid][uid]` for every uid, as stored: `[(target, value)]` in submission
+        order (targets are netuids on the root network, docs/ruleset.md §10.2)."""
+        self._require_subnet(netuid)
+        return [[(int(j), int(v)) for j, v in row] for row in self._engine.weight_rows(netuid)]
+
+    def bond_rows(self, netuid: int) -> list[list[tuple[int, int]]]:
+        """`Bonds[netuid][uid]` for every uid, as stored (docs/ruleset.md §4)."""
+        self._require_subnet(netuid)
+        return [[(int(j), int(v)) for j, v in row] for row in self._engine.bond_rows(netuid)]
+
+    def global_params(self) -> dict[str, int]:
+        """The global parameters of docs/ruleset.md §13.2."""
+        return {k: int(v) for k, v in self._engine.global_params().items()}
+
     def senate(self) -> list[AccountId]:
         return [AccountId(a) for a in self._engine.senate()]
 

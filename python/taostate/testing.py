@@ -73,7 +73,8 @@ GLOBAL_HYPERPARAMETERS: Final[dict[str, str]] = {
 """Global parameters (docs/ruleset.md §13.2) and their types; all may be set in a genesis."""
 
 _OTHER_NAMES: Final = ("total_issuance", "burn", "senate_required_stake_percentage", "")
-_PROPOSABLE: Final = ("SudoRegister", "SudoSetHyperparameter", "SudoTriumvirateAddMember",
+_PROPOSABLE: Final = ("SudoRegister", "SudoSetBalance", "SudoRegisterNetwork",
+                      "SudoSetHyperparameter", "SudoTriumvirateAddMember",
                       "SudoTriumvirateRemoveMember", "SudoTriumvirateSwapMember",
                       "SudoSenateAddMember", "SudoSenateRemoveMember", "SudoDisapproveProposal")
 
@@ -282,9 +283,9 @@ def transactions(kinds: Iterable[KindLike] | None = None, *,
 def _field(name: str, acct: _AccountStrategy, nets: st.SearchStrategy[int],
            amt: st.SearchStrategy[int], hashes: st.SearchStrategy[bytes],
            work: st.SearchStrategy[bytes]) -> st.SearchStrategy[Any]:
-    if name in ("dest", "hotkey", "coldkey", "new", "member", "old", "new_hotkey"):
+    if name in ("dest", "hotkey", "coldkey", "new", "member", "old", "new_hotkey", "who"):
         return acct
-    if name in ("amount", "stake", "balance"):
+    if name in ("amount", "stake", "balance", "free"):
         return amt
     if name == "netuid":
         return nets

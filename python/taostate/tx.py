@@ -73,6 +73,8 @@ __all__ = [
     "Close",
     "SwapHotkey",
     "Faucet",
+    "SudoSetBalance",
+    "SudoRegisterNetwork",
 ]
 
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -721,6 +723,22 @@ class Faucet(Tx):
     block_number: Int = field(_U64)
     nonce: Int = field(_U64)
     work: Bytes = field(_BIN)
+
+
+@_kind(27, "sudo_set_balance")
+class SudoSetBalance(Tx):
+    """Sudo: set the free balance of ``who`` to ``free`` rao; total issuance follows, bounded
+    by the supply cap (§2.2)."""
+
+    who: Account = field(_ACCT)
+    free: Int = field(_AMOUNT)
+
+
+@_kind(28, "sudo_register_network")
+class SudoRegisterNetwork(Tx):
+    """Sudo: create subnet ``netuid`` with no owner and no lock (§9.6)."""
+
+    netuid: Int = field(_U16)
 
 
 # --------------------------------------------------------------------------- #

@@ -129,7 +129,7 @@ _DTYPE_MAX: dict[type[np.unsignedinteger[Any]], int] = {
 }
 
 
-def _int_array(name: str, value: object, hi: int, dtype: type[np.unsignedinteger[Any]]) -> np.ndarray:
+def _int_array(name: str, value: object, hi: int, dtype: type[np.unsignedinteger[Any]]) -> npt.NDArray[Any]:
     """A C-contiguous array of ``dtype`` from integers in ``0..=hi`` (any shape)."""
     if isinstance(value, np.ndarray) and value.dtype == dtype and hi >= _DTYPE_MAX[dtype]:
         return np.ascontiguousarray(value)  # every value of the dtype is in range: no scan
@@ -218,7 +218,7 @@ def _csr(name: str, rows: list[Any]) -> _Csr:
     return (indptr, np.ascontiguousarray(uids, np.uint16), np.ascontiguousarray(values, np.uint16))
 
 
-def _frozen(arr: np.ndarray) -> np.ndarray:
+def _frozen(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     arr.flags.writeable = False
     return arr
 

@@ -4,7 +4,7 @@
 
 use crate::error::{ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
-use crate::state::{AccountId, State, EXISTENTIAL_DEPOSIT};
+use crate::state::{AccountId, State, EXISTENTIAL_DEPOSIT, S_MAX};
 
 /// The ED rule on a debit of `x` from a balance of `free` (docs/ruleset.md §2): `free ≥ x` is checked by
 /// the caller with its own error; this checks that the rest is 0 or ≥ ED.
@@ -80,6 +80,41 @@ pub fn transfer(state: &mut State, src: &AccountId, x: &Transfer, ev: &mut Event
             .acct("to", dest)
             .u("amount", amount)
     });
+    Ok(())
+}
+
+crate::codec::call_args! {
+    /// The arguments of `sudo_set_balance` (docs/ruleset.md §2.2).
+    pub struct SudoSetBalance {
+        pub who: AccountId,
+        pub free: u64,
+    }
+}
+
+/// `sudo_set_balance(who, free)` — `Sudo` (checked by the caller), docs/ruleset.md §2.2: set the
+/// free balance of `who`; `TotalIssuance` follows, bounded by the supply cap.
+pub fn sudo_set_balance(state: &mut State, x: &SudoSetBalance, ev: &mut Events) -> Result<()> {
+    let (who, free) = (&x.who, x.free);
+    let old = state.free(who);
+    // 1. The new issuance stays within the supply cap (§1.2); lowering cannot underflow, since
+    // TotalIssuance counts every balance.
+    let issuance = if free >= old {
+        state
+            .total_issuance
+            .checked_add(free - old)
+            .filter(|t| *t <= S_MAX)
+            .ok_or_else(|| {
+                RuleError::ArithmeticOverflow
+                    .account(who)
+                    .needed(free - old)
+                    .limit(S_MAX)
+            })?
+    } else {
+        state.total_issuance - (old - free)
+    };
+    state.set_free(who, free);
+    state.total_issuance = issuance;
+    ev.emit(|| Event::new("BalanceSet").acct("who", who).u("free", free));
     Ok(())
 }
 

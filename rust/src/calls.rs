@@ -147,6 +147,8 @@ calls! {
     24    Close(governance::Close)     Signed        self::close,
     25    SwapHotkey                   Signed        self::swap_hotkey,
     26    Faucet                       Signed        self::faucet,
+    27    SudoSetBalance               Sudo          balances::sudo_set_balance,
+    28    SudoRegisterNetwork          Sudo          subnets::sudo_register_network,
 }
 
 /// Applies one transaction: the origin rule, then the call's checks and effects. Every call

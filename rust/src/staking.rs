@@ -14,7 +14,7 @@ fn overflow() -> ChainError {
     ChainError::from(RuleError::ArithmeticOverflow)
 }
 
-/// "Add x to (c, h)" of docs/ruleset.md §6.3 (checked).
+/// "Add x to (c, h)" of docs/ruleset.md §6.3 (checked; nothing changes when a sum overflows).
 pub fn increase_stake(
     state: &mut State,
     coldkey: &AccountId,
@@ -22,6 +22,19 @@ pub fn increase_stake(
     x: u64,
 ) -> Result<()> {
     let total = state.total_stake.checked_add(x).ok_or_else(overflow)?;
+    // Replay's hot path (emission credits): all three entries exist, so one lookup each.
+    if let (Some(th), Some(tc), Some(sc)) = (
+        state.total_hotkey_stake.get_mut(hotkey),
+        state.total_coldkey_stake.get_mut(coldkey),
+        state.stake.get_mut(hotkey).and_then(|m| m.get_mut(coldkey)),
+    ) {
+        let new_th = th.checked_add(x).ok_or_else(overflow)?;
+        let new_tc = tc.checked_add(x).ok_or_else(overflow)?;
+        let new_sc = sc.checked_add(x).ok_or_else(overflow)?;
+        (*th, *tc, *sc) = (new_th, new_tc, new_sc);
+        state.total_stake = total;
+        return Ok(());
+    }
     let th = state
         .total_hotkey_stake(hotkey)
         .checked_add(x)
@@ -210,7 +223,7 @@ pub fn credit_emission(
         .owner
         .get(hotkey)
         .ok_or_else(|| ChainError::Fatal("emission tuple names a hotkey without owner".into()))?;
-    let mut add = |state: &mut State, c: &AccountId, x: u64| -> Result<()> {
+    let add = |state: &mut State, ev: &mut Events, c: &AccountId, x: u64| -> Result<()> {
         if x == 0 {
             return Ok(());
         }
@@ -226,30 +239,48 @@ pub fn credit_emission(
     };
     let Some(&take_u16) = state.delegates.get(hotkey) else {
         let total = server.checked_add(validator).ok_or_else(overflow)?;
-        return add(state, &owner, total);
+        return add(state, ev, &owner, total);
     };
     let tot = state.total_hotkey_stake(hotkey);
     let take_ratio = I64F64::from_num(take_u16) / I64F64::from_num(65535u32);
     let take = i64f64_to_u64(take_ratio * I64F64::from_num(validator));
     let rest = validator - take;
-    let nominators: Vec<(AccountId, u64)> = state
-        .stake
-        .get(hotkey)
-        .map(|m| m.iter().map(|(c, s)| (*c, *s)).collect())
-        .unwrap_or_default();
+    // Every Stake[h][c] and TotalColdkeyStake[c] is at most TotalStake (the invariants above), so
+    // when TotalStake + rest fits u64 no addition below can overflow: checked once, up front.
+    let total = state.total_stake.checked_add(rest).ok_or_else(overflow)?;
+    // Step 2 in one ordered pass over Stake[hotkey] (ascending c; each share from the entry's
+    // pre-tuple value, read just before the entry is increased) — the same additions as
+    // `increase_stake` per nominator, without looking the hotkey up again for each one.
     let mut paid = 0u64;
-    for (c, stake_c) in nominators {
-        let share = if tot == 0 {
-            0
-        } else {
-            let frac = I64F64::from_num(stake_c) / I64F64::from_num(tot);
-            i64f64_to_u64(I64F64::from_num(rest) * frac)
-        };
-        paid += share;
-        add(state, &c, share)?;
+    if let Some(nominators) = state.stake.get_mut(hotkey) {
+        for (c, stake_c) in nominators.iter_mut() {
+            let share = if tot == 0 {
+                0
+            } else {
+                let frac = I64F64::from_num(*stake_c) / I64F64::from_num(tot);
+                i64f64_to_u64(I64F64::from_num(rest) * frac)
+            };
+            if share == 0 {
+                continue;
+            }
+            paid += share;
+            *stake_c += share;
+            *state.total_coldkey_stake.entry(*c).or_insert(0) += share;
+            ev.emit(|| {
+                Event::new("EmissionCredited")
+                    .u("netuid", netuid)
+                    .acct("hotkey", hotkey)
+                    .acct("coldkey", c)
+                    .u("amount", share)
+            });
+        }
     }
-    add(state, &owner, take + (rest - paid))?;
-    add(state, &owner, server)
+    if paid > 0 {
+        *state.total_hotkey_stake.entry(*hotkey).or_insert(0) += paid;
+        state.total_stake = total - (rest - paid);
+    }
+    add(state, ev, &owner, take + (rest - paid))?;
+    add(state, ev, &owner, server)
 }
 
 /// Return every stake of a deregistered hotkey to its coldkeys (docs/ruleset.md §7.4).

@@ -183,6 +183,39 @@ pub fn register_network(
     Ok(())
 }
 
+crate::codec::call_args! {
+    /// The arguments of `sudo_register_network` (docs/ruleset.md §9.6).
+    pub struct SudoRegisterNetwork {
+        pub netuid: u16,
+    }
+}
+
+/// `sudo_register_network(netuid)` — `Sudo` (checked by the caller), docs/ruleset.md §9.6: create
+/// subnet `netuid` with no owner and no lock. The lock price, the network rate limit and the
+/// subnet limit are not consulted and not changed.
+pub fn sudo_register_network(
+    s: &mut State,
+    x: &SudoRegisterNetwork,
+    ev: &mut Events,
+) -> Result<()> {
+    let netuid = x.netuid;
+    ensure_with(netuid != ROOT_NETUID, || {
+        RuleError::OperationNotPermittedonRootSubnet.netuid(netuid)
+    })?;
+    // 2. The netuid is free (an existing subnet is "already registered").
+    ensure_with(s.subnet(netuid).is_none(), || {
+        RuleError::AlreadyRegistered.netuid(netuid)
+    })?;
+    init_new_network(s, netuid, USER_SUBNET_TEMPO);
+    s.subnet_storage_mut(netuid).registered_at = s.block;
+    ev.emit(|| {
+        Event::new("NetworkAdded")
+            .u("netuid", netuid)
+            .u("modality", 0u16)
+    });
+    Ok(())
+}
+
 /// `init_new_network(netuid, tempo)` — docs/ruleset.md §9.3. Only the listed values are written; every
 /// other per-subnet value keeps what is stored (defaults for a fresh netuid, the leftovers of
 /// `remove` for a re-used one).

@@ -1,4 +1,5 @@
 use super::*;
+use crate::testutil::rule;
 
 fn st(pairs: &[(u8, u64)]) -> State {
     let mut s = State::default();
@@ -104,4 +105,65 @@ fn transfer_errors_in_order() {
     .unwrap();
     assert_eq!(s.free(&[1; 32]), 0);
     assert!(!s.free.contains_key(&[1; 32]));
+}
+
+#[test]
+fn sudo_set_balance_moves_issuance_both_ways() {
+    let mut s = st(&[(1, 1000)]);
+    s.total_issuance = 1000;
+    let mut ev = Events::enabled();
+    sudo_set_balance(
+        &mut s,
+        &SudoSetBalance {
+            who: [2; 32],
+            free: 300,
+        },
+        &mut ev,
+    )
+    .unwrap(); // below ED is allowed
+    assert_eq!((s.free(&[2; 32]), s.total_issuance), (300, 1300));
+    sudo_set_balance(
+        &mut s,
+        &SudoSetBalance {
+            who: [1; 32],
+            free: 0,
+        },
+        &mut ev,
+    )
+    .unwrap();
+    assert_eq!((s.free(&[1; 32]), s.total_issuance), (0, 300));
+    assert!(!s.free.contains_key(&[1; 32]));
+    assert_eq!(ev.list.len(), 2);
+    assert_eq!(ev.list[0].name, "BalanceSet");
+}
+
+#[test]
+fn sudo_set_balance_is_bounded_by_the_supply_cap() {
+    let mut s = st(&[(1, 1000)]);
+    s.total_issuance = 1000;
+    let mut ev = Events::enabled();
+    let over = S_MAX - 1000 + 1 + 1000; // issuance would be S_MAX + 1
+    assert_eq!(
+        sudo_set_balance(
+            &mut s,
+            &SudoSetBalance {
+                who: [1; 32],
+                free: over
+            },
+            &mut ev
+        ),
+        rule(RuleError::ArithmeticOverflow)
+    );
+    assert_eq!((s.free(&[1; 32]), s.total_issuance), (1000, 1000));
+    assert!(ev.list.is_empty());
+    sudo_set_balance(
+        &mut s,
+        &SudoSetBalance {
+            who: [1; 32],
+            free: S_MAX,
+        },
+        &mut ev,
+    )
+    .unwrap();
+    assert_eq!(s.total_issuance, S_MAX);
 }

@@ -104,6 +104,8 @@ fn the_table_gives_each_wire_kind_its_name_arity_and_origin_rule() {
         (24, "Close", 2),
         (25, "SwapHotkey", 2),
         (26, "Faucet", 3),
+        (27, "SudoSetBalance", 2),
+        (28, "SudoRegisterNetwork", 1),
     ];
     for k in 0..=255u8 {
         let row = wire.iter().find(|w| w.0 == k).map(|w| (w.1, w.2));
@@ -118,5 +120,15 @@ fn the_table_gives_each_wire_kind_its_name_arity_and_origin_rule() {
     assert_eq!(
         (call.kind(), call.name(), call.origin_rule()),
         (15, "SudoSetKey", OriginRule::SudoKey)
+    );
+    let t = tx_bytes(V::Array(vec![V::from(28), acct(1), V::from(7)]));
+    let call = decode_tx(&t).unwrap().call;
+    assert_eq!(
+        call,
+        Call::SudoRegisterNetwork(subnets::SudoRegisterNetwork { netuid: 7 })
+    );
+    assert_eq!(
+        (call.kind(), call.name(), call.origin_rule()),
+        (28, "SudoRegisterNetwork", OriginRule::Sudo)
     );
 }

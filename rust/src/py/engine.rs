@@ -104,6 +104,13 @@ fn dense(rows: &[Vec<(u16, u16)>], n: usize) -> Vec<u16> {
     m
 }
 
+/// Rows 0..n of a sparse matrix as stored (a re-created netuid may keep longer vectors).
+fn rows(m: &[Vec<(u16, u16)>], n: usize) -> Vec<Vec<(u16, u16)>> {
+    (0..n)
+        .map(|i| m.get(i).cloned().unwrap_or_default())
+        .collect()
+}
+
 impl PyEngine {
     fn subnet(&self, netuid: u16) -> PyResult<&Subnet> {
         self.inner.state.subnet(netuid).ok_or_else(|| {
@@ -182,6 +189,22 @@ impl PyEngine {
         Ok(PyEvents {
             events: events.py_err()?,
         })
+    }
+
+    /// The bulk path: applies `txs` (wire bytes) in order, each exactly as `submit` would (same
+    /// checks, same errors; its events are kept for the open block but not returned). Stops at the
+    /// first refused or malformed one and raises its error: the ones before it stay applied.
+    /// Returns how many were applied.
+    fn submit_many(&mut self, py: Python<'_>, txs: Vec<Vec<u8>>) -> PyResult<usize> {
+        for tx in &txs {
+            let inner = &mut self.inner;
+            if inner.is_open() {
+                inner.submit(tx).py_err()?;
+            } else {
+                py.detach(|| inner.submit(tx)).py_err()?;
+            }
+        }
+        Ok(txs.len())
     }
 
     /// Seals the open block (running an empty block's step first if none is open; GIL released).
@@ -367,6 +390,70 @@ impl PyEngine {
         let b = dense(&ns.bonds, n).into_pyarray(py).reshape([n, n])?;
         d.set_item("bonds", b)?;
         Ok(d)
+    }
+
+    /// `Weights[netuid][uid]` for uid 0..n, as stored: `[(target, value)]` in submission order
+    /// (root targets are netuids, docs/ruleset.md §10.2).
+    fn weight_rows(&self, netuid: u16) -> PyResult<Vec<Vec<(u16, u16)>>> {
+        let s = self.subnet(netuid)?;
+        Ok(rows(&s.neurons.weights, s.n as usize))
+    }
+
+    /// `Bonds[netuid][uid]` for uid 0..n, as stored.
+    fn bond_rows(&self, netuid: u16) -> PyResult<Vec<Vec<(u16, u16)>>> {
+        let s = self.subnet(netuid)?;
+        Ok(rows(&s.neurons.bonds, s.n as usize))
+    }
+
+    /// `Stake[hotkey]`: every `(coldkey, rao)` entry, ascending coldkey, zeros included (the
+    /// owner's entry exists from the hotkey's creation, docs/ruleset.md §8.4).
+    fn stakes<'py>(&self, py: Python<'py>, hotkey: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let h = account(hotkey, "hotkey")?;
+        let l = PyList::empty(py);
+        if let Some(m) = self.inner.state.stake.get(&h) {
+            for (c, x) in m {
+                l.append((bytes(py, c), *x))?;
+            }
+        }
+        Ok(l)
+    }
+
+    /// The global parameters of docs/ruleset.md §13.2.
+    fn global_params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let g = &self.inner.state.globals;
+        let d = PyDict::new(py);
+        d.set_item("default_take", g.default_take)?;
+        d.set_item("tx_rate_limit", g.tx_rate_limit)?;
+        d.set_item("subnet_owner_cut", g.subnet_owner_cut)?;
+        d.set_item("network_min_lock_cost", g.network_min_lock_cost)?;
+        d.set_item(
+            "network_lock_reduction_interval",
+            g.network_lock_reduction_interval,
+        )?;
+        d.set_item("network_rate_limit", g.network_rate_limit)?;
+        d.set_item("network_immunity_period", g.network_immunity_period)?;
+        d.set_item("subnet_limit", g.subnet_limit)?;
+        Ok(d)
+    }
+
+    /// `Prometheus[netuid][hotkey]` (docs/ruleset.md §11.2), or None.
+    fn prometheus<'py>(
+        &self,
+        py: Python<'py>,
+        netuid: u16,
+        hotkey: &[u8],
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let h = account(hotkey, "hotkey")?;
+        let Some(p) = self.inner.state.prometheus.get(&(netuid, h)) else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("block", p.block)?;
+        d.set_item("version", p.version)?;
+        d.set_item("ip", p.ip)?;
+        d.set_item("port", p.port)?;
+        d.set_item("ip_type", p.ip_type)?;
+        Ok(Some(d))
     }
 
     fn axon<'py>(

@@ -503,3 +503,31 @@ fn remove_without_owner_refunds_nothing() {
     assert!(ev.is_empty());
     assert_eq!(s.total_networks, 1);
 }
+
+#[test]
+fn sudo_register_network_creates_an_ownerless_subnet_at_the_netuid() {
+    let mut s = base(&[(ALICE, 10 * TAO)]);
+    s.block = 7;
+    let mut ev = Events::enabled();
+    sudo_register_network(&mut s, &SudoRegisterNetwork { netuid: 5 }, &mut ev).unwrap();
+    let sub = s.subnet(5).unwrap();
+    assert_eq!((sub.owner, sub.locked, sub.registered_at), (None, 0, 7));
+    assert_eq!(sub.params.tempo, USER_SUBNET_TEMPO);
+    assert_eq!(s.total_networks, 2);
+    // the lock price and the rate limit are untouched
+    assert_eq!(
+        s.network_last_lock_cost,
+        crate::state::INITIAL_LAST_LOCK_COST
+    );
+    assert_eq!(s.network_last_registered, 0);
+    assert_eq!(names(&ev), ["NetworkAdded"]);
+    assert_supply(&s);
+    rejects(&mut s, RuleError::AlreadyRegistered, |s, ev| {
+        sudo_register_network(s, &SudoRegisterNetwork { netuid: 5 }, ev)
+    });
+    rejects(
+        &mut s,
+        RuleError::OperationNotPermittedonRootSubnet,
+        |s, ev| sudo_register_network(s, &SudoRegisterNetwork { netuid: 0 }, ev),
+    );
+}

@@ -1,0 +1,124 @@
+"""Stored forms of the log (docs/WIRE.md "Storage"): version 2 compresses block records (zstd with
+the `zstd-uids-1` dictionary, when shorter) and snapshots (zstd); callers see records only; a
+version-1 log stays readable and appendable in its own form; other versions are refused, naming
+the version; a damaged frame is a corrupted log naming the block."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+
+import lmdb
+import msgpack
+import pytest
+
+import taostate as ts
+from taostate import tx
+from taostate.errors import LogCorrupted, LogFormatError
+from taostate.log import FORMAT_VERSION, BlockLog
+from taostate.logcodec import ZSTD_MAGIC
+
+from helpers import ALICE, BOB, genesis
+
+GENESIS = genesis().to_msgpack()
+
+
+def _record(n: int, txs: list[bytes]) -> bytes:
+    parent = hashlib.blake2b(b"%d" % n, digest_size=32).digest()
+    return msgpack.packb([1, n, parent, [msgpack.unpackb(t) for t in txs]], use_bin_type=True)
+
+
+def _dense(n: int) -> bytes:
+    """A block record holding one dense weight row over 256 uids."""
+    row = tx.SetWeights(origin=ALICE, netuid=1, uids=list(range(256)),
+                        values=[(i * 7919) % 65535 + 1 for i in range(256)])
+    return _record(n, [row.to_msgpack()])
+
+
+def _stored(path: str, db: bytes, key: int) -> bytes:
+    env = lmdb.open(path, max_dbs=3, readonly=True, lock=False)
+    try:
+        with env.begin(db=env.open_db(db, create=False)) as txn:
+            value = txn.get(struct.pack(">Q", key))
+            assert value is not None
+            return bytes(value)
+    finally:
+        env.close()
+
+
+def test_version_2_stores_compressed_and_reads_records(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    dense, small = _dense(1), _record(2, [tx.Transfer(origin=ALICE, dest=BOB, amount=5).to_msgpack()])
+    snap = msgpack.packb([1, 2, bytes(32), b"\x01\x02" * 5000])
+    with BlockLog.create(path, GENESIS) as log:
+        assert log.format["version"] == FORMAT_VERSION == 2
+        assert log.format["blocks"] == "zstd-uids-1" and log.format["snapshots"] == "zstd"
+        log.append([(1, dense), (2, small)], snapshots=[(2, snap)])
+        assert log.get(1) == dense and log.get(2) == small
+        assert list(log.iter_blocks()) == [(1, dense), (2, small)]
+        assert log.latest_snapshot() == (2, snap) and log.get_snapshot(2) == snap
+    stored = _stored(path, b"blocks", 1)
+    assert stored[:4] == ZSTD_MAGIC and len(stored) < len(dense) * 0.7  # the uids run cost ~nothing
+    assert _stored(path, b"blocks", 2) == small  # a frame would be longer: stored as is
+    stored_snap = _stored(path, b"snapshots", 2)
+    assert stored_snap[:4] == ZSTD_MAGIC and len(stored_snap) < len(snap) // 10
+
+
+def test_version_1_log_stays_readable_and_appendable(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with BlockLog.create(path, GENESIS, format_version=1) as log:
+        log.append([(1, _dense(1))], snapshots=[(1, b"s1")])
+    assert _stored(path, b"blocks", 1) == _dense(1)
+    with BlockLog.open(path) as log:
+        assert log.format == {"format": "taostate", "version": 1, "ruleset": "finney-2023"}
+        assert log.get(1) == _dense(1) and log.get_snapshot(1) == b"s1"
+        log.append([(2, _dense(2))])
+    assert _stored(path, b"blocks", 2) == _dense(2)  # still version 1's form
+
+
+def test_version_1_chain_opens_and_replays(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    log = BlockLog.create(path, GENESIS, format_version=1)
+    log.put_meta("snapshot_every", msgpack.packb(2))
+    chain = ts.Chain(log, ts._core.Engine.from_genesis(GENESIS), 2)
+    with chain:
+        for i in range(5):
+            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=100 + i))
+            chain.step()
+        root = chain.state_root()
+    with ts.Chain.open(path, readonly=True) as chain:
+        assert chain.head == 5 and chain.state_root() == root
+        assert chain.verify()["snapshots_checked"] == 2
+
+
+def test_newer_version_is_refused_naming_it(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    BlockLog.create(path, GENESIS).close()
+    env = lmdb.open(path, max_dbs=3)
+    with env.begin(write=True, db=env.open_db(b"meta")) as txn:
+        txn.put(b"format", msgpack.packb({"format": "taostate", "version": 3, "ruleset": "finney-2023"}))
+    env.close()
+    with pytest.raises(LogFormatError, match="version 3 is newer than this taostate; it reads versions 1, 2"):
+        ts.Chain.open(path)
+    with pytest.raises(LogFormatError, match="format_version 3"):
+        BlockLog.create(os.path.join(str(tmp_path), "d"), GENESIS, format_version=3)
+
+
+def test_damaged_frame_is_a_corrupted_block(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with BlockLog.create(path, GENESIS) as log:
+        log.append([(1, _dense(1)), (2, _dense(2))])
+    env = lmdb.open(path, max_dbs=3)
+    with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
+        key = struct.pack(">Q", 2)
+        v = txn.get(key)
+        txn.put(key, v[:-20])
+    env.close()
+    with BlockLog.open(path, readonly=True) as log:
+        assert log.get(1) == _dense(1)
+        with pytest.raises(LogCorrupted, match="block 2") as ei:
+            log.get(2)
+        assert ei.value.block == 2
+        with pytest.raises(LogCorrupted, match="block 2"):
+            list(log.iter_blocks())
