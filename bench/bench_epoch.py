@@ -1,4 +1,4 @@
-"""Benchmark of one subnet epoch (`ts.yuma.epoch`, SPEC.md §7) against numpy.
+"""Benchmark of one subnet epoch (`ts.yuma.epoch`, docs/design.md §7) against numpy.
 
 Two cases, timed in the same run:
 

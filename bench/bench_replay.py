@@ -1,4 +1,4 @@
-"""Replay benchmark (SPEC §7): a log of one million transfers.
+"""Replay benchmark (docs/design.md §7): a log of one million transfers.
 
 Measures, in one run:
   * append: submitting + sealing through `Chain` from Python in batches (tx/s);

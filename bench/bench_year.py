@@ -1,4 +1,4 @@
-"""Finney-scale replay (SPEC §7): 32 subnets × 256 uids, 64 validators each, tempo 360.
+"""Finney-scale replay (docs/design.md §7): 32 subnets × 256 uids, 64 validators each, tempo 360.
 
 Writes `--blocks` blocks of synthetic history with `taostate.synth`, then measures in the same run:
 full replay from genesis (blocks/s, and the extrapolation to a year = 2.6 M blocks), `chain.at(b)`

@@ -1,8 +1,8 @@
 //! One subnet epoch as the engine runs it: `yuma::epoch` on the rows a subnet stores (sparse
 //! `(uid, u16)` lists), no Python, no numpy: what each epoch of a replay costs.
 //!
-//! The Finney shape of SPEC.md §7 (256 uids, 64 validators weighting every uid, bonds in their
-//! steady state after three epochs), built like `bench_epoch.py`'s case. Also times the same
+//! The Finney shape of docs/design.md §7 (256 uids, 64 validators weighting every uid, bonds in
+//! their steady state after three epochs), built like `bench_epoch.py`'s case. Also times the same
 //! epoch with fewer weights per validator (where the sparse layout is chosen).
 //!
 //!     cargo bench --bench epoch_core

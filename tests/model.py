@@ -2,11 +2,11 @@
 
 Written from docs/ruleset.md alone (not from the Rust core). Everything is Python integers:
 
-* fixed-point values are their two's-complement ``bits`` (an ``int``); each type of RULES §0.3 is a
-  :class:`Fixed` with helpers ``mul`` (floor), ``div`` (truncation toward zero), conversions (floor
-  when narrowing), ``to_int`` (floor) and ``round`` (ties away from zero);
+* fixed-point values are their two's-complement ``bits`` (an ``int``); each type of docs/ruleset.md
+  §0.3 is a :class:`Fixed` with helpers ``mul`` (floor), ``div`` (truncation toward zero),
+  conversions (floor when narrowing), ``to_int`` (floor) and ``round`` (ties away from zero);
 * accounts are their 32 raw bytes;
-* the state is a handful of dicts named after RULES §0.6.
+* the state is a handful of dicts named after docs/ruleset.md §0.6.
 
 Scope: balances (§2), staking and delegation (§7), burned/POW/sudo/root registration with
 replacement, pruning and the senate (§8; the POW seal with a plain-Python Keccak-256 and the block
@@ -17,8 +17,8 @@ epoch §4), and governance (§12: triumvirate and senate membership, proposals, 
 the Sudo dispatch of an approved transaction). :class:`OutOfScope` is raised for anything else.
 
 Transactions are duck-typed: :meth:`Model.apply` reads ``type(tx).__name__`` and the attributes of
-the RULES call (``origin``, ``hotkey``, ``amount``…); accounts are anything ``bytes()`` accepts. So
-the model works on ``taostate.tx`` objects without importing taostate.
+the ruleset call (``origin``, ``hotkey``, ``amount``…); accounts are anything ``bytes()`` accepts.
+So the model works on ``taostate.tx`` objects without importing taostate.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ INITIAL_LAST_LOCK_COST = 1_000_000_000_000
 
 
 # --------------------------------------------------------------------------------------------- #
-# Fixed point (RULES §0.3)
+# Fixed point (docs/ruleset.md §0.3)
 
 
 class FixedOverflow(ArithmeticError):
@@ -104,7 +104,7 @@ class Fixed:
         return other.check(a << (other.frac - self.frac))
 
     def normalise(self, xs: list[int]) -> list[int]:
-        """If Σx ≠ 0 every element ⊘ Σx, else unchanged (RULES §4.3)."""
+        """If Σx ≠ 0 every element ⊘ Σx, else unchanged (docs/ruleset.md §4.3)."""
         s = sum(xs)
         if s == 0:
             return list(xs)
@@ -118,7 +118,7 @@ I110F18 = Fixed("I110F18", 128, 18)
 
 
 def to_u16_proportion(x: int) -> int:
-    """``to_u16(x ⊗ 65535)`` for an I32F32 value x ∈ [0, 1] (RULES §0.2)."""
+    """``to_u16(x ⊗ 65535)`` for an I32F32 value x ∈ [0, 1] (docs/ruleset.md §0.2)."""
     v = I32F32.to_int(I32F32.mul(x, I32F32.of(65535)))
     assert 0 <= v <= U16_MAX, v
     return v
@@ -129,7 +129,7 @@ def to_u16_proportion(x: int) -> int:
 
 
 def block_emission(issuance: int) -> int:
-    """RULES §1.1 in I96F32, with the reference's log2 loop."""
+    """docs/ruleset.md §1.1 in I96F32, with the reference's log2 loop."""
     if issuance >= S_MAX:
         return 0
     q = I96F32.div(I96F32.of(issuance), I96F32.of(S_MAX))
@@ -145,7 +145,7 @@ def block_emission(issuance: int) -> int:
 
 
 def blocks_until_next_epoch(netuid: int, tempo: int, block: int) -> int:
-    """RULES §3 epoch schedule."""
+    """docs/ruleset.md §3 epoch schedule."""
     if tempo == 0:
         return 1000
     return tempo - ((block + netuid + 1) % (tempo + 1))
@@ -153,7 +153,7 @@ def blocks_until_next_epoch(netuid: int, tempo: int, block: int) -> int:
 
 def lock_cost(last_lock: int, last_registered: int, block: int, min_lock: int,
               reduction_interval: int) -> int:
-    """RULES §9.1 with saturating ``·`` and ``⊖``."""
+    """docs/ruleset.md §9.1 with saturating ``·`` and ``⊖``."""
     mult = 1 if last_registered == 0 else 2
     doubled = min(mult * last_lock, U64_MAX)
     since = max(block - last_registered, 0)
@@ -162,7 +162,7 @@ def lock_cost(last_lock: int, last_registered: int, block: int, min_lock: int,
 
 
 def adjust_value(x: int, reg: int, target: int, alpha: int, lo: int, hi: int) -> int:
-    """RULES §8.8 ``adjust(x, min, max)`` in I110F18."""
+    """docs/ruleset.md §8.8 ``adjust(x, min, max)`` in I110F18."""
     f = I110F18
     upd = f.div(f.mul(f.of(x), f.of(reg + target)), f.of(2 * target))
     a = f.div(f.of(alpha), f.of(U64_MAX))
@@ -177,7 +177,7 @@ def adjust_value(x: int, reg: int, target: int, alpha: int, lo: int, hi: int) ->
 def adjust_registration_terms(burn: int, difficulty: int, *, reg: int, pow_: int, brn: int,
                               target: int, alpha: int, min_burn: int, max_burn: int,
                               min_difficulty: int, max_difficulty: int) -> tuple[int, int]:
-    """RULES §8.8 cases A–F: (new burn, new difficulty)."""
+    """docs/ruleset.md §8.8 cases A–F: (new burn, new difficulty)."""
     adj_burn = adj_diff = False
     if reg > target:
         if pow_ > brn:
@@ -201,7 +201,7 @@ def adjust_registration_terms(burn: int, difficulty: int, *, reg: int, pow_: int
 
 
 def vec_max_upscale_to_u16(v: list[int]) -> list[int]:
-    """RULES §4.3 on I32F32 bits."""
+    """docs/ruleset.md §4.3 on I32F32 bits."""
     f = I32F32
     if not v:
         return []
@@ -221,7 +221,7 @@ def upscale_u16(values: list[int]) -> list[int]:
 
 
 def check_vec_max_limited(w: list[int], limit: int) -> bool:
-    """RULES §4.3."""
+    """docs/ruleset.md §4.3."""
     if not w:
         return True
     x = I32F32.normalise([I32F32.of(v) for v in w])
@@ -266,8 +266,8 @@ def _wm(idx: list[int], lo: int, hi: int, sc: list[int], st: list[int], minority
 
 def weighted_median_col(a: list[int], w: list[list[tuple[int, int]]], n: int,
                         kappa: int) -> list[int]:
-    """RULES §4.3 on I32F32 bits; ``w`` sparse rows of (column, bits), one per entry of ``a``;
-    ``n`` columns."""
+    """docs/ruleset.md §4.3 on I32F32 bits; ``w`` sparse rows of (column, bits), one per entry of
+    ``a``; ``n`` columns."""
     kept = [r for r in range(len(a)) if a[r] > 0]
     out = [0] * n
     if not kept:
@@ -313,7 +313,7 @@ def yuma_epoch(block: int, stake: list[int], weights: list[list[tuple[int, int]]
                block_at_registration: list[int], permit_prev: list[bool], *, kappa: int,
                bonds_moving_average: int, max_allowed_validators: int, activity_cutoff: int,
                rao_emission: int) -> EpochResult:
-    """The subnet epoch of RULES §4.2, step by step, on I32F32/I64F64/I96F32 bits."""
+    """The subnet epoch of docs/ruleset.md §4.2, step by step, on I32F32/I64F64/I96F32 bits."""
     f = I32F32
     n = len(stake)
     # 1. activity
@@ -463,7 +463,8 @@ E23 = 22_802_600  # e truncated to 23 fractional bits, as bits over 2^23
 
 
 def fixed_exp(x: int) -> int:
-    """RULES §5.2: the series exp of substrate-fixed on I64F64 bits; ExpOverflow on failure."""
+    """docs/ruleset.md §5.2: the series exp of substrate-fixed on I64F64 bits; ExpOverflow on
+    failure."""
     f = I64F64
     lim = 1 << 127  # |value| ≥ 2^63 ⇔ |bits| ≥ 2^127
 
@@ -496,7 +497,7 @@ def _trunc_div(num: int, den: int) -> int:
 
 def root_epoch_values(stakes: list[int], rows: list[list[tuple[int, int]]], netuids: list[int],
                       kappa: int, rho: int, emission: int) -> list[int] | str:
-    """RULES §5.1 steps 4–11: EmissionValues per netuid of ``netuids`` (ascending), or the
+    """docs/ruleset.md §5.1 steps 4–11: EmissionValues per netuid of ``netuids`` (ascending), or the
     abort reason (``"zero_stake"``, ``"exp_overflow"``)."""
     f = I64F64
     k = len(netuids)
@@ -535,7 +536,7 @@ def root_epoch_values(stakes: list[int], rows: list[list[tuple[int, int]]], netu
 
 
 # --------------------------------------------------------------------------------------------- #
-# POW seal (RULES §8.3): the original Keccak-256 (not NIST SHA3), in plain Python
+# POW seal (docs/ruleset.md §8.3): the original Keccak-256 (not NIST SHA3), in plain Python
 
 _KECCAK_RC = [
     0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
@@ -595,7 +596,7 @@ def blake2b_256(data: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------- #
-# Parameters (RULES §13)
+# Parameters (docs/ruleset.md §13)
 
 # name: (type, Default, User (after init_new_network), who)   who: "S" Sudo, "O" OwnerOrSudo
 SUBNET_PARAMS: dict[str, tuple[str, int | bool, str]] = {
@@ -673,7 +674,7 @@ def _fits(kind: str, value: int | bool) -> bool:
 
 
 class Rejected(Exception):
-    """A transaction the rules refuse; ``code`` is the RULES §14 error name."""
+    """A transaction the rules refuse; ``code`` is the docs/ruleset.md §14 error name."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -685,12 +686,13 @@ class OutOfScope(Exception):
 
 
 class FatalEngineError(Exception):
-    """A condition RULES call a fatal engine error (e.g. a checked credit overflowing)."""
+    """A condition docs/ruleset.md calls a fatal engine error (e.g. a checked credit
+    overflowing)."""
 
 
 @dataclass
 class Neurons:
-    """Per-subnet neuron state that `remove` deletes (RULES §9.4)."""
+    """Per-subnet neuron state that `remove` deletes (docs/ruleset.md §9.4)."""
 
     keys: list[bytes] = field(default_factory=list)
     uids: dict[bytes, int] = field(default_factory=dict)
@@ -714,7 +716,7 @@ class Neurons:
 
 
 class Model:
-    """The whole chain state of RULES §0.6 and its transitions."""
+    """The whole chain state of docs/ruleset.md §0.6 and its transitions."""
 
     def __init__(self, balances: dict[bytes, int], sudo: bytes,
                  params: dict[str, int] | None = None, genesis_record: bytes | None = None,
@@ -740,7 +742,7 @@ class Model:
         self.is_member: dict[bytes, set[int]] = {}
         self.senate: set[bytes] = set()
         self.triumvirate: list[bytes] = [bytes(t) for t in triumvirate or []]
-        self.proposals: dict[bytes, dict[str, Any]] = {}  # hash → proposal (RULES §12)
+        self.proposals: dict[bytes, dict[str, Any]] = {}  # hash → proposal (docs/ruleset.md §12)
         self.proposal_count = 0
         self.dispatching = False  # inside an approved proposal's Sudo dispatch
         # subnets
@@ -763,7 +765,7 @@ class Model:
         self.registered_at: dict[int, int] = {}
         self.axons: dict[tuple[int, bytes], dict[str, int]] = {}
         self.prometheus: dict[tuple[int, bytes], dict[str, int]] = {}
-        # blocks; block hashes (RULES §8.3 H(k)) when the genesis record bytes are given
+        # blocks; block hashes (docs/ruleset.md §8.3 H(k)) when the genesis record bytes are given
         self.block_hashes: list[bytes] | None = (
             None if genesis_record is None else [blake2b_256(genesis_record)])
         self.block_txs: list[Any] = []  # wire arrays of the open block's accepted transactions
@@ -846,7 +848,7 @@ class Model:
         return lim != 0 and last != 0 and self.block - last <= lim
 
     def credit(self, hotkey: bytes, server: int, validator: int) -> None:
-        """RULES §6.3."""
+        """docs/ruleset.md §6.3."""
         o = self.owner[hotkey]
         if hotkey not in self.delegates:
             self.add_stake_to(o, hotkey, server + validator)
@@ -883,7 +885,7 @@ class Model:
         return self.head
 
     def block_hash(self, k: int) -> bytes:
-        """H(k) of RULES §8.3: the hash of committed block k, zeros for the open block."""
+        """H(k) of docs/ruleset.md §8.3: the hash of committed block k, zeros for the open block."""
         assert self.block_hashes is not None, "block hashes need the genesis record"
         return bytes(32) if k == self.block else self.block_hashes[k]
 
@@ -898,7 +900,7 @@ class Model:
         return self.head
 
     def block_step(self, b: int) -> None:
-        """RULES §3 A1–A4."""
+        """docs/ruleset.md §3 A1–A4."""
         issuance_before = self.total_issuance
         # A1
         for u in sorted(self.added):
@@ -992,7 +994,7 @@ class Model:
         return [(nr.keys[i], res.server[i], res.validator[i]) for i in range(n)]
 
     def root_epoch(self) -> None:
-        """RULES §5.1."""
+        """docs/ruleset.md §5.1."""
         nr = self.neurons[0]
         if nr.n == 0:
             self.last_root_epoch = "no_validators"
@@ -1131,7 +1133,7 @@ class Model:
         return chosen
 
     def unstake_all(self, hotkey: bytes) -> None:
-        """RULES §7.4."""
+        """docs/ruleset.md §7.4."""
         for c in sorted(self.stake.get(hotkey, {})):
             x = self.stake[hotkey][c]
             self.stake[hotkey][c] = 0
@@ -1332,7 +1334,7 @@ class Model:
         return min(cands, key=lambda u: (self.emission_values.get(u, 0), self.registered_at[u], -u))
 
     def remove_network(self, u: int) -> None:
-        """RULES §9.4 remove(netuid)."""
+        """docs/ruleset.md §9.4 remove(netuid)."""
         self.added.discard(u)
         self.registered_at.pop(u, None)
         del self.neurons[u]

@@ -1,4 +1,4 @@
-"""The error hierarchy (taostate.errors, SPEC §4) and RULES.md §14 names."""
+"""The error hierarchy (taostate.errors, docs/design.md §4) and docs/ruleset.md §14 names."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from taostate import errors as E
 
-# RULES.md §14, every name (combined rows split).
+# docs/ruleset.md §14, every name (combined rows split).
 RULE_NAMES = """
 AllNetworksInImmunity AlreadyDelegate AlreadyRegistered AlreadySenateMember
 AlreadyTriumvirateMember ArithmeticOverflow BadOrigin BalanceBelowExistentialDeposit
@@ -29,11 +29,9 @@ UnknownHyperparameter WeightVecNotEqualSize WrongDuration
 
 
 def _rules_md() -> Path | None:
-    here = Path(__file__).resolve().parent.parent
-    for p in (here / "RULES.md", here / "docs" / "RULES.md", here.parent / "shared" / "RULES.md"):
-        if p.is_file():
-            return p
-    return None
+    """The checkout's own ruleset document (docs/ruleset.md beside tests/)."""
+    path = Path(__file__).resolve().parent.parent / "docs" / "ruleset.md"
+    return path if path.is_file() else None
 
 
 def test_hierarchy() -> None:
@@ -60,7 +58,7 @@ def test_one_class_per_rules_error() -> None:
 
 def test_catalogue_matches_rules_md() -> None:
     path = _rules_md()
-    assert path is not None, "RULES.md not found: expected ../shared/RULES.md beside the checkout"
+    assert path is not None, "docs/ruleset.md not found in the checkout"
     text = path.read_text(encoding="utf-8")
     section = text.split("## 14. Error catalogue", 1)[1].split("\n## ", 1)[0]
     names: set[str] = set()

@@ -43,7 +43,7 @@ EVERYONE = [*COLDKEYS, *HOTKEYS, SUDO, STRANGER]
 SUBNET_NAMES = sorted(m.SUBNET_PARAMS)
 GLOBAL_NAMES = sorted(m.GLOBAL_PARAMS)
 ODD_NAMES = ["total_issuance", "burn", "senate_required_stake_percentage", "no_such_parameter"]
-# Engine `subnet(netuid)` info keys compared with the model (RULES names).
+# Engine `subnet(netuid)` info keys compared with the model (ruleset names).
 INFO_KEYS = ["netuid", "owner", "locked", "tempo", "n", "burn", "difficulty", "emission_value",
              "pending_emission", "registered_at", "blocks_since_last_step",
              "last_mechanism_step_block", "last_adjustment_block", "registrations_this_block",
@@ -951,8 +951,9 @@ def test_recreated_netuid_inherits_loaded_and_pending_emission() -> None:
 
 
 def test_emission_minted_past_the_supply_cap() -> None:
-    """RULES-consistent: EmissionValues are fixed between root epochs and sudo_register may fill
-    the supply to exactly S_MAX, so the next blocks mint past it (engine and model agree)."""
+    """Consistent with docs/ruleset.md: EmissionValues are fixed between root epochs and
+    sudo_register may fill the supply to exactly S_MAX, so the next blocks mint past it (engine and
+    model agree)."""
     with Duo({COLDKEYS[0]: 100_000 * TAO, SUDO: m.S_MAX - 200_000 * TAO}, **CHEAP) as d:
         d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
         d.sudo(0, "tempo", 20)

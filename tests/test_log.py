@@ -1,4 +1,4 @@
-"""The LMDB event log (taostate.log, SPEC §2)."""
+"""The LMDB event log (taostate.log, docs/design.md §2)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def test_reopen_sees_everything(path: str) -> None:
 def test_meta_format_and_engine_recorded(log: BlockLog, path: str) -> None:
     info = log.lmdb_info()
     created = info["created_with"]
-    # SPEC §2: lib_version=0, the LMDB 0.9 data format
+    # docs/design.md §2: lib_version=0, the LMDB 0.9 data format
     assert created["lib_version"] == 0 and created["data_format"] == 1
     assert created["version"].startswith("0.9.")
     assert info["engine"].startswith("0.9.")

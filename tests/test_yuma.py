@@ -1,6 +1,6 @@
 """Tests of `taostate.yuma`: the docs/ruleset.md §15.1–15.7 and §15.9 vectors, exact comparisons, and
-cross-checks of whole epochs against an independent integer implementation of RULES §4.2 / §5
-written here from the text of the rules (pure Python ints, no fixed-point library).
+cross-checks of whole epochs against an independent integer implementation of docs/ruleset.md §4.2 /
+§5 written here from the text of the rules (pure Python ints, no fixed-point library).
 """
 
 from __future__ import annotations
@@ -431,7 +431,7 @@ def assert_rows_close(got: list[list[tuple[int, float]]], want: list[list[tuple[
     assert [[j for j, _ in r] for r in got] == [[j for j, _ in r] for r in want]
     for g, w in zip(got, want):
         for (_, gv), (_, wv) in zip(g, w):
-            assert abs(gv - wv) < 1e-6  # the tolerance RULES §15.7 states
+            assert abs(gv - wv) < 1e-6  # the tolerance docs/ruleset.md §15.7 states
 
 
 def test_15_7_sparse_ema() -> None:
@@ -452,7 +452,7 @@ def test_15_7_sparse_ema() -> None:
 
 
 def exp64(x: int) -> int:
-    """RULES §5.2 in I64F64 bits; OverflowError on leaving the range."""
+    """docs/ruleset.md §5.2 in I64F64 bits; OverflowError on leaving the range."""
     lim = 1 << 127
 
     def chk(v: int) -> int:

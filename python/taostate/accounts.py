@@ -107,7 +107,7 @@ def ss58_decode(address: str, prefix: int | None = SS58_PREFIX) -> bytes:
 class AccountId:
     """An account: a 32-byte public key (coldkey or hotkey).
 
-    Immutable and hashable; ordered by its raw bytes (RULES §0.1 "ascending
+    Immutable and hashable; ordered by its raw bytes (docs/ruleset.md §0.1 "ascending
     account order"). ``bytes(aid)`` gives the key, ``aid.ss58`` the address,
     ``str(aid)`` the ss58 address too.
     """
@@ -242,7 +242,7 @@ AccountLike = Union[AccountId, str, bytes, bytearray, memoryview]
 """What every API argument that takes an account accepts."""
 
 ZERO_ACCOUNT: Final = AccountId(bytes(_KEY_LEN))
-"""The all-zero account: the ``origin`` of a proposed transaction (RULES §12.1)."""
+"""The all-zero account: the ``origin`` of a proposed transaction (docs/ruleset.md §12.1)."""
 
 _DEV_PREFIX: Final = b"taostate/dev/"
 

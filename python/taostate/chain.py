@@ -40,7 +40,8 @@ Event = tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class Genesis:
-    """The genesis record (SPEC §2): balances, sudo key, triumvirate, global parameters."""
+    """The genesis record (docs/design.md §2): balances, sudo key, triumvirate, global
+    parameters."""
 
     balances: Mapping[Any, int] = field(default_factory=dict)
     sudo: Any = None

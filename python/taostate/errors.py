@@ -1,4 +1,4 @@
-"""The exception hierarchy of taostate (SPEC §4).
+"""The exception hierarchy of taostate (docs/design.md §4).
 
 ```
 TaoStateError
@@ -119,7 +119,7 @@ def _rebuild_invalid(
 
 
 class InvalidGenesis(InvalidTransaction):
-    """A genesis record that cannot start a chain (RULES §9.5): duplicate or too
+    """A genesis record that cannot start a chain (docs/ruleset.md §9.5): duplicate or too
     many triumvirate members, issuance above the supply cap, unknown params."""
 
 
@@ -277,7 +277,7 @@ class InvalidDifficulty(TxRejected):
 
 
 class InvalidIpAddress(TxRejected):
-    """The ip violates the serving address rules of RULES §11."""
+    """The ip violates the serving address rules of docs/ruleset.md §11."""
 
     HINT = "serve a routable address (not 0, not loopback, IPv4 below 2^32 − 1)"
 

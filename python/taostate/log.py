@@ -1,4 +1,4 @@
-"""The LMDB event log (SPEC §2): the only module that touches LMDB.
+"""The LMDB event log (docs/design.md §2): the only module that touches LMDB.
 
 An environment is a directory holding three named databases:
 
@@ -69,7 +69,7 @@ _KEY: Final = struct.Struct(">Q")
 _LMDB_FILES: Final = frozenset({"data.mdb", "lock.mdb", LOCK_FILE})
 _DB_NAMES: Final = frozenset({b"meta", b"blocks", b"snapshots"})
 
-# SPEC §2 asks for lib_version=0 (LMDB 0.9 data format). py-lmdb ≥ 2.0 bundles
+# docs/design.md §2 asks for lib_version=0 (LMDB 0.9 data format). py-lmdb ≥ 2.0 bundles
 # both engines and takes `lib_version=`; older releases only have 0.9 and no
 # such argument, in which case the engine version (lmdb.version()) is still
 # recorded in meta/lmdb.

@@ -56,9 +56,9 @@ __all__ = [
 ]
 
 ED: Final = 500
-"""The existential deposit (rao), RULES §2."""
+"""The existential deposit (rao), docs/ruleset.md §2."""
 S_MAX: Final = 21_000_000 * TAO
-"""The supply cap (rao), RULES §0.1."""
+"""The supply cap (rao), docs/ruleset.md §0.1."""
 U64_MAX: Final = 2**64 - 1
 
 SUBNET_HYPERPARAMETERS: Final[dict[str, str]] = {
@@ -73,14 +73,14 @@ SUBNET_HYPERPARAMETERS: Final[dict[str, str]] = {
     "validator_prune_len": "u64", "scaling_law_power": "u16",
     "rao_recycled_for_registration": "u64",
 }
-"""Per-subnet settable parameters (RULES §13.1) and their types."""
+"""Per-subnet settable parameters (docs/ruleset.md §13.1) and their types."""
 
 GLOBAL_HYPERPARAMETERS: Final[dict[str, str]] = {
     "default_take": "u16", "tx_rate_limit": "u64", "subnet_owner_cut": "u16",
     "network_min_lock_cost": "u64", "network_lock_reduction_interval": "u64",
     "network_rate_limit": "u64", "network_immunity_period": "u64", "subnet_limit": "u16",
 }
-"""Global parameters (RULES §13.2) and their types; all may be set in a genesis."""
+"""Global parameters (docs/ruleset.md §13.2) and their types; all may be set in a genesis."""
 
 _OTHER_NAMES: Final = ("total_issuance", "burn", "senate_required_stake_percentage", "")
 _PROPOSABLE: Final = ("SudoRegister", "SudoSetHyperparameter", "SudoTriumvirateAddMember",
@@ -347,8 +347,9 @@ def geneses(draw: st.DrawFn, *, accounts: _AccountStrategy | None = None, max_ac
     Up to ``max_accounts`` funded accounts (drawn from ``accounts``, default the pool of
     :func:`accounts` without fresh keys) with boundary-biased balances whose sum stays within the
     supply cap; a sudo key (usually funded); a triumvirate of up to three distinct accounts; and,
-    with ``params``, a random subset of the global parameters of RULES §13.2 with valid values that
-    make subnets cheap and quick to create (small lock costs and rate limits) more often than not.
+    with ``params``, a random subset of the global parameters of docs/ruleset.md §13.2 with valid
+    values that make subnets cheap and quick to create (small lock costs and rate limits) more often
+    than not.
     """
     acct = accounts if accounts is not None else _accounts(fresh=False)
     keys = draw(st.lists(acct, min_size=1, max_size=max(1, max_accounts), unique=True))

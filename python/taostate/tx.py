@@ -529,7 +529,7 @@ def _kind(kind: int, call: str, **codecs: _Codec) -> Callable[[type[_T]], type[_
 
 @_kind(1, "transfer", dest=_ACCT, amount=_AMOUNT)
 class Transfer(Tx):
-    """Move ``amount`` rao of free balance from ``origin`` to ``dest`` (RULES §2.1)."""
+    """Move ``amount`` rao of free balance from ``origin`` to ``dest`` (docs/ruleset.md §2.1)."""
 
     dest: AccountId
     amount: int
@@ -1021,7 +1021,7 @@ def proposal_hash(tx: Tx) -> bytes:
 
 
 def tx_from_dict(kind_name: str, /, **fields: Any) -> Tx:
-    """Build a transaction from its class name (``"AddStake"``) or RULES call
+    """Build a transaction from its class name (``"AddStake"``) or ruleset call
     name (``"add_stake"``) and keyword fields. Unknown or missing fields raise
     InvalidTransaction naming them (the constructor would raise TypeError)."""
     cls = _BY_NAME.get(kind_name)

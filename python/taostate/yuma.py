@@ -17,8 +17,8 @@ range or a uid outside ``0..n`` raises ``ValueError`` naming the argument.
 
 The §4.3 primitives used by the epoch are exposed too (:func:`weighted_median_col`,
 :func:`mat_ema_sparse`, :func:`vec_max_upscale_to_u16`); their fixed-point inputs are numbers
-converted to I32F32 by round-to-nearest (as RULES' test vectors are), or raw I32F32 bits with
-``raw=True``.
+converted to I32F32 by round-to-nearest (as the test vectors of docs/ruleset.md §15 are), or raw
+I32F32 bits with ``raw=True``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-//! msgpack wire forms (SPEC §2, docs/WIRE.md): transactions, block records, genesis records.
+//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transactions, block records, genesis
+//! records.
 //!
 //! Reading uses `rmp`'s low-level decoder straight over the byte slice: no intermediate value tree,
 //! no allocation for fixed-size fields, which keeps replay fast. Errors name the field.
@@ -418,7 +419,7 @@ pub fn encode_block(number: u64, parent_hash: &Hash, txs: &[Vec<u8>]) -> Vec<u8>
     out
 }
 
-/// The decoded genesis record (SPEC §2).
+/// The decoded genesis record (docs/design.md §2).
 #[derive(Clone, Debug, Default)]
 pub struct Genesis {
     pub balances: Vec<(AccountId, u64)>,

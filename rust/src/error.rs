@@ -137,7 +137,8 @@ fn rule_error_name(e: RuleError) -> &'static str {
 pub enum ChainError {
     /// A rule of docs/ruleset.md refused a well-formed transaction; nothing changed.
     Rule(RuleError),
-    /// Transaction bytes that do not decode to a transaction of SPEC §3 (field named in the text).
+    /// Transaction bytes that do not decode to a transaction of docs/design.md §3 (field named in
+    /// the text).
     InvalidTransaction(String),
     /// A genesis record that is not valid (docs/ruleset.md §9.5).
     InvalidGenesis(String),

@@ -141,8 +141,8 @@ pub fn disapprove(s: &mut State, hash: &Hash, ev: &mut Events) -> Result<()> {
     Ok(())
 }
 
-/// §12.1 step 3 (taostate restriction, §1 row q): only a `Sudo` / `OwnerOrSudo` transaction
-/// with an all-zero `origin` field can be proposed; it is dispatched as `Origin::Root`.
+/// §12.1 step 3 (taostate restriction, §1 `D-proposable`): only a `Sudo` / `OwnerOrSudo`
+/// transaction with an all-zero `origin` field can be proposed; it is dispatched as `Origin::Root`.
 fn is_proposable(tx: &Tx) -> bool {
     let rule_ok = matches!(
         tx.call.origin_rule(),

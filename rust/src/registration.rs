@@ -186,7 +186,8 @@ fn check_owner_after_create_account(
     ensure(owner == coldkey, RuleError::NonAssociatedColdKey)
 }
 
-/// `MaxAllowedUids ≠ 0` (a subnet without slots reports `NetworkDoesNotExist`, §1 row k).
+/// `MaxAllowedUids ≠ 0` (a subnet without slots reports `NetworkDoesNotExist`, §1
+/// `D-zero-max-uids`).
 fn check_has_slots(sub: &Subnet) -> Result<()> {
     ensure(
         sub.params.max_allowed_uids != 0,

@@ -4,7 +4,7 @@
 //! series exponential of §5.2 ([`exp_i64f64`]). Steps 1–3 (reading `SubnetworkN[0]`, the
 //! existing netuids and `BlockEmission` from state) and storing `EmissionValues` belong to the
 //! caller, which maps each existing netuid to a column (ascending netuid, root included).
-//! All arithmetic is I64F64 (RULES §0.3) with the reference's operation order.
+//! All arithmetic is I64F64 (docs/ruleset.md §0.3) with the reference's operation order.
 
 use std::fmt;
 
@@ -24,7 +24,7 @@ pub enum RootAbort {
 }
 
 impl RootAbort {
-    /// The reason string of the `RootEpochAborted` event (RULES §3).
+    /// The reason string of the `RootEpochAborted` event (docs/ruleset.md §3).
     pub fn reason(&self) -> &'static str {
         match self {
             RootAbort::NoValidators => "no_validators",

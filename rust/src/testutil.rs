@@ -8,7 +8,8 @@ use rmpv::Value as V;
 /// The sudo key of every test genesis.
 pub const SUDO: [u8; 32] = [1; 32];
 
-/// A genesis record (SPEC §2) with `balances`, sudo [`SUDO`], no triumvirate and global `params`.
+/// A genesis record (docs/design.md §2) with `balances`, sudo [`SUDO`], no triumvirate and global
+/// `params`.
 pub fn genesis_bytes(balances: &[([u8; 32], u64)], params: &[(&str, u64)]) -> Vec<u8> {
     let bal = balances
         .iter()

@@ -8,14 +8,15 @@
 //!   (`py/yuma.rs`) uses to read weights and bonds straight out of numpy buffers.
 //!
 //! # Arithmetic
-//! Every epoch vector and matrix is I32F32 (RULES §0.3) and every value the epoch produces is
-//! non-negative. The hot loops therefore keep an I32F32 as its raw `bits` in a `u64` and use the
-//! helpers of [`fx`], which are exactly the §0.3 operations on those bits (multiply floors, divide
-//! truncates, sums are exact); unit tests pin them against the `fixed` crate, and a literal
-//! transcription of the reference code (tests only) cross-checks whole epochs. Sums being exact,
-//! they are accumulated in any order and in parallel; the places where order matters (top-k ties,
-//! the order of a stored bonds row) follow RULES exactly, and the median is computed through a
-//! characterisation proven equal to the reference's pivot recursion (see [`consensus`]).
+//! Every epoch vector and matrix is I32F32 (docs/ruleset.md §0.3) and every value the epoch
+//! produces is non-negative. The hot loops therefore keep an I32F32 as its raw `bits` in a `u64`
+//! and use the helpers of [`fx`], which are exactly the §0.3 operations on those bits (multiply
+//! floors, divide truncates, sums are exact); unit tests pin them against the `fixed` crate, and a
+//! literal transcription of the reference code (tests only) cross-checks whole epochs. Sums being
+//! exact, they are accumulated in any order and in parallel; the places where order matters (top-k
+//! ties, the order of a stored bonds row) follow docs/ruleset.md exactly, and the median is
+//! computed through a characterisation proven equal to the reference's pivot recursion (see
+//! [`consensus`]).
 //!
 //! # Layout and speed
 //! The epoch is bound by memory traffic and multiplications, so: the sparse rows live in one
@@ -62,8 +63,8 @@ pub enum BondsRow {
     Unchanged,
 }
 
-/// Inputs of the subnet epoch (RULES §4.1 / §4.4). `n = stake.len()`; every other per-uid slice
-/// and the two matrices must have n entries / rows.
+/// Inputs of the subnet epoch (docs/ruleset.md §4.1 / §4.4). `n = stake.len()`; every other per-uid
+/// slice and the two matrices must have n entries / rows.
 #[derive(Clone, Debug)]
 pub struct EpochInput<'a> {
     pub block: u64,
@@ -82,7 +83,8 @@ pub struct EpochInput<'a> {
     pub rao_emission: u64,
 }
 
-/// Outputs of the subnet epoch (RULES §4.2 steps 16–20). u16 fields are stored proportions.
+/// Outputs of the subnet epoch (docs/ruleset.md §4.2 steps 16–20). u16 fields are stored
+/// proportions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EpochOutput {
     pub active: Vec<bool>,
@@ -107,7 +109,7 @@ pub struct EpochOutput {
 // Public API
 // =====================================================================================
 
-/// The subnet epoch of RULES §4.2 as a pure function (§4.4).
+/// The subnet epoch of docs/ruleset.md §4.2 as a pure function (§4.4).
 ///
 /// Errors: `InvalidArgument` for inconsistent lengths, a uid ≥ n or repeated in a row, more than
 /// 65 536 uids, `bonds_moving_average > 1_000_000` (the setter bound of §13.1) or a stake sum
@@ -130,15 +132,15 @@ pub fn epoch(input: &EpochInput<'_>) -> Result<EpochOutput> {
     Ok(computed.into_output())
 }
 
-/// `is_topk` of RULES §4.3: true for the k largest values; ties are broken by a stable ascending
-/// sort, so among equal values the lower uid loses.
+/// `is_topk` of docs/ruleset.md §4.3: true for the k largest values; ties are broken by a stable
+/// ascending sort, so among equal values the lower uid loses.
 pub fn is_topk(values: &[I32F32], k: usize) -> Vec<bool> {
     let bits: Vec<i64> = values.iter().map(|v| v.to_bits()).collect();
     topk(&bits, k)
 }
 
-/// `vec_max_upscale_to_u16` of RULES §4.3 (I32F32 input). Negative entries, which the epoch never
-/// produces, give 0 (the reference assumes non-negative input).
+/// `vec_max_upscale_to_u16` of docs/ruleset.md §4.3 (I32F32 input). Negative entries, which the
+/// epoch never produces, give 0 (the reference assumes non-negative input).
 pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
     let Some(&max) = v.iter().max() else {
         return Vec::new();
@@ -164,15 +166,15 @@ pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
         .collect()
 }
 
-/// `vec_max_upscale_to_u16` of u16 input (used by `set_weights`, RULES §10.1): each w is first
-/// converted to the integer `I32F32(w)`.
+/// `vec_max_upscale_to_u16` of u16 input (used by `set_weights`, docs/ruleset.md §10.1): each w is
+/// first converted to the integer `I32F32(w)`.
 pub fn vec_max_upscale_u16(v: &[u16]) -> Vec<u16> {
     let fixed: Vec<I32F32> = v.iter().map(|&w| I32F32::from_num(w)).collect();
     vec_max_upscale_to_u16(&fixed)
 }
 
-/// `check_vec_max_limited` of RULES §4.3: after normalising the u16 vector (as I32F32 integers),
-/// is its maximum ≤ `limit ⊘ 65535`? True for an empty vector.
+/// `check_vec_max_limited` of docs/ruleset.md §4.3: after normalising the u16 vector (as I32F32
+/// integers), is its maximum ≤ `limit ⊘ 65535`? True for an empty vector.
 pub fn check_vec_max_limited(w: &[u16], limit: u16) -> bool {
     // I32F32(w) ⊘ I32F32(Σw) has bits ⌊w·2^32 / Σw⌋ (both operands are integers); Σw is exact in
     // u64 (set_weights bounds the length by n ≤ 32 768, so it also fits I32F32).
@@ -189,7 +191,7 @@ pub fn check_vec_max_limited(w: &[u16], limit: u16) -> bool {
     max_norm <= limit_bits
 }
 
-/// `weighted_median_col` of RULES §4.3, transcribed literally from the reference
+/// `weighted_median_col` of docs/ruleset.md §4.3, transcribed literally from the reference
 /// (`weighted_median_col_sparse` with its mid-pivot recursion): for each of `columns` columns, the
 /// stake-weighted median of the scores of the rows with positive stake, stakes re-normalised,
 /// absent entries scoring 0. `majority` is κ. (The epoch itself uses a faster equivalent.)
@@ -221,7 +223,7 @@ pub fn weighted_median_col(
         .collect()
 }
 
-/// Sparse exponential moving average of RULES §4.2 step 13 (tested by §15.7): row by row,
+/// Sparse exponential moving average of docs/ruleset.md §4.2 step 13 (tested by §15.7): row by row,
 /// `acc[j] += α ⊗ new_ij`, then `acc[j] += (1 − α) ⊗ old_ij`; keeps `acc[j] > 0`, ascending j.
 /// Entries with a column ≥ `columns` are ignored.
 pub fn mat_ema_sparse(
@@ -393,7 +395,8 @@ pub(crate) mod fx {
         u64::from(e) + u64::from(e == u32::MAX)
     }
 
-    /// `to_u16(x ⊗ 65535)` of a proportion x ≤ 1 (RULES §0.2): the product has bits x·65535.
+    /// `to_u16(x ⊗ 65535)` of a proportion x ≤ 1 (docs/ruleset.md §0.2): the product has bits
+    /// x·65535.
     #[inline(always)]
     pub fn proportion_u16(x: u64) -> u16 {
         debug_assert!(x <= ONE);
@@ -1158,7 +1161,7 @@ where
     run_epoch(p, weights, bonds, exec, route)
 }
 
-/// Steps 1–20 of RULES §4.2 on validated inputs.
+/// Steps 1–20 of docs/ruleset.md §4.2 on validated inputs.
 fn run_epoch<W, B>(
     p: &EpochParams<'_>,
     w_src: &W,
@@ -1729,7 +1732,7 @@ fn active_stake(s: &[u64], active: &[bool], permit_prev: &[bool]) -> Vec<u64> {
 
 /// Step 11, first half: validates every bonds row and sums each column's raw values over the
 /// entries that are not outdated (rows are not masked by permits). The sums are I32F32 integers
-/// in the reference; ≥ 2^31 overflows it, which RULES calls fatal.
+/// in the reference; ≥ 2^31 overflows it, which docs/ruleset.md §0.3 calls fatal.
 fn bond_column_sums<S: RowSource + ?Sized>(
     p: &EpochParams<'_>,
     src: &S,
@@ -1844,9 +1847,9 @@ where
 
 /// The row normalisation of one weights row: raw u16 values `w` become `I32F32(w) ⊘ I32F32(S)`,
 /// bits ⌊w·2^32 / S⌋ (both operands integers); a zero sum leaves the (zero) values as they are.
-/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which RULES calls fatal.
-/// Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the value
-/// 2^32 − 1 never occurs, and [`enc`] stores the quotients in u32.
+/// The row sum S is an I32F32 in the reference; S ≥ 2^31 overflows it, which docs/ruleset.md §0.3
+/// calls fatal. Since S < 2^31, a quotient for w < S is at most 2^32 − ⌈2^32/S⌉ ≤ 2^32 − 2: the
+/// value 2^32 − 1 never occurs, and [`enc`] stores the quotients in u32.
 fn row_normalizer(i: usize, sum: u64) -> Result<Recip> {
     // Recip(0) is the identity; all values of a zero-sum row are 0.
     Ok(Recip::new(checked_row_sum(i, sum)?))
@@ -2322,7 +2325,7 @@ fn select_refine(cands: &mut Vec<(u32, u64)>, mut target: u64, hist: &mut [u64; 
     }
 }
 
-/// Steps 8–10: the clipped weights `W̄_ij = min(W_ij, C_j)` (0 where `C_j = 0`: RULES drops
+/// Steps 8–10: the clipped weights `W̄_ij = min(W_ij, C_j)` (0 where `C_j = 0`: the ruleset drops
 /// that entry, and a 0 entry adds nothing to any later sum or product while the moving average
 /// drops it, so the two are the same), `VT_i = Σ_j W̄_ij` and the unnormalised ranks
 /// `R_j = Σ_i a_i ⊗ W̄_ij`. `R_j` is also the column sum of the bond deltas of step 12, whose
@@ -3757,7 +3760,8 @@ mod tests {
 
     #[test]
     fn fixed_point_overflow_is_fatal() {
-        // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (RULES: fatal).
+        // 32 769 entries of 65 535 sum to 2^31 + 32 767: beyond I32F32 (docs/ruleset.md §0.3:
+        // fatal).
         let n = 32_770;
         let mut c = Case::new(n, vec![1; n], 64);
         c.permit[0] = true;

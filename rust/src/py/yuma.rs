@@ -144,8 +144,8 @@ impl RowSource for Source<'_> {
 /// `epoch(block, stake, weights, bonds, last_update, block_at_registration, validator_permit,
 /// kappa, bonds_moving_average, max_allowed_validators, activity_cutoff, rao_emission) -> dict`
 ///
-/// The subnet epoch of RULES §4 (pure). `weights`/`bonds`: see [`Matrix`]. Returns a dict of
-/// numpy arrays: `active`, `validator_permit` (bool); `rank`, `trust`, `consensus`, `incentive`,
+/// The subnet epoch of docs/ruleset.md §4 (pure). `weights`/`bonds`: see [`Matrix`]. Returns a dict
+/// of numpy arrays: `active`, `validator_permit` (bool); `rank`, `trust`, `consensus`, `incentive`,
 /// `dividends`, `validator_trust`, `pruning_scores` (uint16); `emission`, `server_emission`,
 /// `validator_emission` (uint64); `bonds` (n×n uint16, the whole stored bonds matrix after the
 /// epoch). Raises `ValueError` for invalid input, `RuntimeError` for a fatal overflow.
@@ -250,9 +250,9 @@ fn read_only<T: numpy::Element, D>(a: Bound<'_, PyArray<T, D>>) -> Bound<'_, PyA
 
 /// `root_epoch(stake, weights, kappa, rho, block_emission) -> uint64 array | str`
 ///
-/// RULES §5.1 steps 4–11: `stake` per root validator, `weights` validators × networks (uint16 as
-/// stored, columns in ascending netuid order). Returns the emission value per column, or the
-/// abort reason (`"no_validators"`, `"no_networks"`, `"zero_stake"`, `"exp_overflow"`).
+/// docs/ruleset.md §5.1 steps 4–11: `stake` per root validator, `weights` validators × networks
+/// (uint16 as stored, columns in ascending netuid order). Returns the emission value per column, or
+/// the abort reason (`"no_validators"`, `"no_networks"`, `"zero_stake"`, `"exp_overflow"`).
 #[pyfunction]
 #[pyo3(signature = (stake, weights, kappa, rho, block_emission))]
 fn root_epoch<'py>(
