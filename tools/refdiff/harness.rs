@@ -632,6 +632,12 @@ fn state() -> Value {
             "rao_recycled_for_registration": RAORecycledForRegistration::<Test>::get(netuid),
         }));
     }
+    // The price a register_network would pay in the next block (what taostate's lock_cost()
+    // reports after sealing block b).
+    let b = System::block_number();
+    System::set_block_number(b + 1);
+    let lock_cost_next = S::get_network_lock_cost();
+    System::set_block_number(b);
     let proposals: Vec<Value> = Triumvirate::proposals()
         .into_iter()
         .map(|h| {
@@ -651,7 +657,7 @@ fn state() -> Value {
         "proposals": proposals,
         "network_last_lock_cost": NetworkLastLockCost::<Test>::get(),
         "network_last_registered": NetworkLastRegistered::<Test>::get(),
-        "lock_cost": S::get_network_lock_cost(),
+        "lock_cost": lock_cost_next,
     })
 }
 
@@ -716,7 +722,13 @@ fn refdiff() {
     let mut out = std::io::BufWriter::new(std::fs::File::create(&output).expect("REFDIFF_OUT"));
     let histories = doc["histories"].as_array().expect("histories");
     for h in histories {
-        let r = run_history(h);
+        // A panic inside the reference (e.g. an arithmetic overflow check) is an outcome too.
+        let r = std::panic::catch_unwind(|| run_history(h)).unwrap_or_else(|e| {
+            let msg = e.downcast_ref::<String>().cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            json!({"panic": msg})
+        });
         writeln!(out, "{}", r).expect("write");
     }
     eprintln!("refdiff: {} histories -> {}", histories.len(), output);
