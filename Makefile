@@ -2,7 +2,7 @@
 PY ?= python3
 PIP ?= $(PY) -m pip
 
-.PHONY: help install install-test demo test test-rust test-python lint bench
+.PHONY: help install install-test demo test test-rust test-python lint bench refdiff
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -43,3 +43,13 @@ bench: install ## benchmarks (see bench/README.md)
 	$(PY) bench/bench_replay.py
 	$(PY) bench/bench_epoch.py
 	cargo bench --bench epoch_core
+
+# Differential run against the reference chain's own pallet (README "Differential testing against
+# the reference"); needs a checkout of opentensor/subtensor at f7b34e3ac8a3, so not part of `test`.
+REFDIFF_ARGS ?= --random 6000 --max-blocks 12 --max-txs 8 --synth 40 --synth-blocks 400 --seed 1
+refdiff: ## compare taostate with the reference pallet: make refdiff REF=path/to/subtensor
+	@test -n "$(REF)" || (echo "usage: make refdiff REF=path/to/subtensor-checkout" && exit 2)
+	grep -q 'pallets/collective"]' $(REF)/Cargo.toml 2>/dev/null || $(PY) tools/refdiff/prepare.py $(REF)
+	cp tools/refdiff/harness.rs $(REF)/pallets/subtensor/tests/refdiff.rs
+	cd $(REF) && cargo test -p pallet-subtensor --test refdiff --no-run -j 2
+	$(PY) tools/refdiff/refdiff.py run --ref $(REF) $(REFDIFF_ARGS)

@@ -669,6 +669,7 @@ def run(ref: Path, histories: Iterable[tuple[str, ts.testing.History]], work: Pa
             totals["blocks"] += v.blocks
             totals["txs"] += v.txs
             totals["epochs"] += _epochs(r, v.blocks)
+            totals["root_epochs"] += _root_epochs(r, v.blocks)
             skips.update(v.skips)
             totals[v.status] += 1
             if v.status == "explained":
@@ -691,11 +692,26 @@ def run(ref: Path, histories: Iterable[tuple[str, ts.testing.History]], work: Pa
 
 def _epochs(ref: dict[str, Any], upto: int) -> int:
     """Subnet epochs run in the compared blocks (a subnet's BlocksSinceLastStep reset to 0)."""
+    if "blocks" not in ref:
+        return 0
     n = 0
     for blk in ref["blocks"][1:upto + 1]:
         for sub in blk["state"]["subnets"].values():
             if sub["last_mechanism_step_block"] == blk["block"]:
                 n += 1
+    return n
+
+
+def _root_epochs(ref: dict[str, Any], upto: int) -> int:
+    """Root epochs run in the compared blocks (docs/ruleset.md §5: the root netuid's epoch
+    block by its tempo)."""
+    if "blocks" not in ref:
+        return 0
+    n = 0
+    for blk in ref["blocks"][1:upto + 1]:
+        root = blk["state"]["subnets"].get("00000")
+        if root and ts._core.blocks_until_next_epoch(0, root["tempo"], blk["block"]) == 0:
+            n += 1
     return n
 
 
