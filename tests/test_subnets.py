@@ -69,3 +69,30 @@ def test_network_rate_limit_counts_from_block_0() -> None:
         chain.step(blocks=7199)
         chain.submit(tx.RegisterNetwork(origin=ALICE))  # block 7200
         assert chain.subnets() == [0, 1]
+
+
+def test_the_hyperparameter_table_matches_the_ruleset() -> None:
+    import model as m
+
+    rows = ts.rules.hyperparameters()
+    subnet = {r["name"]: r for r in rows if r["scope"] == "subnet"}
+    glob = {r["name"]: r for r in rows if r["scope"] == "global"}
+    who = {"S": "Sudo", "O": "OwnerOrSudo"}
+    for name, (kind, default, setter) in m.SUBNET_PARAMS.items():
+        r = subnet[name]
+        assert (r["type"], r["default"], r["setter"]) == (kind, default, who[setter]), name
+        assert type(r["default"]) is type(default), name
+        assert r["needs_subnet"] == (name not in m.NO_EXISTENCE_CHECK), name
+    assert set(subnet) == set(m.SUBNET_PARAMS) | set(m.SUBNET_STATE_DEFAULTS)
+    assert (subnet["burn"]["setter"], subnet["burn"]["default"]) == (None, 1_000_000_000)
+    assert (subnet["bonds_moving_average"]["min"], subnet["bonds_moving_average"]["max"]) == (0, 1_000_000)
+    assert subnet["max_allowed_uids"]["check"] == "above_neuron_count"
+    assert {n: (r["type"], r["default"]) for n, r in glob.items()} == m.GLOBAL_PARAMS
+    assert all(r["setter"] == "Sudo" for r in glob.values())
+    assert glob["network_lock_reduction_interval"]["min"] == 1
+    with ts.Chain.ephemeral(genesis(network_rate_limit=0)) as chain:
+        chain.submit(tx.RegisterNetwork(origin=ALICE))
+        info = chain.subnet(1)
+        for name in subnet:  # every row, with the stored value's type
+            expected = m.USER_PARAMS.get(name, subnet[name]["default"])
+            assert info[name] == expected and type(info[name]) is type(expected), name

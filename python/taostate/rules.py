@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from ._core import adjust_registration_terms, block_emission, blocks_until_next_epoch, lock_cost
+from ._core import (
+    adjust_registration_terms,
+    block_emission,
+    blocks_until_next_epoch,
+    hyperparameters,
+    lock_cost,
+)
 
-__all__ = ["adjust_registration_terms", "block_emission", "blocks_until_next_epoch", "lock_cost"]
+__all__ = ["adjust_registration_terms", "block_emission", "blocks_until_next_epoch", "hyperparameters",
+           "lock_cost"]

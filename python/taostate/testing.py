@@ -35,6 +35,7 @@ from typing import Any, Final, Union
 
 from hypothesis import strategies as st
 
+from . import _core
 from . import tx as _tx
 from .accounts import ZERO_ACCOUNT, AccountId, AccountLike, account, to_account
 from .balance import TAO
@@ -62,23 +63,12 @@ S_MAX: Final = 21_000_000 * TAO
 U64_MAX: Final = 2**64 - 1
 
 SUBNET_HYPERPARAMETERS: Final[dict[str, str]] = {
-    "tempo": "u16", "kappa": "u16", "rho": "u16", "bonds_moving_average": "u64",
-    "max_allowed_uids": "u16", "max_allowed_validators": "u16", "min_allowed_weights": "u16",
-    "max_weights_limit": "u16", "activity_cutoff": "u16", "immunity_period": "u16",
-    "weights_set_rate_limit": "u64", "weights_version_key": "u64", "serving_rate_limit": "u64",
-    "max_registrations_per_block": "u16", "target_registrations_per_interval": "u16",
-    "adjustment_interval": "u16", "adjustment_alpha": "u64", "min_burn": "u64", "max_burn": "u64",
-    "difficulty": "u64", "min_difficulty": "u64", "max_difficulty": "u64",
-    "network_registration_allowed": "bool", "network_pow_registration_allowed": "bool",
-    "validator_prune_len": "u64", "scaling_law_power": "u16",
-    "rao_recycled_for_registration": "u64",
+    p["name"]: p["type"] for p in _core.hyperparameters() if p["scope"] == "subnet" and p["setter"]
 }
-"""Per-subnet settable parameters (docs/ruleset.md §13.1) and their types."""
+"""Per-subnet settable parameters (docs/ruleset.md §13.1) and their types (from the core's table)."""
 
 GLOBAL_HYPERPARAMETERS: Final[dict[str, str]] = {
-    "default_take": "u16", "tx_rate_limit": "u64", "subnet_owner_cut": "u16",
-    "network_min_lock_cost": "u64", "network_lock_reduction_interval": "u64",
-    "network_rate_limit": "u64", "network_immunity_period": "u64", "subnet_limit": "u16",
+    p["name"]: p["type"] for p in _core.hyperparameters() if p["scope"] == "global"
 }
 """Global parameters (docs/ruleset.md §13.2) and their types; all may be set in a genesis."""
 

@@ -21,18 +21,20 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import (
-    TYPE_CHECKING,
     Any,
     ClassVar,
     Final,
+    Generic,
     SupportsIndex,
     TypeVar,
     Union,
     dataclass_transform,
+    overload,
 )
 
 import msgpack
 
+from . import _core
 from .accounts import AccountId, AccountLike, to_account
 from .errors import InvalidTransaction
 
@@ -101,13 +103,11 @@ def _what(x: object) -> str:
 
 
 # --------------------------------------------------------------------------- #
-# Field codecs: construction check, wire encoding, strict wire decoding.
+# Field codecs: construction check, wire encoding, reading checked wire values.
 
 
 class _Codec:
     """How one field is validated, written and read."""
-
-    wire_type: str = ""
 
     def check(self, x: Any, where: str) -> Any:
         """Validate/normalise a constructor argument, or raise InvalidTransaction."""
@@ -117,39 +117,12 @@ class _Codec:
         """The msgpack-ready wire value of a normalised field."""
         return x
 
-    def decode(self, w: Any, where: str, depth: int) -> Any:
-        """The field value of a wire value, strictly."""
-        raise NotImplementedError
-
-    def _bad_wire(self, w: Any, where: str) -> InvalidTransaction:
-        return InvalidTransaction(
-            f"{where}: expected {self.wire_type} on the wire, got {_wire_name(w)}", field=where
-        )
-
-
-def _wire_name(w: object) -> str:
-    """How a decoded msgpack value is called in messages."""
-    if w is None:
-        return "nil"
-    if isinstance(w, bool):
-        return f"bool {w}"
-    if isinstance(w, int):
-        return f"int {w}"
-    if isinstance(w, float):
-        return f"float {w!r}"
-    if isinstance(w, bytes):
-        return f"bin of {len(w)} bytes"
-    if isinstance(w, str):
-        return f"str {_short(w)}"
-    if isinstance(w, list):
-        return f"array of {len(w)}"
-    if isinstance(w, dict):
-        return f"map of {len(w)}"
-    return type(w).__name__
+    def read(self, w: Any) -> Any:
+        """The field value of a wire value the core has already checked (see :func:`decode`)."""
+        return w
 
 
 class _Acct(_Codec):
-    wire_type = "bin of 32 bytes (an account)"
 
     def check(self, x: Any, where: str) -> AccountId:
         if type(x) is AccountId:
@@ -159,9 +132,7 @@ class _Acct(_Codec):
     def encode(self, x: AccountId) -> bytes:
         return x.public_key
 
-    def decode(self, w: Any, where: str, depth: int) -> AccountId:
-        if type(w) is not bytes or len(w) != 32:
-            raise self._bad_wire(w, where)
+    def read(self, w: bytes) -> AccountId:
         return AccountId(w)
 
 
@@ -169,7 +140,6 @@ class _UInt(_Codec):
     def __init__(self, bits: int, rule: str = "") -> None:
         self.bits = bits
         self.max = (1 << bits) - 1
-        self.wire_type = f"u{bits} (unsigned int)"
         self.rule = rule  # "amounts are …"; default derived from the field name
 
     def _explain(self, where: str) -> str:
@@ -207,33 +177,17 @@ class _UInt(_Codec):
             )
         return v
 
-    def decode(self, w: Any, where: str, depth: int) -> int:
-        if type(w) is not int:
-            raise self._bad_wire(w, where)
-        if not 0 <= w <= self.max:
-            raise InvalidTransaction(
-                f"{where}: {w} is out of range on the wire; {self._explain(where)}", field=where
-            )
-        return w
-
 
 class _OptU16(_Codec):
     """``netuid`` of SudoSetHyperparameter: u16, or None for a global parameter."""
 
-    wire_type = "u16 or nil"
     _u16 = _UInt(16, "netuid is a u16 (int, 0 ≤ netuid < 2**16), or None for a global parameter")
 
     def check(self, x: Any, where: str) -> int | None:
         return None if x is None else self._u16.check(x, where)
 
-    def decode(self, w: Any, where: str, depth: int) -> int | None:
-        if w is not None and type(w) is not int:
-            raise self._bad_wire(w, where)
-        return None if w is None else self._u16.decode(w, where, depth)
-
 
 class _Bool(_Codec):
-    wire_type = "bool"
 
     def check(self, x: Any, where: str) -> bool:
         if isinstance(x, bool):
@@ -242,16 +196,10 @@ class _Bool(_Codec):
             return bool(x)
         raise InvalidTransaction(f"{where}: expected bool, got {_what(x)}", field=where)
 
-    def decode(self, w: Any, where: str, depth: int) -> bool:
-        if type(w) is not bool:
-            raise self._bad_wire(w, where)
-        return w
-
 
 class _Value(_Codec):
     """``SudoSetHyperparameter.value``: bool or u64 (fit is a rule check)."""
 
-    wire_type = "bool or u64"
     _u64 = _UInt(64, "value is a bool or a u64 (int, 0 ≤ value < 2**64)")
 
     def check(self, x: Any, where: str) -> bool | int:
@@ -261,18 +209,10 @@ class _Value(_Codec):
             return bool(x)
         return self._u64.check(x, where)
 
-    def decode(self, w: Any, where: str, depth: int) -> bool | int:
-        if type(w) is bool:
-            return w
-        if type(w) is not int:
-            raise self._bad_wire(w, where)
-        return self._u64.decode(w, where, depth)
-
 
 class _Bin(_Codec):
     def __init__(self, size: int | None = None) -> None:
         self.size = size
-        self.wire_type = "bin" if size is None else f"bin of {size} bytes"
 
     def check(self, x: Any, where: str) -> bytes:
         if type(x) is bytes:
@@ -295,16 +235,10 @@ class _Bin(_Codec):
             )
         return b
 
-    def decode(self, w: Any, where: str, depth: int) -> bytes:
-        if type(w) is not bytes or (self.size is not None and len(w) != self.size):
-            raise self._bad_wire(w, where)
-        return w
-
 
 class _Ip(_Codec):
     """An ip as an int in [0, 2**128), written as 16 big-endian bytes."""
 
-    wire_type = "bin of 16 bytes (big-endian ip)"
     _explain = "ip is an int (0 ≤ ip < 2**128), an ipaddress object or an address str"
 
     def check(self, x: Any, where: str) -> int:
@@ -336,28 +270,19 @@ class _Ip(_Codec):
     def encode(self, x: int) -> bytes:
         return x.to_bytes(16, "big")
 
-    def decode(self, w: Any, where: str, depth: int) -> int:
-        if type(w) is not bytes or len(w) != 16:
-            raise self._bad_wire(w, where)
+    def read(self, w: bytes) -> int:
         return int.from_bytes(w, "big")
 
 
 class _Str(_Codec):
-    wire_type = "str"
 
     def check(self, x: Any, where: str) -> str:
         if isinstance(x, str):
             return str(x)
         raise InvalidTransaction(f"{where}: expected str, got {_what(x)}", field=where)
 
-    def decode(self, w: Any, where: str, depth: int) -> str:
-        if type(w) is not str:
-            raise self._bad_wire(w, where)
-        return w
-
 
 class _U16List(_Codec):
-    wire_type = "array of u16"
     _elem = _UInt(16)
 
     def check(self, x: Any, where: str) -> tuple[int, ...]:
@@ -383,20 +308,11 @@ class _U16List(_Codec):
     def encode(self, x: tuple[int, ...]) -> list[int]:
         return list(x)
 
-    def decode(self, w: Any, where: str, depth: int) -> tuple[int, ...]:
-        if type(w) is not list:
-            raise self._bad_wire(w, where)
-        for i, v in enumerate(w):
-            if type(v) is not int or not 0 <= v <= 0xFFFF:
-                raise InvalidTransaction(
-                    f"{where}[{i}]: expected u16 on the wire, got {_wire_name(v)}",
-                    field=f"{where}[{i}]",
-                )
+    def read(self, w: list[int]) -> tuple[int, ...]:
         return tuple(w)
 
 
 class _Nested(_Codec):
-    wire_type = "array (a nested transaction)"
 
     def check(self, x: Any, where: str) -> Tx:
         if not isinstance(x, Tx) or type(x) is Tx:
@@ -414,14 +330,8 @@ class _Nested(_Codec):
     def encode(self, x: Tx) -> list[Any]:
         return x.to_wire()
 
-    def decode(self, w: Any, where: str, depth: int) -> Tx:
-        if type(w) is not list:
-            raise self._bad_wire(w, where)
-        if depth + 1 > MAX_NESTING:
-            raise InvalidTransaction(
-                f"{where}: a proposal cannot nest another Propose", field=where
-            )
-        return _from_wire(w, depth + 1, where)
+    def read(self, w: list[Any]) -> Tx:
+        return _build(w)
 
 
 def _nesting(tx: Tx) -> int:
@@ -451,13 +361,60 @@ _TX: Final = _Nested()
 
 # --------------------------------------------------------------------------- #
 # The transaction classes
+#
+# A field is declared once: ``name: Kind = field(_CODEC)``. ``Kind`` tells the type checker what
+# the constructor accepts and what the field holds (``Account``: any AccountLike in, an AccountId
+# out); ``_CODEC`` validates, writes and reads it.
+
+_S = TypeVar("_S", contravariant=True)
+_G = TypeVar("_G", covariant=True)
+_B = TypeVar("_B")
 
 
-@dataclass(frozen=True, slots=True)
+class In(Generic[_S, _G]):
+    """Type-checking only: a field the constructor accepts as ``_S`` and that holds ``_G``
+    (a data descriptor, which dataclass type checkers read that way). At run time the
+    field is an ordinary slot and its codec does the conversion."""
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> In[_S, _G]: ...
+    @overload
+    def __get__(self, obj: object, owner: Any) -> _G: ...
+    def __get__(self, obj: object, owner: Any) -> Any:  # pragma: no cover - never called
+        raise NotImplementedError
+
+    def __set__(self, obj: object, value: _S) -> None:  # pragma: no cover - never called
+        raise NotImplementedError
+
+
+Account = In[AccountLike, AccountId]
+Int = In[SupportsIndex, int]
+OptInt = In[Union[SupportsIndex, None], Union[int, None]]
+Flag = In[bool, bool]
+Value = In[Union[bool, SupportsIndex], Union[bool, int]]
+Bytes = In[BytesLike, bytes]
+Hash = In[HashLike, bytes]
+Ip = In[IpLike, int]
+Text = In[str, str]
+Uints = In[Iterable[SupportsIndex], tuple[int, ...]]
+Nested = In["Tx", "Tx"]
+
+
+def field(codec: _Codec, *, default: Any = dataclasses.MISSING) -> Any:
+    """A transaction field with its codec (and a default)."""
+    return dataclasses.field(default=default, metadata={"codec": codec})
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field, dataclasses.field))
+def _frozen(cls: type[_B]) -> type[_B]:
+    return dataclass(frozen=True, slots=True)(cls)
+
+
+@_frozen
 class Tx:
     """Base of every transaction. ``origin`` is the signing account."""
 
-    origin: AccountId
+    origin: Account = dataclasses.field(metadata={"codec": _ACCT})
 
     KIND: ClassVar[int] = 0
     """The wire ``kind`` (docs/WIRE.md); fixed forever."""
@@ -501,24 +458,21 @@ KINDS: dict[int, type[Tx]] = {}
 _BY_NAME: dict[str, type[Tx]] = {}
 
 
-@dataclass_transform(frozen_default=True)
-def _kind(kind: int, call: str, **codecs: _Codec) -> Callable[[type[_T]], type[_T]]:
-    """Make a frozen dataclass of ``cls``, check its fields match ``codecs``
-    (docs/WIRE.md order) and register it under ``kind``."""
+@dataclass_transform(frozen_default=True, field_specifiers=(field, dataclasses.field))
+def _kind(kind: int, call: str) -> Callable[[type[_T]], type[_T]]:
+    """Make a frozen dataclass of ``cls`` (fields in docs/WIRE.md order, each with its codec)
+    and register it under ``kind``."""
 
     def wrap(cls: type[_T]) -> type[_T]:
         dc = dataclass(frozen=True, slots=True)(cls)
-        names = tuple(f.name for f in dataclasses.fields(dc))
-        expected = ("origin", *codecs)
-        if names != expected:  # pragma: no cover - a programming error
-            raise TypeError(f"{cls.__name__}: fields {names} != wire order {expected}")
-        if kind in KINDS:  # pragma: no cover
+        fields = dataclasses.fields(dc)
+        if kind in KINDS:  # pragma: no cover - a programming error
             raise TypeError(f"kind {kind} registered twice")
         dc.KIND = kind
         dc.CALL = call
-        dc._CODECS = (_ACCT, *codecs.values())
-        dc._NAMES = names
-        dc._WHERE = tuple(f"{cls.__name__}.{n}" for n in names)
+        dc._CODECS = tuple(f.metadata["codec"] for f in fields)
+        dc._NAMES = tuple(f.name for f in fields)
+        dc._WHERE = tuple(f"{cls.__name__}.{f.name}" for f in fields)
         KINDS[kind] = dc
         _BY_NAME[cls.__name__] = dc
         _BY_NAME[call] = dc
@@ -527,242 +481,133 @@ def _kind(kind: int, call: str, **codecs: _Codec) -> Callable[[type[_T]], type[_
     return wrap
 
 
-@_kind(1, "transfer", dest=_ACCT, amount=_AMOUNT)
+@_kind(1, "transfer")
 class Transfer(Tx):
     """Move ``amount`` rao of free balance from ``origin`` to ``dest`` (docs/ruleset.md §2.1)."""
 
-    dest: AccountId
-    amount: int
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            dest: AccountLike,
-            amount: SupportsIndex,
-        ) -> None: ...
+    dest: Account = field(_ACCT)
+    amount: Int = field(_AMOUNT)
 
 
-@_kind(2, "add_stake", hotkey=_ACCT, amount=_AMOUNT)
+@_kind(2, "add_stake")
 class AddStake(Tx):
     """Stake ``amount`` rao from the coldkey ``origin`` onto ``hotkey`` (§7.1)."""
 
-    hotkey: AccountId
-    amount: int
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            hotkey: AccountLike,
-            amount: SupportsIndex,
-        ) -> None: ...
+    hotkey: Account = field(_ACCT)
+    amount: Int = field(_AMOUNT)
 
 
-@_kind(3, "remove_stake", hotkey=_ACCT, amount=_AMOUNT)
+@_kind(3, "remove_stake")
 class RemoveStake(Tx):
     """Unstake ``amount`` rao from ``hotkey`` back to the coldkey ``origin`` (§7.2)."""
 
-    hotkey: AccountId
-    amount: int
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            hotkey: AccountLike,
-            amount: SupportsIndex,
-        ) -> None: ...
+    hotkey: Account = field(_ACCT)
+    amount: Int = field(_AMOUNT)
 
 
-@_kind(4, "become_delegate", hotkey=_ACCT)
+@_kind(4, "become_delegate")
 class BecomeDelegate(Tx):
     """Open ``hotkey`` to nominations (§7.3)."""
 
-    hotkey: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
+    hotkey: Account = field(_ACCT)
 
 
 @_kind(5, "register_network")
 class RegisterNetwork(Tx):
     """Lock the lock cost and create a subnet owned by ``origin`` (§9.2)."""
 
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike) -> None: ...
 
-
-@_kind(6, "dissolve_network", netuid=_U16)
+@_kind(6, "dissolve_network")
 class DissolveNetwork(Tx):
     """Remove the subnet ``netuid`` owned by ``origin`` (§9.4)."""
 
-    netuid: int
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, netuid: SupportsIndex) -> None: ...
+    netuid: Int = field(_U16)
 
 
-@_kind(7, "burned_register", netuid=_U16, hotkey=_ACCT)
+@_kind(7, "burned_register")
 class BurnedRegister(Tx):
     """Register ``hotkey`` on ``netuid`` by burning the current burn (§8.2)."""
 
-    netuid: int
-    hotkey: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            netuid: SupportsIndex,
-            hotkey: AccountLike,
-        ) -> None: ...
+    netuid: Int = field(_U16)
+    hotkey: Account = field(_ACCT)
 
 
-@_kind(
-    8, "register",
-    netuid=_U16, block_number=_U64, nonce=_U64, work=_BIN, hotkey=_ACCT, coldkey=_ACCT,
-)
+@_kind(8, "register")
 class Register(Tx):
     """Register ``hotkey`` on ``netuid`` with proof of work; signed by the hotkey (§8.3).
     ``chain.create_pow(netuid, hotkey)`` gives ``(block_number, nonce, work)``."""
 
-    netuid: int
-    block_number: int
-    nonce: int
-    work: bytes
-    hotkey: AccountId
-    coldkey: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            netuid: SupportsIndex,
-            block_number: SupportsIndex,
-            nonce: SupportsIndex,
-            work: BytesLike,
-            hotkey: AccountLike,
-            coldkey: AccountLike,
-        ) -> None: ...
+    netuid: Int = field(_U16)
+    block_number: Int = field(_U64)
+    nonce: Int = field(_U64)
+    work: Bytes = field(_BIN)
+    hotkey: Account = field(_ACCT)
+    coldkey: Account = field(_ACCT)
 
 
-@_kind(9, "sudo_register", netuid=_U16, hotkey=_ACCT, coldkey=_ACCT, stake=_AMOUNT, balance=_AMOUNT)
+@_kind(9, "sudo_register")
 class SudoRegister(Tx):
     """Sudo: register ``hotkey`` and mint ``stake`` and ``balance`` rao (§8.5)."""
 
-    netuid: int
-    hotkey: AccountId
-    coldkey: AccountId
-    stake: int
-    balance: int
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            netuid: SupportsIndex,
-            hotkey: AccountLike,
-            coldkey: AccountLike,
-            stake: SupportsIndex,
-            balance: SupportsIndex,
-        ) -> None: ...
+    netuid: Int = field(_U16)
+    hotkey: Account = field(_ACCT)
+    coldkey: Account = field(_ACCT)
+    stake: Int = field(_AMOUNT)
+    balance: Int = field(_AMOUNT)
 
 
-@_kind(10, "root_register", hotkey=_ACCT)
+@_kind(10, "root_register")
 class RootRegister(Tx):
     """Register ``hotkey`` on the root network (§8.6)."""
 
-    hotkey: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
+    hotkey: Account = field(_ACCT)
 
 
-@_kind(11, "set_weights", netuid=_U16, uids=_U16S, values=_U16S, version_key=_U64)
+@_kind(11, "set_weights")
 class SetWeights(Tx):
     """Set the weights of the hotkey ``origin`` on ``netuid`` (§10). ``uids`` and
     ``values`` are parallel u16 sequences (stored as tuples)."""
 
-    netuid: int
-    uids: tuple[int, ...]
-    values: tuple[int, ...]
-    version_key: int = 0
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            netuid: SupportsIndex,
-            uids: Iterable[SupportsIndex],
-            values: Iterable[SupportsIndex],
-            version_key: SupportsIndex = 0,
-        ) -> None: ...
+    netuid: Int = field(_U16)
+    uids: Uints = field(_U16S)
+    values: Uints = field(_U16S)
+    version_key: Int = field(_U64, default=0)
 
 
-@_kind(
-    12, "serve_axon",
-    netuid=_U16, version=_U32, ip=_IP, port=_U16, ip_type=_U8, protocol=_U8,
-    placeholder1=_U8, placeholder2=_U8,
-)
+@_kind(12, "serve_axon")
 class ServeAxon(Tx):
     """Publish the axon of the hotkey ``origin`` (§11.1); ``ip`` is an int."""
 
-    netuid: int
-    version: int
-    ip: int
-    port: int
-    ip_type: int
-    protocol: int
-    placeholder1: int = 0
-    placeholder2: int = 0
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            netuid: SupportsIndex,
-            version: SupportsIndex,
-            ip: IpLike,
-            port: SupportsIndex,
-            ip_type: SupportsIndex,
-            protocol: SupportsIndex,
-            placeholder1: SupportsIndex = 0,
-            placeholder2: SupportsIndex = 0,
-        ) -> None: ...
+    netuid: Int = field(_U16)
+    version: Int = field(_U32)
+    ip: Ip = field(_IP)
+    port: Int = field(_U16)
+    ip_type: Int = field(_U8)
+    protocol: Int = field(_U8)
+    placeholder1: Int = field(_U8, default=0)
+    placeholder2: Int = field(_U8, default=0)
 
 
-@_kind(13, "serve_prometheus", netuid=_U16, version=_U32, ip=_IP, port=_U16, ip_type=_U8)
+@_kind(13, "serve_prometheus")
 class ServePrometheus(Tx):
     """Publish the prometheus endpoint of the hotkey ``origin`` (§11.2)."""
 
-    netuid: int
-    version: int
-    ip: int
-    port: int
-    ip_type: int
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            netuid: SupportsIndex,
-            version: SupportsIndex,
-            ip: IpLike,
-            port: SupportsIndex,
-            ip_type: SupportsIndex,
-        ) -> None: ...
+    netuid: Int = field(_U16)
+    version: Int = field(_U32)
+    ip: Ip = field(_IP)
+    port: Int = field(_U16)
+    ip_type: Int = field(_U8)
 
 
-@_kind(14, "sudo_set_hyperparameter", netuid=_OPT_U16, name=_STR, value=_VALUE)
+@_kind(14, "sudo_set_hyperparameter")
 class SudoSetHyperparameter(Tx):
     """Set hyperparameter ``name`` of ``netuid`` (None: a global one) to ``value``
     (§13.3). Whether the value fits the parameter is a rule
     (``StorageValueOutOfRange``), not a construction error."""
 
-    netuid: int | None
-    name: str
-    value: bool | int
+    netuid: OptInt = field(_OPT_U16)
+    name: Text = field(_STR)
+    value: Value = field(_VALUE)
 
     # True and 1 are different transactions (different bytes, different proposal
     # hashes), although Python's True == 1.
@@ -777,242 +622,141 @@ class SudoSetHyperparameter(Tx):
     def __hash__(self) -> int:
         return hash(self._key())
 
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            netuid: SupportsIndex | None,
-            name: str,
-            value: bool | SupportsIndex,
-        ) -> None: ...
 
-
-@_kind(15, "sudo_set_key", new=_ACCT)
+@_kind(15, "sudo_set_key")
 class SudoSetKey(Tx):
     """Hand the sudo key to ``new`` (§13.3)."""
 
-    new: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, new: AccountLike) -> None: ...
+    new: Account = field(_ACCT)
 
 
-@_kind(16, "sudo_triumvirate_add_member", member=_ACCT)
+@_kind(16, "sudo_triumvirate_add_member")
 class SudoTriumvirateAddMember(Tx):
     """Sudo: add ``member`` to the triumvirate (§12)."""
 
-    member: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, member: AccountLike) -> None: ...
+    member: Account = field(_ACCT)
 
 
-@_kind(17, "sudo_triumvirate_remove_member", member=_ACCT)
+@_kind(17, "sudo_triumvirate_remove_member")
 class SudoTriumvirateRemoveMember(Tx):
     """Sudo: remove ``member`` from the triumvirate (§12)."""
 
-    member: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, member: AccountLike) -> None: ...
+    member: Account = field(_ACCT)
 
 
-@_kind(18, "sudo_triumvirate_swap_member", old=_ACCT, new=_ACCT)
+@_kind(18, "sudo_triumvirate_swap_member")
 class SudoTriumvirateSwapMember(Tx):
     """Sudo: replace triumvirate member ``old`` by ``new`` (§12)."""
 
-    old: AccountId
-    new: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, old: AccountLike, new: AccountLike) -> None: ...
+    old: Account = field(_ACCT)
+    new: Account = field(_ACCT)
 
 
-@_kind(19, "sudo_senate_add_member", hotkey=_ACCT)
+@_kind(19, "sudo_senate_add_member")
 class SudoSenateAddMember(Tx):
     """Sudo: add ``hotkey`` to the senate (§12)."""
 
-    hotkey: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
+    hotkey: Account = field(_ACCT)
 
 
-@_kind(20, "sudo_senate_remove_member", hotkey=_ACCT)
+@_kind(20, "sudo_senate_remove_member")
 class SudoSenateRemoveMember(Tx):
     """Sudo: remove ``hotkey`` from the senate (§12)."""
 
-    hotkey: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, hotkey: AccountLike) -> None: ...
+    hotkey: Account = field(_ACCT)
 
 
-@_kind(21, "sudo_disapprove_proposal", hash=_HASH)
+@_kind(21, "sudo_disapprove_proposal")
 class SudoDisapproveProposal(Tx):
     """Sudo: drop the open proposal ``hash`` (§12)."""
 
-    hash: bytes
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, hash: HashLike) -> None: ...
+    hash: Hash = field(_HASH)
 
 
-@_kind(22, "propose", transaction=_TX, duration=_U64)
+@_kind(22, "propose")
 class Propose(Tx):
     """Triumvirate: propose ``transaction`` (origin: the all-zero account,
     ``ts.accounts.ZERO_ACCOUNT``) for ``duration`` blocks (§12.1). Its hash is
     ``proposal_hash(transaction)``."""
 
-    transaction: Tx
-    duration: int
+    transaction: Nested = field(_TX)
+    duration: Int = field(_U64)
 
     @property
     def proposal_hash(self) -> bytes:
         """BLAKE2b-256 of the proposed transaction's wire bytes."""
         return proposal_hash(self.transaction)
 
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            transaction: Tx,
-            duration: SupportsIndex,
-        ) -> None: ...
 
-
-@_kind(23, "vote", hotkey=_ACCT, hash=_HASH, index=_U32, approve=_BOOL)
+@_kind(23, "vote")
 class Vote(Tx):
     """Senate: vote with ``hotkey`` (owned by ``origin``) on proposal ``hash`` (§12.2)."""
 
-    hotkey: AccountId
-    hash: bytes
-    index: int
-    approve: bool
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            hotkey: AccountLike,
-            hash: HashLike,
-            index: SupportsIndex,
-            approve: bool,
-        ) -> None: ...
+    hotkey: Account = field(_ACCT)
+    hash: Hash = field(_HASH)
+    index: Int = field(_U32)
+    approve: Flag = field(_BOOL)
 
 
-@_kind(24, "close", hash=_HASH, index=_U32)
+@_kind(24, "close")
 class Close(Tx):
     """Close proposal ``hash`` if it is decided or over (§12.3)."""
 
-    hash: bytes
-    index: int
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(self, origin: AccountLike, hash: HashLike, index: SupportsIndex) -> None: ...
+    hash: Hash = field(_HASH)
+    index: Int = field(_U32)
 
 
-@_kind(25, "swap_hotkey", hotkey=_ACCT, new_hotkey=_ACCT)
+@_kind(25, "swap_hotkey")
 class SwapHotkey(Tx):
     """Always fails with ``CallNotSupported`` (§13.4)."""
 
-    hotkey: AccountId
-    new_hotkey: AccountId
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            hotkey: AccountLike,
-            new_hotkey: AccountLike,
-        ) -> None: ...
+    hotkey: Account = field(_ACCT)
+    new_hotkey: Account = field(_ACCT)
 
 
-@_kind(26, "faucet", block_number=_U64, nonce=_U64, work=_BIN)
+@_kind(26, "faucet")
 class Faucet(Tx):
     """Always fails with ``FaucetDisabled`` (§13.4)."""
 
-    block_number: int
-    nonce: int
-    work: bytes
-
-    if TYPE_CHECKING:  # what the constructor accepts; fields hold normalised values
-        def __init__(
-            self,
-            origin: AccountLike,
-            block_number: SupportsIndex,
-            nonce: SupportsIndex,
-            work: BytesLike,
-        ) -> None: ...
+    block_number: Int = field(_U64)
+    nonce: Int = field(_U64)
+    work: Bytes = field(_BIN)
 
 
 # --------------------------------------------------------------------------- #
 # Decoding and helpers
 
 
-def from_wire(wire: Sequence[Any]) -> Tx:
-    """The transaction of a decoded wire array ``[kind, origin, …]`` (strict)."""
-    return _from_wire(wire, 0, "tx")
-
-
-def _from_wire(wire: Any, depth: int, where: str) -> Tx:
-    if type(wire) is not list and type(wire) is not tuple:
-        raise InvalidTransaction(
-            f"{where}: expected an array [kind, origin, …], got {_wire_name(wire)}", field=where
-        )
-    if not wire:
-        raise InvalidTransaction(f"{where}: empty array; expected [kind, origin, …]", field=where)
-    kind = wire[0]
-    if type(kind) is not int:
-        raise InvalidTransaction(
-            f"{where}.kind: expected an int kind, got {_wire_name(kind)}", field=f"{where}.kind"
-        )
-    cls = KINDS.get(kind)
-    if cls is None:
-        raise InvalidTransaction(
-            f"{where}.kind: unknown transaction kind {kind} (known: 1..{max(KINDS)})",
-            field=f"{where}.kind",
-        )
-    names = cls._NAMES
-    if len(wire) != len(names) + 1:
-        raise InvalidTransaction(
-            f"{cls.__name__}: expected {len(names) + 1} elements "
-            f"[kind, {', '.join(names)}], got {len(wire)}",
-            field=cls.__name__,
-        )
-    values = [
-        codec.decode(w, where_, depth)
-        for codec, w, where_ in zip(cls._CODECS, wire[1:], cls._WHERE)
-    ]
-    return cls(*values)
-
-
 def decode(data: bytes | bytearray | memoryview) -> Tx:
     """The transaction of wire bytes; inverts ``Tx.to_msgpack`` exactly.
 
-    Raises InvalidTransaction naming the field for anything that is not the
-    canonical encoding of a transaction (unknown kind, wrong arity, wrong type,
-    out-of-range int, trailing bytes, non-minimal msgpack).
+    The core's decoder checks the bytes (``_core.check_tx``, the one strict
+    decoder of the wire format): anything that is not the canonical encoding of
+    a transaction (unknown kind, wrong arity, wrong type, out-of-range int,
+    trailing bytes, non-minimal msgpack) raises InvalidTransaction naming the
+    field. The checked bytes are then read as plain msgpack.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidTransaction(f"tx: expected bytes, got {_what(data)}", field="tx")
     raw = bytes(data)
+    _core.check_tx(raw)
+    return _build(msgpack.unpackb(raw, raw=False, use_list=True))
+
+
+def from_wire(wire: Sequence[Any]) -> Tx:
+    """The transaction of a decoded wire array ``[kind, origin, …]`` (checked as strictly as
+    :func:`decode`)."""
     try:
-        wire = msgpack.unpackb(raw, raw=False, strict_map_key=True, use_list=True)
-    except msgpack.ExtraData as e:
-        raise InvalidTransaction(
-            f"tx: {len(e.extra)} trailing bytes after the transaction array", field="tx"
-        ) from None
-    except Exception as e:  # noqa: BLE001 - msgpack raises several types
-        raise InvalidTransaction(f"tx: not a msgpack value ({e})", field="tx") from None
-    tx = _from_wire(wire, 0, "tx")
-    if tx.to_msgpack() != raw:
-        raise InvalidTransaction(
-            f"{type(tx).__name__}: non-canonical msgpack encoding (a field is not written "
-            f"in its shortest form); encode with tx.to_msgpack()",
-            field=type(tx).__name__,
-        )
-    return tx
+        data: bytes = msgpack.packb(wire, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InvalidTransaction(f"tx: not a wire array ({e})", field="tx") from None
+    return decode(data)
+
+
+def _build(wire: list[Any]) -> Tx:
+    """The transaction of a wire array the core has checked."""
+    cls = KINDS[wire[0]]
+    return cls(*(codec.read(w) for codec, w in zip(cls._CODECS, wire[1:])))
 
 
 def proposal_hash(tx: Tx) -> bytes:

@@ -13,7 +13,9 @@ These run the same Rust code as the chain engine, with the GIL released::
 Matrices (``weights``, ``bonds``) are n×n array-likes of u16 values (0 = no entry) or a list of n
 rows of ``(uid, u16)`` pairs as stored on chain. Large matrices are best passed as numpy uint16
 arrays, which are read without a copy. Every argument is validated: a bad shape, a value out of
-range or a uid outside ``0..n`` raises ``ValueError`` naming the argument.
+range or a uid outside ``0..n`` raises ``ValueError`` naming the argument. (This module only
+converts arguments to arrays of the native types; lengths, shapes and uids are checked once, in
+the Rust core, for the engine and this API alike.)
 
 The §4.3 primitives used by the epoch are exposed too (:func:`weighted_median_col`,
 :func:`mat_ema_sparse`, :func:`vec_max_upscale_to_u16`); their fixed-point inputs are numbers
@@ -103,7 +105,7 @@ class RootEpochAborted(ValueError):
 
 
 # --------------------------------------------------------------------------------------------
-# Argument conversion
+# Argument conversion (to the native types; every check of lengths, shapes and uids is in Rust)
 # --------------------------------------------------------------------------------------------
 
 
@@ -151,19 +153,17 @@ def _int_array(name: str, value: object, hi: int, dtype: type[np.unsignedinteger
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def _vector(name: str, value: object, n: int | None, hi: int = U64_MAX) -> npt.NDArray[np.uint64]:
+def _vector(name: str, value: object, hi: int = U64_MAX) -> npt.NDArray[np.uint64]:
     arr = _int_array(name, value, hi, np.uint64)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name} has {arr.shape[0]} entries, expected {n}")
     return arr
 
 
-def _bool_vector(name: str, value: object, n: int) -> npt.NDArray[np.bool_]:
+def _bool_vector(name: str, value: object) -> npt.NDArray[np.bool_]:
     arr = np.asarray(value)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"{name} must have shape ({n},), got {arr.shape}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype != np.bool_:
         if arr.size and (arr.dtype.kind not in "iu" or not np.isin(arr, (0, 1)).all()):
             raise ValueError(f"{name} must contain booleans")
@@ -176,30 +176,27 @@ def _is_pair(x: object) -> bool:
 
 
 def _matrix(name: str, value: object, n: int) -> npt.NDArray[np.uint16] | _Csr:
-    """An n×n uint16 array, or compressed rows for a list of rows of ``(uid, value)`` pairs."""
+    """A uint16 array, or compressed rows for a list of rows of ``(uid, value)`` pairs (``None``:
+    n empty rows)."""
     if value is None:
-        return _csr(name, [[] for _ in range(n)], n)
+        return _csr(name, [[] for _ in range(n)])
     if isinstance(value, np.ndarray):
-        return _dense(name, value, n)
+        return _dense(name, value)
     if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
         raise ValueError(f"{name} must be an n×n array or a list of n rows of (uid, value) pairs")
     rows = list(value)
-    if len(rows) != n:
-        raise ValueError(f"{name} has {len(rows)} rows, expected {n}")
     first = next((row for row in rows if len(row) > 0), None)
     if first is None or _is_pair(first[0]):
-        return _csr(name, rows, n)
-    return _dense(name, rows, n)
+        return _csr(name, rows)
+    return _dense(name, rows)
 
 
-def _dense(name: str, value: object, n: int) -> npt.NDArray[np.uint16]:
+def _dense(name: str, value: object) -> npt.NDArray[np.uint16]:
     arr = _int_array(name, value, U16_MAX, np.uint16)
-    if arr.shape != (n, n) and not (n == 0 and arr.size == 0):
-        raise ValueError(f"{name} has shape {arr.shape}, expected ({n}, {n})")
-    return arr.reshape(n, n)
+    return arr.reshape(0, 0) if arr.size == 0 else arr
 
 
-def _csr(name: str, rows: list[Any], n: int) -> _Csr:
+def _csr(name: str, rows: list[Any]) -> _Csr:
     lengths = []
     flat: list[Any] = []
     for i, row in enumerate(rows):
@@ -212,12 +209,11 @@ def _csr(name: str, rows: list[Any], n: int) -> _Csr:
         flat.extend(row)
     pairs = _int_array(name, flat, U64_MAX, np.uint64).reshape(-1, 2) if flat else np.zeros((0, 2), np.uint64)
     uids, values = pairs[:, 0], pairs[:, 1]
-    if uids.size and int(uids.max()) >= max(n, 1):
-        i = int(np.searchsorted(np.cumsum(lengths), int(np.argmax(uids >= n)), side="right"))
-        raise ValueError(f"{name} row {i} names uid {int(uids[uids >= n][0])}, but n = {n}")
+    if uids.size and int(uids.max()) > U16_MAX:
+        raise ValueError(f"{name} has a uid out of range 0..{U16_MAX}")
     if values.size and int(values.max()) > U16_MAX:
         raise ValueError(f"{name} has a value out of range 0..{U16_MAX}")
-    indptr = np.zeros(n + 1, np.uint64)
+    indptr = np.zeros(len(rows) + 1, np.uint64)
     np.cumsum(lengths, out=indptr[1:])
     return (indptr, np.ascontiguousarray(uids, np.uint16), np.ascontiguousarray(values, np.uint16))
 
@@ -276,16 +272,16 @@ def epoch(
         except (ValueError, OverflowError, TypeError):
             pass
     block = _int("block", block, U64_MAX)
-    stake_arr = _vector("stake", stake, None)
+    stake_arr = _vector("stake", stake)
     n = int(stake_arr.shape[0])
     result = _core.epoch(
         block,
         stake_arr,
         _matrix("weights", weights, n),
         _matrix("bonds", bonds, n),
-        _vector("last_update", last_update, n),
-        _vector("block_at_registration", block_at_registration, n),
-        _bool_vector("validator_permit", validator_permit, n),
+        _vector("last_update", last_update),
+        _vector("block_at_registration", block_at_registration),
+        _bool_vector("validator_permit", validator_permit),
         _int("kappa", kappa, U16_MAX),
         _int("bonds_moving_average", bonds_moving_average, U64_MAX),
         _int("max_allowed_validators", max_allowed_validators, U16_MAX),
@@ -311,12 +307,12 @@ def root_epoch(
     never minted). Raises :class:`RootEpochAborted` when the rules abort (no validators, no
     networks, zero stake, ``exp`` overflow) and ``ValueError`` for malformed arguments.
     """
-    stake_arr = _vector("stake", stake, None)
+    stake_arr = _vector("stake", stake)
     w = _int_array("weights", weights, U16_MAX, np.uint16)
     if w.ndim == 1 and w.size == 0:
         w = w.reshape(0, 0)
-    if w.ndim != 2 or w.shape[0] != stake_arr.shape[0]:
-        raise ValueError(f"weights has shape {w.shape}, expected ({stake_arr.shape[0]}, networks)")
+    if w.ndim != 2:
+        raise ValueError(f"weights must be two-dimensional (validators × networks), got {w.shape}")
     out = _core.root_epoch(
         stake_arr,
         w,

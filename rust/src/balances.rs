@@ -2,7 +2,7 @@
 //!
 //! Debits made by transactions must leave 0 or at least ED; credits always apply in full.
 
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::state::{AccountId, State, EXISTENTIAL_DEPOSIT};
 
@@ -13,10 +13,11 @@ pub fn check_ed_after_debit(free: u64, x: u64) -> Result<()> {
         return Ok(());
     }
     let rest = free.saturating_sub(x);
-    ensure(
-        rest == 0 || rest >= EXISTENTIAL_DEPOSIT,
-        RuleError::BalanceBelowExistentialDeposit,
-    )
+    ensure_with(rest == 0 || rest >= EXISTENTIAL_DEPOSIT, || {
+        RuleError::BalanceBelowExistentialDeposit
+            .available(rest)
+            .needed(EXISTENTIAL_DEPOSIT)
+    })
 }
 
 /// Debit after all checks passed.
@@ -34,33 +35,43 @@ pub fn credit(state: &mut State, a: &AccountId, x: u64) -> Result<()> {
     let f = state
         .free(a)
         .checked_add(x)
-        .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow))?;
+        .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?;
     state.set_free(a, f);
     Ok(())
 }
 
+crate::codec::call_args! {
+    /// The arguments of `transfer` (docs/ruleset.md §2.1).
+    pub struct Transfer {
+        pub dest: AccountId,
+        pub amount: u64,
+    }
+}
+
 /// `transfer(dest, amount)` — docs/ruleset.md §2.1.
-pub fn transfer(
-    state: &mut State,
-    src: &AccountId,
-    dest: &AccountId,
-    amount: u64,
-    ev: &mut Events,
-) -> Result<()> {
+pub fn transfer(state: &mut State, src: &AccountId, x: &Transfer, ev: &mut Events) -> Result<()> {
+    let (dest, amount) = (&x.dest, x.amount);
     if amount == 0 || dest == src {
         return Ok(());
     }
     let from = state.free(src);
-    ensure(from >= amount, RuleError::InsufficientBalance)?;
+    ensure_with(from >= amount, || {
+        RuleError::InsufficientBalance
+            .account(src)
+            .available(from)
+            .needed(amount)
+    })?;
     let to = state
         .free(dest)
         .checked_add(amount)
-        .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow))?;
-    ensure(
-        to >= EXISTENTIAL_DEPOSIT,
-        RuleError::BalanceBelowExistentialDeposit,
-    )?;
-    check_ed_after_debit(from, amount)?;
+        .ok_or_else(|| RuleError::ArithmeticOverflow.account(dest).needed(amount))?;
+    ensure_with(to >= EXISTENTIAL_DEPOSIT, || {
+        RuleError::BalanceBelowExistentialDeposit
+            .account(dest)
+            .available(to)
+            .needed(EXISTENTIAL_DEPOSIT)
+    })?;
+    check_ed_after_debit(from, amount).map_err(|e| e.for_account(src))?;
     state.set_free(src, from - amount);
     state.set_free(dest, to);
     ev.emit(|| {

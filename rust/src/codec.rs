@@ -1,11 +1,13 @@
-//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transactions, block records, genesis
-//! records.
+//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transaction fields, block records,
+//! genesis records.
+//!
+//! The transaction layout per kind comes from the call table (`calls.rs`): each call's argument
+//! struct is declared once with `call_args!`, which gives it its `Args` reader over `Field`s.
 //!
 //! Reading uses `rmp`'s low-level decoder straight over the byte slice: no intermediate value tree,
 //! no allocation for fixed-size fields, which keeps replay fast. Errors name the field.
 
 use crate::state::{AccountId, Hash, RULESET};
-use crate::tx::{Call, ParamValue, Tx};
 use rmp::decode::{self as d, NumValueReadError};
 use std::collections::BTreeMap;
 
@@ -13,9 +15,16 @@ pub const RECORD_VERSION: u64 = 1;
 
 type R<T> = std::result::Result<T, String>;
 
+/// A hyperparameter value as it is on the wire: a bool or an unsigned integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    Bool(bool),
+    Int(u64),
+}
+
 /// Where a value sits, e.g. ("Transfer", "amount"); formatted only when an error is reported, so
 /// the hot decoding path allocates nothing.
-type W = (&'static str, &'static str);
+pub type W = (&'static str, &'static str);
 
 fn show(w: W) -> String {
     if w.0.is_empty() {
@@ -26,12 +35,12 @@ fn show(w: W) -> String {
 }
 
 /// A location without a class name.
-const fn at(field: &'static str) -> W {
+pub const fn at(field: &'static str) -> W {
     ("", field)
 }
 
 /// A cursor over the input bytes.
-struct Rd<'a> {
+pub struct Rd<'a> {
     buf: &'a [u8],
     whole: &'a [u8],
 }
@@ -40,8 +49,13 @@ impl<'a> Rd<'a> {
     fn new(b: &'a [u8]) -> Self {
         Rd { buf: b, whole: b }
     }
-    fn pos(&self) -> usize {
+    /// Bytes read so far.
+    pub fn pos(&self) -> usize {
         self.whole.len() - self.buf.len()
+    }
+    /// The bytes read since position `start` (e.g. a nested transaction's exact wire form).
+    pub fn since(&self, start: usize) -> &'a [u8] {
+        &self.whole[start..self.pos()]
     }
     fn peek(&self) -> Option<u8> {
         self.buf.first().copied()
@@ -51,13 +65,13 @@ impl<'a> Rd<'a> {
     fn canonical(&self, start: usize, expected: usize, what: W) -> R<()> {
         if self.pos() - start != expected {
             return Err(format!(
-                "{}: not in the shortest msgpack encoding",
+                "{}: non-canonical msgpack (not the shortest encoding)",
                 show(what)
             ));
         }
         Ok(())
     }
-    fn array(&mut self, what: W) -> R<u32> {
+    pub fn array(&mut self, what: W) -> R<u32> {
         let start = self.pos();
         let n = d::read_array_len(&mut self.buf)
             .map_err(|_| format!("{}: expected an array", show(what)))?;
@@ -75,7 +89,7 @@ impl<'a> Rd<'a> {
         self.canonical(start, uint_len(v.into()), what)?;
         Ok(v)
     }
-    fn u64(&mut self, what: W) -> R<u64> {
+    pub fn u64(&mut self, what: W) -> R<u64> {
         self.uint::<u64>(what, "u64")
     }
     fn u32(&mut self, what: W) -> R<u32> {
@@ -84,7 +98,7 @@ impl<'a> Rd<'a> {
     fn u16(&mut self, what: W) -> R<u16> {
         self.uint::<u16>(what, "u16")
     }
-    fn u8(&mut self, what: W) -> R<u8> {
+    pub fn u8(&mut self, what: W) -> R<u8> {
         self.uint::<u8>(what, "u8")
     }
     fn bool(&mut self, what: W) -> R<bool> {
@@ -119,12 +133,20 @@ impl<'a> Rd<'a> {
         b.try_into()
             .map_err(|_| format!("{}: expected {N} bytes, got {}", show(what), b.len()))
     }
-    fn acct(&mut self, what: W) -> R<AccountId> {
+    pub fn acct(&mut self, what: W) -> R<AccountId> {
         self.fixed::<32>(what)
     }
     fn u16_array(&mut self, what: W) -> R<Vec<u16>> {
         let n = self.array(what)?;
-        (0..n).map(|_| self.u16(what)).collect()
+        // An element's error names its index: "SetWeights.uids[1]: …".
+        (0..n)
+            .map(|i| {
+                self.u16(what).map_err(|e| {
+                    let name = show(what);
+                    format!("{name}[{i}]{}", &e[name.len()..])
+                })
+            })
+            .collect()
     }
     fn nil(&mut self) -> bool {
         if self.peek() == Some(0xc0) {
@@ -173,196 +195,124 @@ fn str_header_len(n: u64) -> usize {
     }
 }
 
-/// (class name, number of arguments after `origin`) per kind.
-fn kind_shape(kind: u8) -> Option<(&'static str, u32)> {
-    Some(match kind {
-        1 => ("Transfer", 2),
-        2 => ("AddStake", 2),
-        3 => ("RemoveStake", 2),
-        4 => ("BecomeDelegate", 1),
-        5 => ("RegisterNetwork", 0),
-        6 => ("DissolveNetwork", 1),
-        7 => ("BurnedRegister", 2),
-        8 => ("Register", 6),
-        9 => ("SudoRegister", 5),
-        10 => ("RootRegister", 1),
-        11 => ("SetWeights", 4),
-        12 => ("ServeAxon", 8),
-        13 => ("ServePrometheus", 5),
-        14 => ("SudoSetHyperparameter", 3),
-        15 => ("SudoSetKey", 1),
-        16 => ("SudoTriumvirateAddMember", 1),
-        17 => ("SudoTriumvirateRemoveMember", 1),
-        18 => ("SudoTriumvirateSwapMember", 2),
-        19 => ("SudoSenateAddMember", 1),
-        20 => ("SudoSenateRemoveMember", 1),
-        21 => ("SudoDisapproveProposal", 1),
-        22 => ("Propose", 2),
-        23 => ("Vote", 4),
-        24 => ("Close", 2),
-        25 => ("SwapHotkey", 2),
-        26 => ("Faucet", 3),
-        _ => return None,
-    })
+/// A value of one transaction field, read in its one canonical wire form. `what` names the field
+/// in errors, e.g. `("Transfer", "amount")`.
+pub trait Field: Sized {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self>;
 }
 
-fn ip(rd: &mut Rd, what: W) -> R<u128> {
-    Ok(u128::from_be_bytes(rd.fixed::<16>(what)?))
+impl Field for [u8; 32] {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.fixed::<32>(what)
+    }
+}
+impl Field for u64 {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.u64(what)
+    }
+}
+impl Field for u32 {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.u32(what)
+    }
+}
+impl Field for u16 {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.u16(what)
+    }
+}
+impl Field for u8 {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.u8(what)
+    }
+}
+impl Field for bool {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.bool(what)
+    }
+}
+/// Bytes (bin), e.g. POW `work`.
+impl Field for Vec<u8> {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        Ok(rd.bin(what)?.to_vec())
+    }
+}
+/// An array of u16 (uids, weight values).
+impl Field for Vec<u16> {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.u16_array(what)
+    }
+}
+/// An IP address: 16 bytes, big-endian.
+impl Field for u128 {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        Ok(u128::from_be_bytes(rd.fixed::<16>(what)?))
+    }
+}
+impl Field for String {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        Ok(rd.str(what)?.to_string())
+    }
+}
+/// A netuid or nil.
+impl Field for Option<u16> {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        if rd.nil() {
+            Ok(None)
+        } else {
+            Ok(Some(rd.u16(what)?))
+        }
+    }
+}
+impl Field for ParamValue {
+    fn read(rd: &mut Rd<'_>, what: W) -> R<Self> {
+        rd.param_value(what)
+    }
 }
 
-fn read_tx(rd: &mut Rd, depth: u32) -> R<Tx> {
-    let len = rd.array(at("transaction"))?;
-    if len == 0 {
-        return Err("transaction: empty array".into());
-    }
-    let kind = rd.u8(at("transaction.kind"))?;
-    let (name, nargs) =
-        kind_shape(kind).ok_or_else(|| format!("transaction.kind: unknown kind {kind}"))?;
-    if len != nargs + 2 {
-        return Err(format!(
-            "{name}: expected {} fields after kind, got {}",
-            nargs + 1,
-            len - 1
-        ));
-    }
-    let origin = rd.acct((name, "origin"))?;
-    let call = match kind {
-        1 => Call::Transfer {
-            dest: rd.acct((name, "dest"))?,
-            amount: rd.u64((name, "amount"))?,
-        },
-        2 => Call::AddStake {
-            hotkey: rd.acct((name, "hotkey"))?,
-            amount: rd.u64((name, "amount"))?,
-        },
-        3 => Call::RemoveStake {
-            hotkey: rd.acct((name, "hotkey"))?,
-            amount: rd.u64((name, "amount"))?,
-        },
-        4 => Call::BecomeDelegate {
-            hotkey: rd.acct((name, "hotkey"))?,
-        },
-        5 => Call::RegisterNetwork,
-        6 => Call::DissolveNetwork {
-            netuid: rd.u16((name, "netuid"))?,
-        },
-        7 => Call::BurnedRegister {
-            netuid: rd.u16((name, "netuid"))?,
-            hotkey: rd.acct((name, "hotkey"))?,
-        },
-        8 => Call::Register {
-            netuid: rd.u16((name, "netuid"))?,
-            block_number: rd.u64((name, "block_number"))?,
-            nonce: rd.u64((name, "nonce"))?,
-            work: rd.bin((name, "work"))?.to_vec(),
-            hotkey: rd.acct((name, "hotkey"))?,
-            coldkey: rd.acct((name, "coldkey"))?,
-        },
-        9 => Call::SudoRegister {
-            netuid: rd.u16((name, "netuid"))?,
-            hotkey: rd.acct((name, "hotkey"))?,
-            coldkey: rd.acct((name, "coldkey"))?,
-            stake: rd.u64((name, "stake"))?,
-            balance: rd.u64((name, "balance"))?,
-        },
-        10 => Call::RootRegister {
-            hotkey: rd.acct((name, "hotkey"))?,
-        },
-        11 => Call::SetWeights {
-            netuid: rd.u16((name, "netuid"))?,
-            uids: rd.u16_array((name, "uids"))?,
-            values: rd.u16_array((name, "values"))?,
-            version_key: rd.u64((name, "version_key"))?,
-        },
-        12 => Call::ServeAxon {
-            netuid: rd.u16((name, "netuid"))?,
-            version: rd.u32((name, "version"))?,
-            ip: ip(rd, (name, "ip"))?,
-            port: rd.u16((name, "port"))?,
-            ip_type: rd.u8((name, "ip_type"))?,
-            protocol: rd.u8((name, "protocol"))?,
-            placeholder1: rd.u8((name, "placeholder1"))?,
-            placeholder2: rd.u8((name, "placeholder2"))?,
-        },
-        13 => Call::ServePrometheus {
-            netuid: rd.u16((name, "netuid"))?,
-            version: rd.u32((name, "version"))?,
-            ip: ip(rd, (name, "ip"))?,
-            port: rd.u16((name, "port"))?,
-            ip_type: rd.u8((name, "ip_type"))?,
-        },
-        14 => Call::SudoSetHyperparameter {
-            netuid: if rd.nil() {
-                None
-            } else {
-                Some(rd.u16((name, "netuid"))?)
-            },
-            name: rd.str((name, "name"))?.to_string(),
-            value: rd.param_value((name, "value"))?,
-        },
-        15 => Call::SudoSetKey {
-            new: rd.acct((name, "new"))?,
-        },
-        16 => Call::SudoTriumvirateAddMember {
-            member: rd.acct((name, "member"))?,
-        },
-        17 => Call::SudoTriumvirateRemoveMember {
-            member: rd.acct((name, "member"))?,
-        },
-        18 => Call::SudoTriumvirateSwapMember {
-            old: rd.acct((name, "old"))?,
-            new: rd.acct((name, "new"))?,
-        },
-        19 => Call::SudoSenateAddMember {
-            hotkey: rd.acct((name, "hotkey"))?,
-        },
-        20 => Call::SudoSenateRemoveMember {
-            hotkey: rd.acct((name, "hotkey"))?,
-        },
-        21 => Call::SudoDisapproveProposal {
-            hash: rd.fixed::<32>((name, "hash"))?,
-        },
-        22 => {
-            if depth > 0 {
-                return Err("Propose.transaction: a proposal cannot nest another Propose".into());
-            }
-            let start = rd.pos();
-            let inner = read_tx(rd, depth + 1).map_err(|e| format!("Propose.transaction: {e}"))?;
-            let bytes = rd.whole[start..rd.pos()].to_vec();
-            Call::Propose {
-                tx: bytes,
-                call: Box::new(inner),
-                duration: rd.u64((name, "duration"))?,
+/// The arguments of one call (after `kind` and `origin` on the wire), read in order. `name` is
+/// the call's name for errors; `depth` is the nesting depth of the transaction being read.
+pub trait Args: Sized {
+    /// The number of wire fields.
+    const ARITY: u32;
+    fn read(rd: &mut Rd<'_>, name: &'static str, depth: u32) -> R<Self>;
+}
+
+/// Declares a call's argument struct once: its fields in wire order (docs/WIRE.md), the struct
+/// and its `Args` reader. Used by the rule files next to their rule function.
+macro_rules! call_args {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident: $t:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            $($(#[$fm])* pub $f: $t,)*
+        }
+        impl $crate::codec::Args for $name {
+            const ARITY: u32 = 0 $(+ { let _ = stringify!($f); 1 })*;
+            #[allow(unused_variables)]
+            fn read(
+                rd: &mut $crate::codec::Rd<'_>,
+                name: &'static str,
+                depth: u32,
+            ) -> ::std::result::Result<Self, String> {
+                Ok($name {
+                    $($f: <$t as $crate::codec::Field>::read(rd, (name, stringify!($f)))?,)*
+                })
             }
         }
-        23 => Call::Vote {
-            hotkey: rd.acct((name, "hotkey"))?,
-            hash: rd.fixed::<32>((name, "hash"))?,
-            index: rd.u32((name, "index"))?,
-            approve: rd.bool((name, "approve"))?,
-        },
-        24 => Call::Close {
-            hash: rd.fixed::<32>((name, "hash"))?,
-            index: rd.u32((name, "index"))?,
-        },
-        25 => Call::SwapHotkey {
-            hotkey: rd.acct((name, "hotkey"))?,
-            new_hotkey: rd.acct((name, "new_hotkey"))?,
-        },
-        26 => Call::Faucet {
-            block_number: rd.u64((name, "block_number"))?,
-            nonce: rd.u64((name, "nonce"))?,
-            work: rd.bin((name, "work"))?.to_vec(),
-        },
-        _ => unreachable!("kind_shape covers every kind"),
     };
-    Ok(Tx { origin, call })
+}
+pub(crate) use call_args;
+
+/// A transaction as read from the wire (the call table, `calls::Tx`, implements it).
+pub trait Transaction: Sized {
+    fn read(rd: &mut Rd<'_>, depth: u32) -> R<Self>;
 }
 
 /// Decodes one transaction that must span all of `bytes`.
-pub fn decode_tx(bytes: &[u8]) -> R<Tx> {
+pub fn decode_tx<T: Transaction>(bytes: &[u8]) -> R<T> {
     let mut rd = Rd::new(bytes);
-    let tx = read_tx(&mut rd, 0)?;
+    let tx = T::read(&mut rd, 0)?;
     if !rd.buf.is_empty() {
         return Err(format!("transaction: {} trailing bytes", rd.buf.len()));
     }
@@ -370,13 +320,13 @@ pub fn decode_tx(bytes: &[u8]) -> R<Tx> {
 }
 
 /// A decoded block record: its transactions with their byte spans in the record.
-pub struct BlockRecord {
+pub struct BlockRecord<T> {
     pub number: u64,
     pub parent_hash: Hash,
-    pub txs: Vec<Tx>,
+    pub txs: Vec<T>,
 }
 
-pub fn decode_block(bytes: &[u8]) -> R<BlockRecord> {
+pub fn decode_block<T: Transaction>(bytes: &[u8]) -> R<BlockRecord<T>> {
     let mut rd = Rd::new(bytes);
     if rd.array(at("block record"))? != 4 {
         return Err("block record: expected [version, number, parent_hash, txs]".into());
@@ -392,7 +342,7 @@ pub fn decode_block(bytes: &[u8]) -> R<BlockRecord> {
     let n = rd.array(at("txs"))?;
     let mut txs = Vec::with_capacity(n.min(1 << 16) as usize);
     for i in 0..n {
-        txs.push(read_tx(&mut rd, 0).map_err(|e| format!("transaction {i}: {e}"))?);
+        txs.push(T::read(&mut rd, 0).map_err(|e| format!("transaction {i}: {e}"))?);
     }
     if !rd.buf.is_empty() {
         return Err(format!("{} trailing bytes after the record", rd.buf.len()));
@@ -489,6 +439,3 @@ pub fn decode_genesis(bytes: &[u8]) -> R<Genesis> {
     }
     Ok(g)
 }
-
-#[cfg(test)]
-mod tests;

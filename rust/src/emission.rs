@@ -8,7 +8,7 @@ use crate::registration;
 use crate::root::{self, RootAbort};
 use crate::staking;
 use crate::state::{AccountId, EmissionTuple, State, ROOT_NETUID, S_MAX};
-use crate::yuma::{self, BondsRow, EpochInput};
+use crate::yuma::{self, EpochInput};
 
 /// `emission(I)` of docs/ruleset.md §1.1, computed in I96F32 exactly as the reference does.
 pub fn block_emission(total_issuance: u64) -> u64 {
@@ -74,13 +74,15 @@ fn root_epoch(state: &mut State, ev: &mut Events) {
     state.block_emission = block_emission(state.total_issuance);
     let root = &state.subnets[&ROOT_NETUID];
     let stake: Vec<u64> = root
+        .neurons
         .keys
         .iter()
         .map(|h| state.total_hotkey_stake(h))
         .collect();
     let weights: Vec<Vec<(usize, u16)>> = (0..root.n as usize)
         .map(|i| {
-            root.weights
+            root.neurons
+                .weights
                 .get(i)
                 .map(|row| {
                     row.iter()
@@ -208,43 +210,30 @@ pub fn subnet_epoch(
         return Ok(Vec::new());
     }
     let stake: Vec<u64> = sub
+        .neurons
         .keys
         .iter()
         .map(|h| state.total_hotkey_stake(h))
         .collect();
-    let out = yuma::epoch(&EpochInput {
+    let mut out = yuma::epoch(&EpochInput {
         block: state.block,
         stake: &stake,
-        weights: &sub.weights,
-        bonds: &sub.bonds,
-        last_update: &sub.last_update,
-        block_at_registration: &sub.block_at_registration[..n],
-        validator_permit: &sub.validator_permit,
+        weights: &sub.neurons.weights,
+        bonds: &sub.neurons.bonds,
+        last_update: &sub.neurons.last_update,
+        block_at_registration: &sub.neurons.block_at_registration[..n],
+        validator_permit: &sub.neurons.validator_permit,
         kappa: sub.params.kappa,
         bonds_moving_average: sub.params.bonds_moving_average,
         max_allowed_validators: sub.params.max_allowed_validators,
         activity_cutoff: sub.params.activity_cutoff,
         rao_emission,
     })?;
-    let keys: Vec<AccountId> = sub.keys.clone();
-    let sub = state.subnet_storage_mut(netuid);
-    for (i, row) in out.bonds.into_iter().enumerate() {
-        match row {
-            BondsRow::Replace(r) => sub.bonds[i] = r,
-            BondsRow::Clear => sub.bonds[i].clear(),
-            BondsRow::Unchanged => {}
-        }
-    }
-    sub.active = out.active;
-    sub.emission = out.emission;
-    sub.rank = out.rank;
-    sub.trust = out.trust;
-    sub.consensus = out.consensus;
-    sub.incentive = out.incentive;
-    sub.dividends = out.dividends;
-    sub.validator_trust = out.validator_trust;
-    sub.pruning_scores = out.pruning_scores;
-    sub.validator_permit = out.validator_permit;
+    let keys: Vec<AccountId> = sub.neurons.keys.clone();
+    state
+        .subnet_storage_mut(netuid)
+        .neurons
+        .store_epoch(&mut out);
     Ok(keys
         .into_iter()
         .zip(out.server.into_iter().zip(out.validator))

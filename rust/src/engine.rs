@@ -1,26 +1,22 @@
-//! The engine: genesis, the open (pending) block, sealing, replay of block records, dispatch.
+//! The engine: the block lifecycle — genesis, the open (pending) block, submitting a transaction
+//! into it, sealing, replay of block records. Transactions are applied by `calls::dispatch`.
 //!
 //! A block is: block step (docs/ruleset.md §3), then its transactions in order. The live engine may run
 //! one open block ahead of the log; `seal` produces the record that the caller (Python) commits.
 
+use crate::calls::{dispatch, Tx};
 use crate::codec::{self, Genesis};
 use crate::emission;
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::ChainError;
 use crate::events::{Event, Events};
-use crate::governance;
-use crate::hyperparams::{self, is_sudo};
-use crate::registration;
-use crate::serving;
+use crate::hyperparams;
+use crate::origin::Origin;
 use crate::snapshot::{self, blake2b_256};
-use crate::staking;
 use crate::state::{
     Hash, State, Subnet, SubnetParams, INITIAL_BLOCK_EMISSION, INITIAL_LAST_LOCK_COST, POW_WINDOW,
     ROOT_NETUID, S_MAX, TRIUMVIRATE_MAX,
 };
-use crate::subnets;
-use crate::tx::{Call, Origin, Tx};
-use crate::weights;
-use crate::{balances, Result as R};
+use crate::Result as R;
 
 /// The block that is open (its step ran) but not yet sealed.
 #[derive(Debug, Default)]
@@ -110,176 +106,6 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Applies one transaction: the origin rule, then the call's checks and effects. Every call
-/// either succeeds or returns the first failing check's error having changed nothing.
-pub fn dispatch(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -> Result<()> {
-    let mark = ev.len();
-    let r = dispatch_inner(state, tx, origin, ev);
-    if r.is_err() {
-        ev.truncate(mark);
-    }
-    r
-}
-
-fn signed(origin: &Origin) -> Result<&crate::state::AccountId> {
-    match origin {
-        Origin::Signed(a) => Ok(a),
-        Origin::Root => Err(ChainError::Rule(RuleError::BadOrigin)),
-    }
-}
-
-fn dispatch_inner(state: &mut State, tx: &Tx, origin: Origin, ev: &mut Events) -> Result<()> {
-    use Call::*;
-    let sudo = |state: &State| ensure(is_sudo(state, &origin), RuleError::BadOrigin);
-    match &tx.call {
-        Transfer { dest, amount } => balances::transfer(state, signed(&origin)?, dest, *amount, ev),
-        AddStake { hotkey, amount } => {
-            staking::add_stake(state, signed(&origin)?, hotkey, *amount, ev)
-        }
-        RemoveStake { hotkey, amount } => {
-            staking::remove_stake(state, signed(&origin)?, hotkey, *amount, ev)
-        }
-        BecomeDelegate { hotkey } => staking::become_delegate(state, signed(&origin)?, hotkey, ev),
-        RegisterNetwork => subnets::register_network(state, signed(&origin)?, ev),
-        DissolveNetwork { netuid } => {
-            subnets::dissolve_network(state, signed(&origin)?, *netuid, ev)
-        }
-        BurnedRegister { netuid, hotkey } => {
-            registration::burned_register(state, signed(&origin)?, *netuid, hotkey, ev)
-        }
-        Register {
-            netuid,
-            block_number,
-            nonce,
-            work,
-            hotkey,
-            coldkey,
-        } => registration::register_pow(
-            state,
-            signed(&origin)?,
-            *netuid,
-            *block_number,
-            *nonce,
-            work,
-            hotkey,
-            coldkey,
-            ev,
-        ),
-        SudoRegister {
-            netuid,
-            hotkey,
-            coldkey,
-            stake,
-            balance,
-        } => {
-            sudo(state)?;
-            registration::sudo_register(state, *netuid, hotkey, coldkey, *stake, *balance, ev)
-        }
-        RootRegister { hotkey } => registration::root_register(state, signed(&origin)?, hotkey, ev),
-        SetWeights {
-            netuid,
-            uids,
-            values,
-            version_key,
-        } => weights::set_weights(
-            state,
-            signed(&origin)?,
-            *netuid,
-            uids,
-            values,
-            *version_key,
-            ev,
-        ),
-        ServeAxon {
-            netuid,
-            version,
-            ip,
-            port,
-            ip_type,
-            protocol,
-            placeholder1,
-            placeholder2,
-        } => {
-            let info = serving::AxonRequest {
-                version: *version,
-                ip: *ip,
-                port: *port,
-                ip_type: *ip_type,
-                protocol: *protocol,
-                placeholder1: *placeholder1,
-                placeholder2: *placeholder2,
-            };
-            serving::serve_axon(state, signed(&origin)?, *netuid, &info, ev)
-        }
-        ServePrometheus {
-            netuid,
-            version,
-            ip,
-            port,
-            ip_type,
-        } => serving::serve_prometheus(
-            state,
-            signed(&origin)?,
-            *netuid,
-            *version,
-            *ip,
-            *port,
-            *ip_type,
-            ev,
-        ),
-        SudoSetHyperparameter {
-            netuid,
-            name,
-            value,
-        } => hyperparams::sudo_set_hyperparameter(state, &origin, *netuid, name, *value, ev),
-        SudoSetKey { new } => governance::sudo_set_key(state, &origin, new, ev),
-        SudoTriumvirateAddMember { member } => {
-            sudo(state)?;
-            governance::triumvirate_add(state, member, ev)
-        }
-        SudoTriumvirateRemoveMember { member } => {
-            sudo(state)?;
-            governance::triumvirate_remove(state, member, ev)
-        }
-        SudoTriumvirateSwapMember { old, new } => {
-            sudo(state)?;
-            governance::triumvirate_swap(state, old, new, ev)
-        }
-        SudoSenateAddMember { hotkey } => {
-            sudo(state)?;
-            governance::senate_add(state, hotkey, ev)
-        }
-        SudoSenateRemoveMember { hotkey } => {
-            sudo(state)?;
-            governance::senate_remove(state, hotkey, ev)
-        }
-        SudoDisapproveProposal { hash } => {
-            sudo(state)?;
-            governance::disapprove(state, hash, ev)
-        }
-        Propose {
-            tx: bytes,
-            call,
-            duration,
-        } => governance::propose(state, signed(&origin)?, bytes, call, *duration, ev),
-        Vote {
-            hotkey,
-            hash,
-            index,
-            approve,
-        } => governance::vote(state, signed(&origin)?, hotkey, hash, *index, *approve, ev),
-        Close { hash, index } => governance::close(state, signed(&origin)?, hash, *index, ev),
-        SwapHotkey { .. } => {
-            signed(&origin)?;
-            Err(RuleError::CallNotSupported.into())
-        }
-        Faucet { .. } => {
-            signed(&origin)?;
-            Err(RuleError::FaucetDisabled.into())
-        }
-    }
-}
-
 impl Engine {
     pub fn from_genesis(bytes: &[u8]) -> R<Engine> {
         Ok(Engine {
@@ -336,9 +162,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Validates and applies one transaction in the open block; returns its events.
+    /// Validates and applies one transaction in the open block (opening it if needed); returns its
+    /// events. The bytes are decoded first, so malformed bytes do not open the block.
     pub fn submit(&mut self, tx_bytes: &[u8]) -> R<Vec<Event>> {
-        let tx = codec::decode_tx(tx_bytes).map_err(ChainError::InvalidTransaction)?;
+        let tx: Tx = codec::decode_tx(tx_bytes).map_err(ChainError::InvalidTransaction)?;
         self.open_block()?;
         let mut ev = Events::enabled();
         dispatch(&mut self.state, &tx, Origin::Signed(tx.origin), &mut ev)?;
@@ -392,7 +219,7 @@ impl Engine {
             block: expected,
             reason,
         };
-        let rec = codec::decode_block(record).map_err(corrupt)?;
+        let rec = codec::decode_block::<Tx>(record).map_err(corrupt)?;
         if rec.number != expected {
             return Err(corrupt(format!(
                 "record says block {}, expected block {expected} (records reordered or missing)",

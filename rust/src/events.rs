@@ -74,9 +74,6 @@ impl Events {
             list: Vec::new(),
         }
     }
-    pub fn is_enabled(&self) -> bool {
-        self.enabled
-    }
     #[inline]
     pub fn emit(&mut self, f: impl FnOnce() -> Event) {
         if self.enabled {

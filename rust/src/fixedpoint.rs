@@ -25,14 +25,6 @@ pub fn i110_to_u64(x: I110F18) -> u64 {
     v.clamp(0, u64::MAX as i128) as u64
 }
 
-/// `to_u16(x ⊗ 65535)` of an I32F32 proportion (docs/ruleset.md §0.2).
-#[inline]
-pub fn i32f32_to_u16_proportion(x: I32F32) -> u16 {
-    let v = x.saturating_mul(I32F32::from_num(65535));
-    let i = v.to_bits() >> 32;
-    i.clamp(0, u16::MAX as i64) as u16
-}
-
 /// I64F64 → I32F32 (fewer fractional bits: floor), saturating at the I32F32 range.
 #[inline]
 pub fn i64f64_to_i32f32(x: I64F64) -> I32F32 {

@@ -3,10 +3,28 @@
 //! Nothing in this crate outside `py/` knows about Python, files, clocks or randomness. The same
 //! block records give the same state (and `state_root`) on every machine: all collections that are
 //! iterated are ordered (`BTreeMap`, `Vec`), and all arithmetic is integer or fixed point.
+//!
+//! Layers, lowest first; a module imports only from layers below it (no import cycle):
+//!
+//! 1. `error`, `fixedpoint`, `state` — the error enum, fixed-point helpers, the state types.
+//! 2. `events`, `pow`, `snapshot`, `origin`, `codec`, `collective`, `root`, `yuma` — event
+//!    sink, proof of work, snapshot/state root, origins and origin rules, wire fields and
+//!    records, membership lists and votes, the root and subnet epochs.
+//! 3. `balances`, `serving`, `hyperparams` — rules on free balances, serving, parameters.
+//! 4. `staking`, `subnets`, `weights` — rules that move balances or read the epoch.
+//! 5. `registration`, `governance` — registration (root: the senate through `collective`), and
+//!    proposals, which are generic over the proposed call and never dispatch it.
+//! 6. `emission` — the block step (A1–A4), using registration, staking and the epochs.
+//! 7. `calls` — the call table: `Call`, its wire kinds, origin rules, argument structs and rule
+//!    functions, the transaction reader and `dispatch` (it runs approved motions as Root).
+//! 8. `engine` — the block lifecycle: genesis, open, submit, seal, replay of records.
+//! 9. `py` (feature `python`) — the binding, converting only.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod balances;
+pub mod calls;
 pub mod codec;
+pub mod collective;
 pub mod emission;
 pub mod engine;
 pub mod error;
@@ -14,6 +32,9 @@ pub mod events;
 pub mod fixedpoint;
 pub mod governance;
 pub mod hyperparams;
+pub mod neurons;
+pub mod origin;
+pub mod params;
 pub mod pow;
 pub mod registration;
 pub mod root;
@@ -24,7 +45,6 @@ pub mod state;
 pub mod subnets;
 #[cfg(test)]
 mod testutil;
-pub mod tx;
 pub mod weights;
 pub mod yuma;
 

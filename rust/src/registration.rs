@@ -10,10 +10,10 @@
 //! transaction decides everything (including its `Slot`) before its first write.
 
 use crate::balances;
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::collective::{self, senate_insert};
+use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::fixedpoint::{i110_to_u64, I110F18};
-use crate::governance;
 use crate::pow;
 use crate::staking;
 use crate::state::{
@@ -143,13 +143,22 @@ enum RegPath {
 /// C4 and C5 of §8.1 (also steps 1–2 of `root_register`). `3·T` is computed in u32 (§0.1).
 fn check_registration_limits(sub: &Subnet) -> Result<()> {
     let p = &sub.params;
-    ensure(
+    ensure_with(
         sub.registrations_this_block < p.max_registrations_per_block,
-        RuleError::TooManyRegistrationsThisBlock,
+        || {
+            RuleError::TooManyRegistrationsThisBlock
+                .available(sub.registrations_this_block as u64)
+                .limit(p.max_registrations_per_block as u64)
+        },
     )?;
-    ensure(
-        (sub.registrations_this_interval as u32) < 3 * p.target_registrations_per_interval as u32,
-        RuleError::TooManyRegistrationsThisInterval,
+    let interval_limit = 3 * p.target_registrations_per_interval as u32;
+    ensure_with(
+        (sub.registrations_this_interval as u32) < interval_limit,
+        || {
+            RuleError::TooManyRegistrationsThisInterval
+                .available(sub.registrations_this_interval as u64)
+                .limit(interval_limit as u64)
+        },
     )
 }
 
@@ -164,14 +173,18 @@ fn common_checks<'a>(
         netuid != ROOT_NETUID,
         RuleError::OperationNotPermittedonRootSubnet,
     )?;
-    let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
+    let sub = s
+        .subnet(netuid)
+        .ok_or_else(|| RuleError::NetworkDoesNotExist.netuid(netuid))?;
     let allowed = match path {
         RegPath::Burn => sub.params.network_registration_allowed,
         RegPath::Pow => sub.params.network_pow_registration_allowed,
     };
-    ensure(allowed, RuleError::RegistrationDisabled)?;
-    check_registration_limits(sub)?;
-    ensure(!sub.uids.contains_key(hotkey), RuleError::AlreadyRegistered)?;
+    ensure_with(allowed, || RuleError::RegistrationDisabled.netuid(netuid))?;
+    check_registration_limits(sub).map_err(|e| e.in_netuid(netuid))?;
+    ensure_with(!sub.neurons.uids.contains_key(hotkey), || {
+        RuleError::AlreadyRegistered.account(hotkey).netuid(netuid)
+    })?;
     Ok(sub)
 }
 
@@ -183,7 +196,11 @@ fn check_owner_after_create_account(
     hotkey: &AccountId,
 ) -> Result<()> {
     let owner = s.owner.get(hotkey).unwrap_or(coldkey);
-    ensure(owner == coldkey, RuleError::NonAssociatedColdKey)
+    ensure_with(owner == coldkey, || {
+        RuleError::NonAssociatedColdKey
+            .account(coldkey)
+            .hotkey(hotkey)
+    })
 }
 
 /// `MaxAllowedUids ≠ 0` (a subnet without slots reports `NetworkDoesNotExist`, §1
@@ -267,7 +284,8 @@ pub fn neuron_to_prune(
 }
 
 fn hotkey_at(sub: &Subnet, uid: u16) -> Result<AccountId> {
-    sub.keys
+    sub.neurons
+        .keys
         .get(uid as usize)
         .copied()
         .ok_or_else(|| ChainError::Fatal(format!("no hotkey stored at uid {uid} < n")))
@@ -280,8 +298,8 @@ fn subnet_slot(s: &State, sub: &Subnet) -> Result<Slot> {
         return Ok(Slot::Append(sub.n));
     }
     let uid = neuron_to_prune(
-        &sub.pruning_scores,
-        &sub.block_at_registration,
+        &sub.neurons.pruning_scores,
+        &sub.neurons.block_at_registration,
         sub.n,
         sub.params.immunity_period,
         s.block,
@@ -299,24 +317,6 @@ fn unstakes_on_replace(s: &State, netuid: u16, old: &AccountId) -> bool {
     !s.is_network_member
         .get(old)
         .is_some_and(|m| m.iter().any(|(n, member)| *member && *n != netuid))
-}
-
-/// `v[i] = x`, growing `v` with defaults if it is shorter (a vector that survives `remove`, like
-/// `BlockAtRegistration`, may already be longer than n).
-fn set_at<T: Clone + Default>(v: &mut Vec<T>, i: usize, x: T) {
-    if i < v.len() {
-        v[i] = x;
-    } else {
-        v.resize(i, T::default());
-        v.push(x);
-    }
-}
-
-/// Push `x` as entry `i` of a per-uid vector of length n = i (kept at length n + 1 even if it
-/// were not of length n).
-fn push_at<T: Clone + Default>(v: &mut Vec<T>, i: usize, x: T) {
-    v.resize(i, T::default());
-    v.push(x);
 }
 
 fn set_membership(s: &mut State, hotkey: &AccountId, netuid: u16) {
@@ -341,34 +341,8 @@ fn remove_membership(s: &mut State, hotkey: &AccountId, netuid: u16) {
 fn append_neuron(s: &mut State, netuid: u16, uid: u16, hotkey: &AccountId) {
     let b = s.block;
     let sub = s.subnet_storage_mut(netuid);
-    let i = uid as usize;
-    sub.n = uid + 1;
-    for v in [
-        &mut sub.rank,
-        &mut sub.trust,
-        &mut sub.consensus,
-        &mut sub.incentive,
-        &mut sub.dividends,
-        &mut sub.validator_trust,
-        &mut sub.pruning_scores,
-    ] {
-        push_at(v, i, 0);
-    }
-    push_at(&mut sub.emission, i, 0);
-    push_at(&mut sub.active, i, true);
-    push_at(&mut sub.last_update, i, b);
-    push_at(&mut sub.validator_permit, i, false);
-    // Weights and bonds rows are not written by registration; a new uid starts with none
-    // (`remove` cleared any old rows), and every row index < n must exist for the epoch.
-    if sub.weights.len() <= i {
-        sub.weights.resize(i + 1, Vec::new());
-    }
-    if sub.bonds.len() <= i {
-        sub.bonds.resize(i + 1, Vec::new());
-    }
-    push_at(&mut sub.keys, i, *hotkey);
-    sub.uids.insert(*hotkey, uid);
-    set_at(&mut sub.block_at_registration, i, b);
+    debug_assert_eq!(uid, sub.n, "append takes uid n");
+    sub.append_neuron(hotkey, b);
     set_membership(s, hotkey, netuid);
 }
 
@@ -382,7 +356,6 @@ fn replace_neuron(
     hotkey: &AccountId,
     ev: &mut Events,
 ) -> Result<()> {
-    s.subnet_storage_mut(netuid).uids.remove(old);
     remove_membership(s, old, netuid);
     if !s.is_member_anywhere(old) {
         // Moves existing stake back to free balances: it cannot overflow under the supply
@@ -392,11 +365,7 @@ fn replace_neuron(
     }
     let b = s.block;
     let sub = s.subnet_storage_mut(netuid);
-    let i = uid as usize;
-    set_at(&mut sub.active, i, true);
-    set_at(&mut sub.keys, i, *hotkey);
-    sub.uids.insert(*hotkey, uid);
-    set_at(&mut sub.block_at_registration, i, b);
+    sub.neurons.replace(uid, old, hotkey, b);
     set_membership(s, hotkey, netuid);
     Ok(())
 }
@@ -413,11 +382,8 @@ fn assign_uid(
         Slot::Append(uid) => append_neuron(s, netuid, uid, hotkey),
         Slot::Replace { uid, old, pruned } => {
             if pruned {
-                set_at(
-                    &mut s.subnet_storage_mut(netuid).pruning_scores,
-                    uid as usize,
-                    u16::MAX,
-                );
+                let neurons = &mut s.subnet_storage_mut(netuid).neurons;
+                neurons.set_pruning_score(uid, u16::MAX);
             }
             replace_neuron(s, netuid, uid, &old, hotkey, ev)?;
         }
@@ -438,20 +404,63 @@ fn emit_registered(ev: &mut Events, netuid: u16, uid: u16, hotkey: &AccountId) {
     });
 }
 
+crate::codec::call_args! {
+    /// The arguments of `burned_register` (docs/ruleset.md §8.2).
+    pub struct BurnedRegister {
+        pub netuid: u16,
+        pub hotkey: AccountId,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of POW `register` (docs/ruleset.md §8.3).
+    pub struct Register {
+        pub netuid: u16,
+        pub block_number: u64,
+        pub nonce: u64,
+        pub work: Vec<u8>,
+        pub hotkey: AccountId,
+        pub coldkey: AccountId,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `sudo_register` (docs/ruleset.md §8.5).
+    pub struct SudoRegister {
+        pub netuid: u16,
+        pub hotkey: AccountId,
+        pub coldkey: AccountId,
+        pub stake: u64,
+        pub balance: u64,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `root_register` (docs/ruleset.md §8.6).
+    pub struct RootRegister {
+        pub hotkey: AccountId,
+    }
+}
+
 /// `burned_register(netuid, hotkey)` — `Signed(c)`, docs/ruleset.md §8.2. The burn is recycled:
 /// it leaves `Free[c]` and `TotalIssuance`.
 pub fn burned_register(
     s: &mut State,
     c: &AccountId,
-    netuid: u16,
-    hotkey: &AccountId,
+    x: &BurnedRegister,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, hotkey) = (x.netuid, &x.hotkey);
     let sub = common_checks(s, netuid, hotkey, RegPath::Burn)?;
     let burn = sub.params.burn;
     let free = s.free(c);
-    ensure(free >= burn, RuleError::NotEnoughBalanceToStake)?;
-    balances::check_ed_after_debit(free, burn)?;
+    ensure_with(free >= burn, || {
+        RuleError::NotEnoughBalanceToStake
+            .account(c)
+            .available(free)
+            .needed(burn)
+    })?;
+    balances::check_ed_after_debit(free, burn).map_err(|e| e.for_account(c))?;
     check_owner_after_create_account(s, c, hotkey)?;
     check_has_slots(sub)?;
     let issuance = s
@@ -495,13 +504,13 @@ fn check_work(
     hotkey: &AccountId,
 ) -> Result<Hash> {
     let b = s.block;
-    ensure(block_number <= b, RuleError::InvalidWorkBlock)?;
-    ensure(b - block_number < POW_WINDOW, RuleError::InvalidWorkBlock)?;
+    ensure_with(block_number <= b && b - block_number < POW_WINDOW, || {
+        RuleError::InvalidWorkBlock.available(block_number).block(b)
+    })?;
     let work: Hash = work.try_into().map_err(|_| RuleError::InvalidSeal)?;
-    ensure(
-        pow::meets_difficulty(&work, difficulty),
-        RuleError::InvalidDifficulty,
-    )?;
+    ensure_with(pow::meets_difficulty(&work, difficulty), || {
+        RuleError::InvalidDifficulty.needed(difficulty)
+    })?;
     // The engine remembers the last POW_WINDOW + 1 sealed hashes, so a block in the window
     // always has one.
     let h = seal_block_hash(s, block_number)
@@ -512,21 +521,22 @@ fn check_work(
 
 /// `register(netuid, block_number, nonce, work, hotkey, coldkey)` (POW) — `Signed(signer)`,
 /// docs/ruleset.md §8.3. No cost; the work is recorded in `UsedWork` but never checked (quirk).
-#[allow(clippy::too_many_arguments)]
 pub fn register_pow(
     s: &mut State,
     signer: &AccountId,
-    netuid: u16,
-    block_number: u64,
-    nonce: u64,
-    work: &[u8],
-    hotkey: &AccountId,
-    coldkey: &AccountId,
+    x: &Register,
     ev: &mut Events,
 ) -> Result<()> {
-    ensure(signer == hotkey, RuleError::HotkeyOriginMismatch)?;
+    let (netuid, block_number, nonce) = (x.netuid, x.block_number, x.nonce);
+    let (work, hotkey, coldkey) = (&x.work[..], &x.hotkey, &x.coldkey);
+    ensure_with(signer == hotkey, || {
+        RuleError::HotkeyOriginMismatch
+            .account(signer)
+            .hotkey(hotkey)
+    })?;
     let sub = common_checks(s, netuid, hotkey, RegPath::Pow)?;
-    let work = check_work(s, sub.params.difficulty, block_number, nonce, work, hotkey)?;
+    let work = check_work(s, sub.params.difficulty, block_number, nonce, work, hotkey)
+        .map_err(|e| e.in_netuid(netuid))?;
     check_owner_after_create_account(s, coldkey, hotkey)?;
     check_has_slots(sub)?;
     let slot = subnet_slot(s, sub)?;
@@ -551,7 +561,7 @@ fn check_sudo_mint(
     stake: u64,
     balance: u64,
 ) -> Result<u64> {
-    let overflow = || ChainError::Rule(RuleError::ArithmeticOverflow);
+    let overflow = || ChainError::from(RuleError::ArithmeticOverflow);
     let issuance = s
         .total_issuance
         .checked_add(stake)
@@ -575,21 +585,19 @@ fn check_sudo_mint(
 /// `sudo_register(netuid, hotkey, coldkey, stake, balance)` — `Sudo` (checked by the caller),
 /// docs/ruleset.md §8.5. Mints `stake` (as stake of coldkey on hotkey) and `balance` (free); no
 /// registration flags, limits or counters.
-pub fn sudo_register(
-    s: &mut State,
-    netuid: u16,
-    hotkey: &AccountId,
-    coldkey: &AccountId,
-    stake: u64,
-    balance: u64,
-    ev: &mut Events,
-) -> Result<()> {
+pub fn sudo_register(s: &mut State, x: &SudoRegister, ev: &mut Events) -> Result<()> {
+    let (netuid, hotkey, coldkey) = (x.netuid, &x.hotkey, &x.coldkey);
+    let (stake, balance) = (x.stake, x.balance);
     ensure(
         netuid != ROOT_NETUID,
         RuleError::OperationNotPermittedonRootSubnet,
     )?;
-    let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
-    ensure(!sub.uids.contains_key(hotkey), RuleError::AlreadyRegistered)?;
+    let sub = s
+        .subnet(netuid)
+        .ok_or_else(|| RuleError::NetworkDoesNotExist.netuid(netuid))?;
+    ensure_with(!sub.neurons.uids.contains_key(hotkey), || {
+        RuleError::AlreadyRegistered.account(hotkey).netuid(netuid)
+    })?;
     check_owner_after_create_account(s, coldkey, hotkey)?;
     check_has_slots(sub)?;
     let issuance = check_sudo_mint(s, hotkey, coldkey, stake, balance)?;
@@ -613,16 +621,19 @@ fn root_slot(s: &State, root: &Subnet, hotkey: &AccountId) -> Result<Slot> {
         return Ok(Slot::Append(root.n));
     }
     let (mut lowest, mut uid) = (u64::MAX, 0u16);
-    for (i, h) in root.keys.iter().take(root.n as usize).enumerate() {
+    for (i, h) in root.neurons.keys.iter().take(root.n as usize).enumerate() {
         let stake = s.total_hotkey_stake(h);
         if stake < lowest {
             (lowest, uid) = (stake, i as u16);
         }
     }
-    ensure(
-        lowest < s.total_hotkey_stake(hotkey),
-        RuleError::StakeTooLowForRoot,
-    )?;
+    let mine = s.total_hotkey_stake(hotkey);
+    ensure_with(lowest < mine, || {
+        RuleError::StakeTooLowForRoot
+            .account(hotkey)
+            .available(mine)
+            .needed(lowest)
+    })?;
     let old = hotkey_at(root, uid)?;
     Ok(Slot::Replace {
         uid,
@@ -656,7 +667,7 @@ fn plan_senate(s: &State, hotkey: &AccountId, slot: &Slot) -> Result<SenateChang
     };
     let already = s.senate.contains(hotkey);
     if s.senate.len() < SENATE_MAX {
-        ensure(!already, RuleError::AlreadySenateMember)?;
+        ensure_with(!already, || RuleError::AlreadySenateMember.account(hotkey))?;
         return Ok(SenateChange::Add);
     }
     // The last element of a stable sort by stake descending over ascending accounts: the lowest
@@ -669,16 +680,10 @@ fn plan_senate(s: &State, hotkey: &AccountId, slot: &Slot) -> Result<SenateChang
         return Ok(SenateChange::Unchanged);
     };
     if stake(last) < stake(hotkey) {
-        ensure(!already, RuleError::AlreadySenateMember)?;
+        ensure_with(!already, || RuleError::AlreadySenateMember.account(hotkey))?;
         return Ok(SenateChange::Swap(*last));
     }
     Ok(SenateChange::Unchanged)
-}
-
-/// Inserts into the senate keeping ascending account order.
-fn senate_insert(s: &mut State, hotkey: &AccountId) {
-    let pos = s.senate.binary_search(hotkey).unwrap_or_else(|p| p);
-    s.senate.insert(pos, *hotkey);
 }
 
 fn apply_senate(s: &mut State, change: SenateChange, hotkey: &AccountId, ev: &mut Events) {
@@ -696,7 +701,7 @@ fn apply_senate(s: &mut State, change: SenateChange, hotkey: &AccountId, ev: &mu
                     .acct("old", &last)
                     .acct("new", hotkey)
             });
-            governance::remove_votes_of(s, &last);
+            collective::remove_votes_of(s, &last);
         }
     }
 }
@@ -706,18 +711,20 @@ fn apply_senate(s: &mut State, change: SenateChange, hotkey: &AccountId, ev: &mu
 pub fn root_register(
     s: &mut State,
     c: &AccountId,
-    hotkey: &AccountId,
+    x: &RootRegister,
     ev: &mut Events,
 ) -> Result<()> {
+    let hotkey = &x.hotkey;
     // The root network exists from genesis and cannot be dissolved (it has no owner).
     let root = s
         .subnet(ROOT_NETUID)
         .ok_or(RuleError::NetworkDoesNotExist)?;
-    check_registration_limits(root)?;
-    ensure(
-        !root.uids.contains_key(hotkey),
-        RuleError::AlreadyRegistered,
-    )?;
+    check_registration_limits(root).map_err(|e| e.in_netuid(ROOT_NETUID))?;
+    ensure_with(!root.neurons.uids.contains_key(hotkey), || {
+        RuleError::AlreadyRegistered
+            .account(hotkey)
+            .netuid(ROOT_NETUID)
+    })?;
     // 4. create-account changes no stake, so the checks below read the stored stakes.
     let slot = root_slot(s, root, hotkey)?;
     let senate = plan_senate(s, hotkey, &slot)?;

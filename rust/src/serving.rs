@@ -6,19 +6,33 @@
 //! registered anywhere may serve on any netuid, as in the reference); entries survive subnet
 //! removal (§9.4).
 
-use crate::error::{ensure, Result, RuleError};
+use crate::error::{ensure, ensure_with, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::state::{AccountId, AxonInfo, PrometheusInfo, State, SubnetParams};
 
-/// The arguments of `serve_axon` besides netuid (docs/ruleset.md §11.1).
-pub struct AxonRequest {
-    pub version: u32,
-    pub ip: u128,
-    pub port: u16,
-    pub ip_type: u8,
-    pub protocol: u8,
-    pub placeholder1: u8,
-    pub placeholder2: u8,
+crate::codec::call_args! {
+    /// The arguments of `serve_axon` (docs/ruleset.md §11.1): `AxonInfo` without its `block`.
+    pub struct ServeAxon {
+        pub netuid: u16,
+        pub version: u32,
+        pub ip: u128,
+        pub port: u16,
+        pub ip_type: u8,
+        pub protocol: u8,
+        pub placeholder1: u8,
+        pub placeholder2: u8,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `serve_prometheus` (docs/ruleset.md §11.2).
+    pub struct ServePrometheus {
+        pub netuid: u16,
+        pub version: u32,
+        pub ip: u128,
+        pub port: u16,
+        pub ip_type: u8,
+    }
 }
 
 const IPV4_LOCALHOST: u128 = 0x7F00_0001;
@@ -27,7 +41,9 @@ const IPV6_LOCALHOST: u128 = 1;
 /// §11.1 step 2 then step 3: `ip_type ∈ {4, 6}` and a routable, non-loopback address.
 /// (The IPv4 bound is strict, so 255.255.255.255 is refused, as in the reference.)
 fn check_ip(ip: u128, ip_type: u8) -> Result<()> {
-    ensure(ip_type == 4 || ip_type == 6, RuleError::InvalidIpType)?;
+    ensure_with(ip_type == 4 || ip_type == 6, || {
+        RuleError::InvalidIpType.available(ip_type as u64)
+    })?;
     let valid = ip != 0
         && match ip_type {
             4 => ip < u32::MAX as u128 && ip != IPV4_LOCALHOST,
@@ -50,9 +66,15 @@ fn serving_rate_limit(state: &State, netuid: u16) -> u64 {
 /// §11.1 step 4, with `prev_block` the block of the stored entry (0 if none).
 fn check_rate_limit(state: &State, netuid: u16, prev_block: u64) -> Result<()> {
     let limit = serving_rate_limit(state, netuid);
-    ensure(
+    ensure_with(
         limit == 0 || prev_block == 0 || state.block.saturating_sub(prev_block) >= limit,
-        RuleError::ServingRateLimitExceeded,
+        || {
+            RuleError::ServingRateLimitExceeded
+                .netuid(netuid)
+                .last(prev_block)
+                .limit(limit)
+                .block(state.block)
+        },
     )
 }
 
@@ -66,9 +88,11 @@ fn check_serve(
     ip_type: u8,
     prev_block: u64,
 ) -> Result<()> {
-    ensure(state.is_member_anywhere(hotkey), RuleError::NotRegistered)?;
+    ensure_with(state.is_member_anywhere(hotkey), || {
+        RuleError::NotRegistered.account(hotkey)
+    })?;
     check_ip(ip, ip_type)?;
-    check_rate_limit(state, netuid, prev_block)?;
+    check_rate_limit(state, netuid, prev_block).map_err(|e| e.for_account(hotkey))?;
     ensure(port != 0, RuleError::InvalidPort)
 }
 
@@ -77,10 +101,10 @@ fn check_serve(
 pub fn serve_axon(
     state: &mut State,
     hotkey: &AccountId,
-    netuid: u16,
-    req: &AxonRequest,
+    req: &ServeAxon,
     ev: &mut Events,
 ) -> Result<()> {
+    let netuid = req.netuid;
     let key = (netuid, *hotkey);
     let prev_block = state.axons.get(&key).map_or(0, |a| a.block);
     check_serve(
@@ -112,17 +136,13 @@ pub fn serve_axon(
 }
 
 /// `serve_prometheus(netuid, version, ip, port, ip_type)` — `Signed(hotkey)`, docs/ruleset.md §11.2.
-#[allow(clippy::too_many_arguments)]
 pub fn serve_prometheus(
     state: &mut State,
     hotkey: &AccountId,
-    netuid: u16,
-    version: u32,
-    ip: u128,
-    port: u16,
-    ip_type: u8,
+    x: &ServePrometheus,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, version, ip, port, ip_type) = (x.netuid, x.version, x.ip, x.port, x.ip_type);
     let key = (netuid, *hotkey);
     let prev_block = state.prometheus.get(&key).map_or(0, |p| p.block);
     check_serve(state, hotkey, netuid, ip, port, ip_type, prev_block)?;

@@ -5,13 +5,13 @@
 //! `TotalColdkeyStake[c] = Σ_h Stake[h][c]`.
 
 use crate::balances;
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure_with, ChainError, Rejection, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::fixedpoint::{i64f64_to_u64, I64F64};
 use crate::state::{AccountId, State};
 
 fn overflow() -> ChainError {
-    ChainError::Rule(RuleError::ArithmeticOverflow)
+    ChainError::from(RuleError::ArithmeticOverflow)
 }
 
 /// "Add x to (c, h)" of docs/ruleset.md §6.3 (checked).
@@ -65,33 +65,61 @@ pub fn rate_limit_exceeded(state: &State, coldkey: &AccountId) -> bool {
     limit != 0 && last != 0 && state.block.saturating_sub(last) <= limit
 }
 
+/// The context of a `TxRateLimitExceeded` of `coldkey`.
+fn rate_limited(state: &State, coldkey: &AccountId) -> Rejection {
+    RuleError::TxRateLimitExceeded
+        .account(coldkey)
+        .last(state.last_tx_block.get(coldkey).copied().unwrap_or(0))
+        .limit(state.globals.tx_rate_limit)
+        .block(state.block)
+}
+
 /// hotkey is a delegate or owned by `c`.
 fn may_stake(state: &State, c: &AccountId, hotkey: &AccountId) -> Result<()> {
     let owner = state
         .owner
         .get(hotkey)
-        .ok_or(ChainError::Rule(RuleError::NotRegistered))?;
-    ensure(
-        state.is_delegate(hotkey) || owner == c,
-        RuleError::NonAssociatedColdKey,
-    )
+        .ok_or_else(|| RuleError::NotRegistered.account(hotkey))?;
+    ensure_with(state.is_delegate(hotkey) || owner == c, || {
+        RuleError::NonAssociatedColdKey.account(c).hotkey(hotkey)
+    })
+}
+
+crate::codec::call_args! {
+    /// The arguments of `add_stake` (docs/ruleset.md §7.1).
+    pub struct AddStake {
+        pub hotkey: AccountId,
+        pub amount: u64,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `remove_stake` (docs/ruleset.md §7.2).
+    pub struct RemoveStake {
+        pub hotkey: AccountId,
+        pub amount: u64,
+    }
+}
+
+crate::codec::call_args! {
+    /// The arguments of `become_delegate` (docs/ruleset.md §7.3).
+    pub struct BecomeDelegate {
+        pub hotkey: AccountId,
+    }
 }
 
 /// `add_stake(hotkey, amount)` — docs/ruleset.md §7.1.
-pub fn add_stake(
-    state: &mut State,
-    c: &AccountId,
-    hotkey: &AccountId,
-    amount: u64,
-    ev: &mut Events,
-) -> Result<()> {
+pub fn add_stake(state: &mut State, c: &AccountId, x: &AddStake, ev: &mut Events) -> Result<()> {
+    let (hotkey, amount) = (&x.hotkey, x.amount);
     let free = state.free(c);
-    ensure(free >= amount, RuleError::NotEnoughBalanceToStake)?;
+    ensure_with(free >= amount, || {
+        RuleError::NotEnoughBalanceToStake
+            .account(c)
+            .available(free)
+            .needed(amount)
+    })?;
     may_stake(state, c, hotkey)?;
-    ensure(
-        !rate_limit_exceeded(state, c),
-        RuleError::TxRateLimitExceeded,
-    )?;
+    ensure_with(!rate_limit_exceeded(state, c), || rate_limited(state, c))?;
     balances::check_ed_after_debit(free, amount)?;
     increase_stake(state, c, hotkey, amount)?;
     balances::debit(state, c, amount);
@@ -108,20 +136,20 @@ pub fn add_stake(
 pub fn remove_stake(
     state: &mut State,
     c: &AccountId,
-    hotkey: &AccountId,
-    amount: u64,
+    x: &RemoveStake,
     ev: &mut Events,
 ) -> Result<()> {
+    let (hotkey, amount) = (&x.hotkey, x.amount);
     may_stake(state, c, hotkey)?;
-    ensure(amount > 0, RuleError::NotEnoughStaketoWithdraw)?;
-    ensure(
-        state.stake_of(hotkey, c) >= amount,
-        RuleError::NotEnoughStaketoWithdraw,
-    )?;
-    ensure(
-        !rate_limit_exceeded(state, c),
-        RuleError::TxRateLimitExceeded,
-    )?;
+    let staked = state.stake_of(hotkey, c);
+    ensure_with(amount > 0 && staked >= amount, || {
+        RuleError::NotEnoughStaketoWithdraw
+            .account(c)
+            .hotkey(hotkey)
+            .available(staked)
+            .needed(amount)
+    })?;
+    ensure_with(!rate_limit_exceeded(state, c), || rate_limited(state, c))?;
     // Stake is part of issuance (≤ S_MAX), so the credit cannot overflow.
     state.free(c).checked_add(amount).ok_or_else(overflow)?;
     decrease_stake(state, c, hotkey, amount);
@@ -139,19 +167,21 @@ pub fn remove_stake(
 pub fn become_delegate(
     state: &mut State,
     c: &AccountId,
-    hotkey: &AccountId,
+    x: &BecomeDelegate,
     ev: &mut Events,
 ) -> Result<()> {
+    let hotkey = &x.hotkey;
     let owner = state
         .owner
         .get(hotkey)
-        .ok_or(ChainError::Rule(RuleError::NotRegistered))?;
-    ensure(owner == c, RuleError::NonAssociatedColdKey)?;
-    ensure(!state.is_delegate(hotkey), RuleError::AlreadyDelegate)?;
-    ensure(
-        !rate_limit_exceeded(state, c),
-        RuleError::TxRateLimitExceeded,
-    )?;
+        .ok_or_else(|| RuleError::NotRegistered.account(hotkey))?;
+    ensure_with(owner == c, || {
+        RuleError::NonAssociatedColdKey.account(c).hotkey(hotkey)
+    })?;
+    ensure_with(!state.is_delegate(hotkey), || {
+        RuleError::AlreadyDelegate.account(hotkey)
+    })?;
+    ensure_with(!rate_limit_exceeded(state, c), || rate_limited(state, c))?;
     let take = state.globals.default_take;
     state.delegates.insert(*hotkey, take);
     state.last_tx_block.insert(*c, state.block);

@@ -5,8 +5,13 @@
 //! in one `Subnet` record per netuid that was ever touched; a netuid "exists" iff `added` is true.
 //! Values that survive `remove` (docs/ruleset.md §9.4) simply stay in the record.
 
+use crate::neurons::{next_field, Neurons};
+use serde::de::SeqAccess;
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub use crate::params::{Globals, SubnetParams};
 
 /// A 32-byte public key (coldkey or hotkey). Ascending order = lexicographic raw bytes.
 pub type AccountId = [u8; 32];
@@ -25,142 +30,98 @@ pub const INITIAL_BLOCK_EMISSION: u64 = 1_000_000_000;
 pub const INITIAL_LAST_LOCK_COST: u64 = 1_000_000_000_000;
 pub const RULESET: &str = "finney-2023";
 
-/// Global parameters of docs/ruleset.md §13.2 (values at genesis are the defaults).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Globals {
-    pub default_take: u16,
-    pub tx_rate_limit: u64,
-    pub subnet_owner_cut: u16,
-    pub network_min_lock_cost: u64,
-    pub network_lock_reduction_interval: u64,
-    pub network_rate_limit: u64,
-    pub network_immunity_period: u64,
-    pub subnet_limit: u16,
-}
-
-impl Default for Globals {
-    fn default() -> Self {
-        Globals {
-            default_take: 11_796,
-            tx_rate_limit: 1_000,
-            subnet_owner_cut: 11_796,
-            network_min_lock_cost: 1_000_000_000_000,
-            network_lock_reduction_interval: 100_800,
-            network_rate_limit: 7_200,
-            network_immunity_period: 50_400,
-            subnet_limit: 12,
-        }
-    }
-}
-
-/// Hyperparameters of docs/ruleset.md §13.1; `Default` is the "Default" column (nothing stored).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubnetParams {
-    pub tempo: u16,
-    pub kappa: u16,
-    pub rho: u16,
-    pub bonds_moving_average: u64,
-    pub max_allowed_uids: u16,
-    pub max_allowed_validators: u16,
-    pub min_allowed_weights: u16,
-    pub max_weights_limit: u16,
-    pub activity_cutoff: u16,
-    pub immunity_period: u16,
-    pub weights_set_rate_limit: u64,
-    pub weights_version_key: u64,
-    pub serving_rate_limit: u64,
-    pub max_registrations_per_block: u16,
-    pub target_registrations_per_interval: u16,
-    pub adjustment_interval: u16,
-    pub adjustment_alpha: u64,
-    pub burn: u64,
-    pub min_burn: u64,
-    pub max_burn: u64,
-    pub difficulty: u64,
-    pub min_difficulty: u64,
-    pub max_difficulty: u64,
-    pub network_registration_allowed: bool,
-    pub network_pow_registration_allowed: bool,
-    pub validator_prune_len: u64,
-    pub scaling_law_power: u16,
-    pub rao_recycled_for_registration: u64,
-}
-
-impl Default for SubnetParams {
-    fn default() -> Self {
-        SubnetParams {
-            tempo: 99,
-            kappa: 32_767,
-            rho: 10,
-            bonds_moving_average: 900_000,
-            max_allowed_uids: 4_096,
-            max_allowed_validators: 128,
-            min_allowed_weights: 1_024,
-            max_weights_limit: 1_000,
-            activity_cutoff: 5_000,
-            immunity_period: 4_096,
-            weights_set_rate_limit: 100,
-            weights_version_key: 0,
-            serving_rate_limit: 50,
-            max_registrations_per_block: 1,
-            target_registrations_per_interval: 2,
-            adjustment_interval: 100,
-            adjustment_alpha: 0,
-            burn: 1_000_000_000,
-            min_burn: 1_000_000_000,
-            max_burn: 100_000_000_000,
-            difficulty: 10_000_000,
-            min_difficulty: 10_000_000,
-            max_difficulty: u64::MAX / 4,
-            network_registration_allowed: false,
-            network_pow_registration_allowed: false,
-            validator_prune_len: 1,
-            scaling_law_power: 50,
-            rao_recycled_for_registration: 0,
-        }
-    }
-}
-
 /// One emission tuple of an epoch: (hotkey, server rao, validator rao).
 pub type EmissionTuple = (AccountId, u64, u64);
 
-/// All per-netuid storage. Per-uid vectors have length `n`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Subnet {
-    pub added: bool,
-    pub n: u16,
-    pub modality: u16,
-    pub params: SubnetParams,
-    pub keys: Vec<AccountId>,
-    pub uids: BTreeMap<AccountId, u16>,
-    /// Not cleared by `remove` (docs/ruleset.md §9.4); may be longer than `n` on a re-created netuid.
-    pub block_at_registration: Vec<u64>,
-    pub weights: Vec<Vec<(u16, u16)>>,
-    pub bonds: Vec<Vec<(u16, u16)>>,
-    pub active: Vec<bool>,
-    pub rank: Vec<u16>,
-    pub trust: Vec<u16>,
-    pub consensus: Vec<u16>,
-    pub incentive: Vec<u16>,
-    pub dividends: Vec<u16>,
-    pub emission: Vec<u64>,
-    pub last_update: Vec<u64>,
-    pub pruning_scores: Vec<u16>,
-    pub validator_trust: Vec<u16>,
-    pub validator_permit: Vec<bool>,
-    pub emission_values: u64,
-    pub pending_emission: u64,
-    pub loaded_emission: Option<Vec<EmissionTuple>>,
-    pub blocks_since_last_step: u64,
-    pub last_mechanism_step_block: u64,
-    pub last_adjustment_block: u64,
-    pub registrations_this_block: u16,
-    pub registrations_this_interval: u16,
-    pub pow_registrations_this_interval: u16,
-    pub burn_registrations_this_interval: u16,
-    pub owner: Option<AccountId>,
-    pub locked: u64,
-    pub registered_at: u64,
+/// `pub field: type` rows with one `..field: Neurons` row → the struct, and its serde impls that
+/// encode it as one flat sequence: the fields before, each field of `Neurons`, the fields after
+/// (the layout the state root and stored snapshots were made with).
+macro_rules! subnet_record {
+    (
+        $(#[$meta:meta])*
+        pub struct $S:ident {
+            $( $(#[$hmeta:meta])* pub $h:ident : $ht:ty, )*
+            ..$nf:ident : $nt:ty,
+            $( $(#[$tmeta:meta])* pub $t:ident : $tt:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct $S {
+            $( $(#[$hmeta])* pub $h: $ht, )*
+            pub $nf: $nt,
+            $( $(#[$tmeta])* pub $t: $tt, )*
+        }
+
+        impl Serialize for $S {
+            fn serialize<Z: serde::Serializer>(&self, z: Z) -> std::result::Result<Z::Ok, Z::Error> {
+                let len = [$(stringify!($h),)* $(stringify!($t),)*].len() + <$nt>::FIELDS;
+                let mut s = z.serialize_struct(stringify!($S), len)?;
+                $( s.serialize_field(stringify!($h), &self.$h)?; )*
+                self.$nf.serialize_fields(&mut s)?;
+                $( s.serialize_field(stringify!($t), &self.$t)?; )*
+                s.end()
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $S {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                struct Seq;
+                impl<'de> serde::de::Visitor<'de> for Seq {
+                    type Value = $S;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str(concat!("struct ", stringify!($S), " as a sequence"))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> std::result::Result<$S, A::Error> {
+                        let at = &mut 0;
+                        Ok($S {
+                            $( $h: next_field(&mut seq, at, &self)?, )*
+                            $nf: <$nt>::deserialize_fields(&mut seq, at, &self)?,
+                            $( $t: next_field(&mut seq, at, &self)?, )*
+                        })
+                    }
+                }
+                d.deserialize_struct(stringify!($S), &[], Seq)
+            }
+        }
+    };
+}
+
+subnet_record! {
+    /// All per-netuid storage.
+    pub struct Subnet {
+        pub added: bool,
+        pub n: u16,
+        pub modality: u16,
+        pub params: SubnetParams,
+        ..neurons: Neurons,
+        pub emission_values: u64,
+        pub pending_emission: u64,
+        pub loaded_emission: Option<Vec<EmissionTuple>>,
+        pub blocks_since_last_step: u64,
+        pub last_mechanism_step_block: u64,
+        pub last_adjustment_block: u64,
+        pub registrations_this_block: u16,
+        pub registrations_this_interval: u16,
+        pub pow_registrations_this_interval: u16,
+        pub burn_registrations_this_interval: u16,
+        pub owner: Option<AccountId>,
+        pub locked: u64,
+        pub registered_at: u64,
+    }
+}
+
+impl Subnet {
+    /// **append** of §8.4: uid = n, every per-uid vector grows by one.
+    pub fn append_neuron(&mut self, hotkey: &AccountId, block: u64) -> u16 {
+        let uid = self.n;
+        self.n = uid + 1;
+        self.neurons.append(uid, hotkey, block);
+        uid
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

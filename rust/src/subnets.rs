@@ -8,7 +8,7 @@
 //! its first write.
 
 use crate::balances;
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::state::{AccountId, State, SubnetParams, ROOT_NETUID};
 
@@ -38,10 +38,16 @@ pub fn lock_cost(
 
 /// The lock cost of registering a network in the current block.
 pub fn network_lock_cost(s: &State) -> u64 {
+    network_lock_cost_at(s, s.block)
+}
+
+/// The lock cost of registering a network in `block`, from the stored lock state (the query
+/// `lock_cost()` asks about the block the next transaction lands in).
+pub fn network_lock_cost_at(s: &State, block: u64) -> u64 {
     lock_cost(
         s.network_last_lock_cost,
         s.network_last_registered,
-        s.block,
+        block,
         s.globals.network_min_lock_cost,
         s.globals.network_lock_reduction_interval,
         s.network_last_registered == 0,
@@ -87,7 +93,8 @@ fn choose_slot(s: &State) -> Result<Slot> {
             return Ok(Slot::Fresh(n));
         }
     }
-    let p = subnet_to_prune(s).ok_or(RuleError::AllNetworksInImmunity)?;
+    let p = subnet_to_prune(s)
+        .ok_or_else(|| RuleError::AllNetworksInImmunity.limit(s.globals.subnet_limit as u64))?;
     Ok(Slot::Prune(p))
 }
 
@@ -104,23 +111,50 @@ fn free_after_refund(s: &State, c: &AccountId, slot: &Slot) -> Result<u64> {
         Slot::Prune(p) => match refund_of(s, *p) {
             Some((owner, amount)) if owner == *c => free
                 .checked_add(amount)
-                .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow)),
+                .ok_or(ChainError::from(RuleError::ArithmeticOverflow)),
             _ => Ok(free),
         },
         Slot::Fresh(_) => Ok(free),
     }
 }
 
+crate::codec::call_args! {
+    /// `register_network` has no arguments (docs/ruleset.md §9.2).
+    pub struct RegisterNetwork {}
+}
+
+crate::codec::call_args! {
+    /// The arguments of `dissolve_network` (docs/ruleset.md §9.4).
+    pub struct DissolveNetwork {
+        pub netuid: u16,
+    }
+}
+
 /// `register_network()` — `Signed(c)`, docs/ruleset.md §9.2.
-pub fn register_network(s: &mut State, c: &AccountId, ev: &mut Events) -> Result<()> {
+pub fn register_network(
+    s: &mut State,
+    c: &AccountId,
+    _: &RegisterNetwork,
+    ev: &mut Events,
+) -> Result<()> {
     let b = s.block;
     // 1. The network rate limit counts from block 0 (NetworkLastRegistered starts at 0).
-    ensure(
+    ensure_with(
         b.saturating_sub(s.network_last_registered) >= s.globals.network_rate_limit,
-        RuleError::TxRateLimitExceeded,
+        || {
+            RuleError::TxRateLimitExceeded
+                .last(s.network_last_registered)
+                .limit(s.globals.network_rate_limit)
+                .block(b)
+        },
     )?;
     let cost = network_lock_cost(s);
-    ensure(s.free(c) >= cost, RuleError::NotEnoughBalanceToStake)?;
+    ensure_with(s.free(c) >= cost, || {
+        RuleError::NotEnoughBalanceToStake
+            .account(c)
+            .available(s.free(c))
+            .needed(cost)
+    })?;
     let slot = choose_slot(s)?;
     // 5. The ED rule sees the refund of step 4 (which acts before it).
     balances::check_ed_after_debit(free_after_refund(s, c, &slot)?, cost)?;
@@ -188,7 +222,7 @@ pub fn remove(s: &mut State, netuid: u16, ev: &mut Events) -> Result<()> {
         Some((owner, amount)) => Some(
             s.free(&owner)
                 .checked_add(amount)
-                .ok_or(ChainError::Rule(RuleError::ArithmeticOverflow))?,
+                .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?,
         ),
         None => None,
     };
@@ -216,21 +250,7 @@ fn clear_subnet_storage(s: &mut State, netuid: u16) {
     sub.modality = 0;
     sub.added = false;
     sub.registered_at = 0;
-    sub.uids.clear();
-    sub.keys.clear();
-    sub.bonds.clear();
-    sub.weights.clear();
-    sub.rank.clear();
-    sub.trust.clear();
-    sub.active.clear();
-    sub.emission.clear();
-    sub.incentive.clear();
-    sub.consensus.clear();
-    sub.dividends.clear();
-    sub.pruning_scores.clear();
-    sub.last_update.clear();
-    sub.validator_permit.clear();
-    sub.validator_trust.clear();
+    sub.neurons.clear();
     sub.emission_values = 0;
     sub.registrations_this_interval = 0;
     sub.pow_registrations_this_interval = 0;
@@ -248,10 +268,20 @@ fn clear_subnet_storage(s: &mut State, netuid: u16) {
 }
 
 /// `dissolve_network(netuid)` — `Signed(c)`, docs/ruleset.md §9.4.
-pub fn dissolve_network(s: &mut State, c: &AccountId, netuid: u16, ev: &mut Events) -> Result<()> {
-    let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
+pub fn dissolve_network(
+    s: &mut State,
+    c: &AccountId,
+    x: &DissolveNetwork,
+    ev: &mut Events,
+) -> Result<()> {
+    let netuid = x.netuid;
+    let sub = s
+        .subnet(netuid)
+        .ok_or_else(|| RuleError::NetworkDoesNotExist.netuid(netuid))?;
     // An absent owner (the root network) matches no account (docs/ruleset.md §0.5).
-    ensure(sub.owner == Some(*c), RuleError::NotSubnetOwner)?;
+    ensure_with(sub.owner == Some(*c), || {
+        RuleError::NotSubnetOwner.account(c).netuid(netuid)
+    })?;
     remove(s, netuid, ev)?;
     ev.emit(|| Event::new("NetworkRemoved").u("netuid", netuid));
     Ok(())

@@ -33,7 +33,7 @@ pub fn genesis_bytes(balances: &[([u8; 32], u64)], params: &[(&str, u64)]) -> Ve
 
 /// The result a rejected call returns.
 pub fn rule(e: RuleError) -> Result<()> {
-    Err(ChainError::Rule(e))
+    Err(ChainError::Rule(e.into()))
 }
 
 /// Event names in order.

@@ -5,7 +5,7 @@
 //! submission order; on root the targets are netuids. All twelve checks run, in the order of
 //! §10.1, before the first write, so a rejected call changes nothing.
 
-use crate::error::{ensure, ChainError, Result, RuleError};
+use crate::error::{ensure, ensure_with, ChainError, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::state::{AccountId, State, Subnet, ROOT_NETUID};
 use crate::yuma;
@@ -31,8 +31,8 @@ fn rate_limit_ok(last_update: u64, b: u64, limit: u64) -> bool {
 /// per-uid vector at length n); anything else is an engine fault, reported before any write.
 fn check_slots(sub: &Subnet, me: u16, root: bool) -> Result<()> {
     let i = me as usize;
-    let permit_ok = root || i < sub.validator_permit.len();
-    if i < sub.weights.len() && i < sub.last_update.len() && permit_ok {
+    let permit_ok = root || i < sub.neurons.validator_permit.len();
+    if i < sub.neurons.weights.len() && i < sub.neurons.last_update.len() && permit_ok {
         return Ok(());
     }
     Err(ChainError::Fatal(format!(
@@ -43,10 +43,16 @@ fn check_slots(sub: &Subnet, me: u16, root: bool) -> Result<()> {
 /// §10.1 step 3 — root: every target is an existing netuid; other subnets: at most n targets.
 fn check_targets_exist(s: &State, sub: &Subnet, root: bool, uids: &[u16]) -> Result<()> {
     if root {
-        let all_exist = uids.iter().all(|u| s.subnet_exists(*u));
-        ensure(all_exist, RuleError::InvalidUid)
+        match uids.iter().find(|u| !s.subnet_exists(**u)) {
+            Some(u) => Err(RuleError::InvalidUid.uid(*u).into()),
+            None => Ok(()),
+        }
     } else {
-        ensure(uids.len() <= sub.n as usize, RuleError::TooManyUids)
+        ensure_with(uids.len() <= sub.n as usize, || {
+            RuleError::TooManyUids
+                .available(uids.len() as u64)
+                .limit(sub.n as u64)
+        })
     }
 }
 
@@ -60,18 +66,32 @@ fn check_caller(
     uids: &[u16],
     version_key: u64,
 ) -> Result<u16> {
-    let me = *sub.uids.get(hotkey).ok_or(RuleError::NotRegistered)?;
+    let me = *sub
+        .neurons
+        .uids
+        .get(hotkey)
+        .ok_or_else(|| RuleError::NotRegistered.account(hotkey))?;
     check_slots(sub, me, root)?;
     let p = &sub.params;
     let key_ok = p.weights_version_key == 0 || version_key >= p.weights_version_key;
-    ensure(key_ok, RuleError::IncorrectNetworkVersionKey)?;
-    let last = sub.last_update[me as usize];
+    ensure_with(key_ok, || {
+        RuleError::IncorrectNetworkVersionKey
+            .available(version_key)
+            .needed(p.weights_version_key)
+    })?;
+    let last = sub.neurons.last_update[me as usize];
     let rate_ok = rate_limit_ok(last, s.block, p.weights_set_rate_limit);
-    ensure(rate_ok, RuleError::SettingWeightsTooFast)?;
+    ensure_with(rate_ok, || {
+        RuleError::SettingWeightsTooFast
+            .account(hotkey)
+            .last(last)
+            .limit(p.weights_set_rate_limit)
+            .block(s.block)
+    })?;
     // Root weights need no permit (§10.2); a self-weight never does.
     if !root {
-        let permitted = is_self_weight(me, uids) || sub.validator_permit[me as usize];
-        ensure(permitted, RuleError::NoValidatorPermit)?;
+        let permitted = is_self_weight(me, uids) || sub.neurons.validator_permit[me as usize];
+        ensure_with(permitted, || RuleError::NoValidatorPermit.account(hotkey))?;
     }
     Ok(me)
 }
@@ -86,18 +106,32 @@ fn check_values(
 ) -> Result<Vec<u16>> {
     ensure(!has_duplicates(uids), RuleError::DuplicateUids)?;
     if !root {
-        ensure(uids.iter().all(|u| *u < sub.n), RuleError::InvalidUid)?;
+        if let Some(u) = uids.iter().find(|u| **u >= sub.n) {
+            return Err(RuleError::InvalidUid.uid(*u).limit(sub.n as u64).into());
+        }
     }
     let self_weight = is_self_weight(me, uids);
     // No self-weight exemption on root, where n is the number of root validators (not subnets).
     let min_len = sub.params.min_allowed_weights.min(sub.n) as usize;
     let enough = (!root && self_weight) || uids.len() >= min_len;
-    ensure(enough, RuleError::NotSettingEnoughWeights)?;
+    ensure_with(enough, || {
+        RuleError::NotSettingEnoughWeights
+            .available(uids.len() as u64)
+            .needed(min_len as u64)
+    })?;
     let up = yuma::vec_max_upscale_u16(values);
     // The limit applies to the upscaled values (normalised again inside the check).
     let limit = sub.params.max_weights_limit;
     let within = self_weight || limit == u16::MAX || yuma::check_vec_max_limited(&up, limit);
-    ensure(within, RuleError::MaxWeightExceeded)?;
+    ensure_with(within, || {
+        let max = up.iter().copied().max().unwrap_or(0);
+        let sum: u64 = up.iter().map(|v| *v as u64).sum();
+        // The largest weight as a u16 proportion of the sum (what the limit is compared with).
+        let share = (max as u64 * u16::MAX as u64).checked_div(sum).unwrap_or(0);
+        RuleError::MaxWeightExceeded
+            .available(share)
+            .limit(limit as u64)
+    })?;
     Ok(up)
 }
 
@@ -111,30 +145,47 @@ fn check(
     values: &[u16],
     version_key: u64,
 ) -> Result<(u16, Vec<u16>)> {
-    ensure(uids.len() == values.len(), RuleError::WeightVecNotEqualSize)?;
-    let sub = s.subnet(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
+    ensure_with(uids.len() == values.len(), || {
+        RuleError::WeightVecNotEqualSize
+            .available(uids.len() as u64)
+            .needed(values.len() as u64)
+    })?;
+    let sub = s
+        .subnet(netuid)
+        .ok_or_else(|| RuleError::NetworkDoesNotExist.netuid(netuid))?;
     let root = netuid == ROOT_NETUID;
-    check_targets_exist(s, sub, root, uids)?;
-    let me = check_caller(s, sub, root, hotkey, uids, version_key)?;
-    let up = check_values(sub, root, me, uids, values)?;
-    Ok((me, up))
+    let checks = || {
+        check_targets_exist(s, sub, root, uids)?;
+        let me = check_caller(s, sub, root, hotkey, uids, version_key)?;
+        let up = check_values(sub, root, me, uids, values)?;
+        Ok((me, up))
+    };
+    checks().map_err(|e: ChainError| e.in_netuid(netuid))
+}
+
+crate::codec::call_args! {
+    /// The arguments of `set_weights` (docs/ruleset.md §10.1).
+    pub struct SetWeights {
+        pub netuid: u16,
+        pub uids: Vec<u16>,
+        pub values: Vec<u16>,
+        pub version_key: u64,
+    }
 }
 
 /// `set_weights(netuid, uids, values, version_key)` — `Signed(hotkey)` (§10.1, §10.2).
 pub fn set_weights(
     s: &mut State,
     hotkey: &AccountId,
-    netuid: u16,
-    uids: &[u16],
-    values: &[u16],
-    version_key: u64,
+    x: &SetWeights,
     ev: &mut Events,
 ) -> Result<()> {
+    let (netuid, uids, values, version_key) = (x.netuid, &x.uids[..], &x.values[..], x.version_key);
     let (me, up) = check(s, hotkey, netuid, uids, values, version_key)?;
     let b = s.block;
     let sub = s.subnet_mut(netuid).ok_or(RuleError::NetworkDoesNotExist)?;
-    sub.weights[me as usize] = uids.iter().copied().zip(up).collect();
-    sub.last_update[me as usize] = b;
+    sub.neurons.weights[me as usize] = uids.iter().copied().zip(up).collect();
+    sub.neurons.last_update[me as usize] = b;
     ev.emit(|| Event::new("WeightsSet").u("netuid", netuid).u("uid", me));
     Ok(())
 }

@@ -1,8 +1,11 @@
 use super::*;
-use crate::engine::{dispatch, genesis_state};
+use crate::calls::{dispatch, Call, Tx};
+use crate::codec::ParamValue;
+use crate::engine::genesis_state;
+use crate::hyperparams::SudoSetHyperparameter;
+use crate::origin::Origin;
 use crate::state::Subnet;
 use crate::testutil::{genesis_bytes, names};
-use crate::tx::{Call, ParamValue};
 use rmpv::Value as V;
 
 const SUDO: AccountId = [1; 32];
@@ -49,11 +52,11 @@ fn encode(v: &V) -> Vec<u8> {
 fn set_param(netuid: u16, name: &str, value: u64) -> (Tx, Vec<u8>) {
     let tx = Tx {
         origin: [0; 32],
-        call: Call::SudoSetHyperparameter {
+        call: Call::SudoSetHyperparameter(SudoSetHyperparameter {
             netuid: Some(netuid),
             name: name.to_string(),
             value: ParamValue::Int(value),
-        },
+        }),
     };
     let v = V::Array(vec![
         V::from(14),
@@ -63,7 +66,7 @@ fn set_param(netuid: u16, name: &str, value: u64) -> (Tx, Vec<u8>) {
         V::from(value),
     ]);
     let bytes = encode(&v);
-    assert_eq!(codec::decode_tx(&bytes).unwrap(), tx);
+    assert_eq!(crate::calls::decode_tx(&bytes).unwrap(), tx);
     (tx, bytes)
 }
 
@@ -75,11 +78,11 @@ fn run(s: &mut State, who: AccountId, call: Call) -> Result<Vec<Event>> {
 }
 
 fn propose_call((tx, bytes): (Tx, Vec<u8>), duration: u64) -> Call {
-    Call::Propose {
+    Call::Propose(Propose {
         tx: bytes,
         call: Box::new(tx),
         duration,
-    }
+    })
 }
 
 /// T1 proposes `tempo = value` on subnet 1; returns the hash.
@@ -91,17 +94,17 @@ fn propose_tempo(s: &mut State, value: u64) -> Hash {
 }
 
 fn vote_as(s: &mut State, k: u8, hash: Hash, index: u32, approve: bool) -> Result<Vec<Event>> {
-    let call = Call::Vote {
+    let call = Call::Vote(Vote {
         hotkey: senator(k),
         hash,
         index,
         approve,
-    };
+    });
     run(s, coldkey(k), call)
 }
 
 fn close(s: &mut State, hash: Hash, index: u32) -> Result<Vec<Event>> {
-    run(s, STRANGER, Call::Close { hash, index })
+    run(s, STRANGER, Call::Close(Close { hash, index }))
 }
 
 fn field<'a>(e: &'a Event, k: &str) -> &'a Value {
@@ -111,14 +114,14 @@ fn field<'a>(e: &'a Event, k: &str) -> &'a Value {
 /// Runs `f`, expects rule error `e` and an untouched state.
 fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State) -> Result<Vec<Event>>) {
     let before = s.clone();
-    assert_eq!(f(s), Err(ChainError::Rule(e)));
+    assert_eq!(f(s), Err(ChainError::Rule(e.into())));
     assert_eq!(*s, before, "state changed by a rejected {e:?}");
 }
 
 #[test]
 fn sudo_set_key_only_by_the_key() {
     let mut s = state(0);
-    let call = || Call::SudoSetKey { new: [5; 32] };
+    let call = || Call::SudoSetKey(SudoSetKey { new: [5; 32] });
     rejects(&mut s, RuleError::BadOrigin, |s| run(s, T1, call()));
     rejects(&mut s, RuleError::BadOrigin, |s| {
         let tx = Tx {
@@ -138,7 +141,7 @@ fn sudo_set_key_only_by_the_key() {
 #[test]
 fn triumvirate_membership() {
     let mut s = state(0);
-    let add = |m| Call::SudoTriumvirateAddMember { member: m };
+    let add = |m| Call::SudoTriumvirateAddMember(SudoTriumvirateAddMember { member: m });
     rejects(&mut s, RuleError::BadOrigin, |s| run(s, T1, add([5; 32])));
     rejects(&mut s, RuleError::AlreadyTriumvirateMember, |s| {
         run(s, SUDO, add(T2))
@@ -152,7 +155,7 @@ fn triumvirate_membership() {
     rejects(&mut s, RuleError::AlreadyTriumvirateMember, |s| {
         run(s, SUDO, add(T1))
     });
-    let rm = |m| Call::SudoTriumvirateRemoveMember { member: m };
+    let rm = |m| Call::SudoTriumvirateRemoveMember(SudoTriumvirateRemoveMember { member: m });
     rejects(&mut s, RuleError::NotTriumvirateMember, |s| {
         run(s, SUDO, rm([6; 32]))
     });
@@ -160,7 +163,7 @@ fn triumvirate_membership() {
     assert_eq!(names(&evs), ["TriumvirateMemberRemoved"]);
     assert_eq!(s.triumvirate, vec![[5; 32], T2]);
 
-    let swap = |old, new| Call::SudoTriumvirateSwapMember { old, new };
+    let swap = |old, new| Call::SudoTriumvirateSwapMember(SudoTriumvirateSwapMember { old, new });
     let before = s.clone();
     assert!(run(&mut s, SUDO, swap([7; 32], [7; 32]))
         .unwrap()
@@ -185,16 +188,16 @@ fn triumvirate_removal_and_swap_delete_votes() {
     let h = propose_tempo(&mut s, 7);
     vote_as(&mut s, 0, h, 0, true).unwrap();
     vote_as(&mut s, 1, h, 0, false).unwrap();
-    let rm = Call::SudoTriumvirateRemoveMember { member: senator(0) };
+    let rm = Call::SudoTriumvirateRemoveMember(SudoTriumvirateRemoveMember { member: senator(0) });
     run(&mut s, SUDO, rm).unwrap();
     assert!(s.proposals[0].ayes.is_empty());
     assert_eq!(s.proposals[0].nays, vec![senator(1)]);
 
     s.triumvirate = vec![T1, senator(1)];
-    let swap = Call::SudoTriumvirateSwapMember {
+    let swap = Call::SudoTriumvirateSwapMember(SudoTriumvirateSwapMember {
         old: senator(1),
         new: T2,
-    };
+    });
     run(&mut s, SUDO, swap).unwrap();
     assert!(s.proposals[0].nays.is_empty());
     assert_eq!(s.triumvirate, vec![T1, T2]);
@@ -203,7 +206,7 @@ fn triumvirate_removal_and_swap_delete_votes() {
 #[test]
 fn senate_membership() {
     let mut s = state(11);
-    let add = |h| Call::SudoSenateAddMember { hotkey: h };
+    let add = |h| Call::SudoSenateAddMember(SudoSenateAddMember { hotkey: h });
     rejects(&mut s, RuleError::BadOrigin, |s| run(s, T1, add([2; 32])));
     rejects(&mut s, RuleError::AlreadySenateMember, |s| {
         run(s, SUDO, add(senator(3)))
@@ -215,7 +218,7 @@ fn senate_membership() {
     rejects(&mut s, RuleError::TooManySenateMembers, |s| {
         run(s, SUDO, add([3; 32]))
     });
-    let rm = |h| Call::SudoSenateRemoveMember { hotkey: h };
+    let rm = |h| Call::SudoSenateRemoveMember(SudoSenateRemoveMember { hotkey: h });
     rejects(&mut s, RuleError::NotSenateMember, |s| {
         run(s, SUDO, rm([3; 32]))
     });
@@ -233,7 +236,7 @@ fn sudo_disapprove_removes_an_open_proposal_and_always_emits() {
     let mut s = state(2);
     let h = propose_tempo(&mut s, 7);
     vote_as(&mut s, 0, h, 0, true).unwrap();
-    let call = |hash| Call::SudoDisapproveProposal { hash };
+    let call = |hash| Call::SudoDisapproveProposal(SudoDisapproveProposal { hash });
     rejects(&mut s, RuleError::BadOrigin, |s| run(s, T1, call(h)));
     let evs = run(&mut s, SUDO, call(h)).unwrap();
     assert_eq!(names(&evs), ["Disapproved"]);
@@ -258,14 +261,14 @@ fn propose_checks_in_order() {
     // A Signed call, the SudoKey-only call and a non-zero origin field are not proposable.
     let transfer = Tx {
         origin: [0; 32],
-        call: Call::Transfer {
+        call: Call::Transfer(crate::balances::Transfer {
             dest: T2,
             amount: 1,
-        },
+        }),
     };
     let set_key = Tx {
         origin: [0; 32],
-        call: Call::SudoSetKey { new: T2 },
+        call: Call::SudoSetKey(SudoSetKey { new: T2 }),
     };
     let mut signed = p().0;
     signed.origin = SUDO;
@@ -277,7 +280,7 @@ fn propose_checks_in_order() {
     // A Sudo-only call and an unknown hyperparameter name qualify.
     let add = Tx {
         origin: [0; 32],
-        call: Call::SudoSenateAddMember { hotkey: T2 },
+        call: Call::SudoSenateAddMember(SudoSenateAddMember { hotkey: T2 }),
     };
     run(&mut s, T1, propose_call((add, vec![9]), 3600)).unwrap();
     run(&mut s, T1, propose_call(set_param(1, "nope", 1), 3600)).unwrap();
@@ -336,30 +339,30 @@ fn vote_checks_and_effects() {
     s.owner.insert(STRANGER, coldkey(0)); // owned hotkey that is not a senator
     let h = propose_tempo(&mut s, 7);
     rejects(&mut s, RuleError::NonAssociatedColdKey, |s| {
-        let call = Call::Vote {
+        let call = Call::Vote(Vote {
             hotkey: senator(0),
             hash: h,
             index: 0,
             approve: true,
-        };
+        });
         run(s, coldkey(1), call)
     });
     rejects(&mut s, RuleError::NonAssociatedColdKey, |s| {
-        let call = Call::Vote {
+        let call = Call::Vote(Vote {
             hotkey: [98; 32],
             hash: h,
             index: 0,
             approve: true,
-        };
+        });
         run(s, coldkey(1), call)
     });
     rejects(&mut s, RuleError::NotSenateMember, |s| {
-        let call = Call::Vote {
+        let call = Call::Vote(Vote {
             hotkey: STRANGER,
             hash: h,
             index: 0,
             approve: true,
-        };
+        });
         run(s, coldkey(0), call)
     });
     rejects(&mut s, RuleError::ProposalMissing, |s| {
@@ -513,7 +516,7 @@ fn undecodable_stored_proposal_is_an_engine_fault_that_changes_nothing() {
     s.proposals[0].tx = vec![0xc1];
     let before = s.clone();
     let mut ev = Events::enabled();
-    let r = super::close(&mut s, &STRANGER, &h, 0, &mut ev);
+    let r = super::close::<Tx>(&mut s, &STRANGER, &Close { hash: h, index: 0 }, &mut ev);
     assert!(matches!(r, Err(ChainError::Fatal(_))));
     assert_eq!(s, before);
     assert!(ev.is_empty());
@@ -538,13 +541,13 @@ fn non_signed_origins_cannot_propose_vote_or_close() {
     let h = propose_tempo(&mut s, 7);
     let calls = [
         propose_call(set_param(1, "kappa", 1), 3600),
-        Call::Vote {
+        Call::Vote(Vote {
             hotkey: senator(0),
             hash: h,
             index: 0,
             approve: true,
-        },
-        Call::Close { hash: h, index: 0 },
+        }),
+        Call::Close(Close { hash: h, index: 0 }),
     ];
     for call in calls {
         rejects(&mut s, RuleError::BadOrigin, |s| {

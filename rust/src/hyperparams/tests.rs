@@ -19,13 +19,22 @@ fn state() -> State {
 }
 
 fn set(s: &mut State, o: [u8; 32], n: Option<u16>, name: &str, v: ParamValue) -> Result<()> {
-    sudo_set_hyperparameter(s, &Origin::Signed(o), n, name, v, &mut Events::disabled())
+    sudo_set_hyperparameter(
+        s,
+        &Origin::Signed(o),
+        &SudoSetHyperparameter {
+            netuid: n,
+            name: name.to_string(),
+            value: v,
+        },
+        &mut Events::disabled(),
+    )
 }
 
 #[test]
 fn check_order() {
     let mut s = state();
-    let r = |e| Err(ChainError::Rule(e));
+    let r = |e: RuleError| Err(ChainError::Rule(e.into()));
     use ParamValue::*;
     assert_eq!(
         set(&mut s, [9; 32], Some(3), "nope", Int(1)),

@@ -2,7 +2,9 @@
 
 use super::convert::{account, bytes, events};
 use super::errors::IntoPy;
+use crate::codec::ParamValue;
 use crate::engine::Engine;
+use crate::neurons::Column;
 use crate::state::{AccountId, Subnet};
 use numpy::{IntoPyArray, PyArrayMethods};
 use pyo3::prelude::*;
@@ -40,70 +42,52 @@ fn acct_list<'py>(
     Ok(l)
 }
 
+/// A hyperparameter value as Python `bool` or `int`.
+pub(super) fn param_value<'py>(py: Python<'py>, v: ParamValue) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        ParamValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        ParamValue::Int(x) => x.into_pyobject(py)?.into_any(),
+    })
+}
+
+/// The subnet's counters, then every hyperparameter of the table (`crate::params`).
 fn subnet_info<'py>(py: Python<'py>, netuid: u16, s: &Subnet) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    let p = &s.params;
     d.set_item("netuid", netuid)?;
     d.set_item("owner", s.owner.map(|o| bytes(py, &o)))?;
-    d.set_item("locked", s.locked)?;
-    d.set_item("n", s.n)?;
-    d.set_item("emission_value", s.emission_values)?;
-    d.set_item("pending_emission", s.pending_emission)?;
-    d.set_item("registered_at", s.registered_at)?;
-    d.set_item("blocks_since_last_step", s.blocks_since_last_step)?;
-    d.set_item("last_mechanism_step_block", s.last_mechanism_step_block)?;
-    d.set_item("last_adjustment_block", s.last_adjustment_block)?;
-    d.set_item("registrations_this_block", s.registrations_this_block)?;
-    d.set_item("registrations_this_interval", s.registrations_this_interval)?;
-    d.set_item(
-        "pow_registrations_this_interval",
-        s.pow_registrations_this_interval,
-    )?;
-    d.set_item(
-        "burn_registrations_this_interval",
-        s.burn_registrations_this_interval,
-    )?;
-    d.set_item("modality", s.modality)?;
-    d.set_item("tempo", p.tempo)?;
-    d.set_item("kappa", p.kappa)?;
-    d.set_item("rho", p.rho)?;
-    d.set_item("bonds_moving_average", p.bonds_moving_average)?;
-    d.set_item("max_allowed_uids", p.max_allowed_uids)?;
-    d.set_item("max_allowed_validators", p.max_allowed_validators)?;
-    d.set_item("min_allowed_weights", p.min_allowed_weights)?;
-    d.set_item("max_weights_limit", p.max_weights_limit)?;
-    d.set_item("activity_cutoff", p.activity_cutoff)?;
-    d.set_item("immunity_period", p.immunity_period)?;
-    d.set_item("weights_set_rate_limit", p.weights_set_rate_limit)?;
-    d.set_item("weights_version_key", p.weights_version_key)?;
-    d.set_item("serving_rate_limit", p.serving_rate_limit)?;
-    d.set_item("max_registrations_per_block", p.max_registrations_per_block)?;
-    d.set_item(
-        "target_registrations_per_interval",
-        p.target_registrations_per_interval,
-    )?;
-    d.set_item("adjustment_interval", p.adjustment_interval)?;
-    d.set_item("adjustment_alpha", p.adjustment_alpha)?;
-    d.set_item("burn", p.burn)?;
-    d.set_item("min_burn", p.min_burn)?;
-    d.set_item("max_burn", p.max_burn)?;
-    d.set_item("difficulty", p.difficulty)?;
-    d.set_item("min_difficulty", p.min_difficulty)?;
-    d.set_item("max_difficulty", p.max_difficulty)?;
-    d.set_item(
-        "network_registration_allowed",
-        p.network_registration_allowed,
-    )?;
-    d.set_item(
-        "network_pow_registration_allowed",
-        p.network_pow_registration_allowed,
-    )?;
-    d.set_item("validator_prune_len", p.validator_prune_len)?;
-    d.set_item("scaling_law_power", p.scaling_law_power)?;
-    d.set_item(
-        "rao_recycled_for_registration",
-        p.rao_recycled_for_registration,
-    )?;
+    let counters: [(&str, u64); 13] = [
+        ("locked", s.locked),
+        ("n", s.n.into()),
+        ("emission_value", s.emission_values),
+        ("pending_emission", s.pending_emission),
+        ("registered_at", s.registered_at),
+        ("blocks_since_last_step", s.blocks_since_last_step),
+        ("last_mechanism_step_block", s.last_mechanism_step_block),
+        ("last_adjustment_block", s.last_adjustment_block),
+        (
+            "registrations_this_block",
+            s.registrations_this_block.into(),
+        ),
+        (
+            "registrations_this_interval",
+            s.registrations_this_interval.into(),
+        ),
+        (
+            "pow_registrations_this_interval",
+            s.pow_registrations_this_interval.into(),
+        ),
+        (
+            "burn_registrations_this_interval",
+            s.burn_registrations_this_interval.into(),
+        ),
+        ("modality", s.modality.into()),
+    ];
+    for (k, v) in counters {
+        d.set_item(k, v)?;
+    }
+    for (p, v) in s.params.values() {
+        d.set_item(p.name, param_value(py, v)?)?;
+    }
     Ok(d)
 }
 
@@ -123,9 +107,7 @@ fn dense(rows: &[Vec<(u16, u16)>], n: usize) -> Vec<u16> {
 impl PyEngine {
     fn subnet(&self, netuid: u16) -> PyResult<&Subnet> {
         self.inner.state.subnet(netuid).ok_or_else(|| {
-            super::errors::to_py(crate::ChainError::Rule(
-                crate::RuleError::NetworkDoesNotExist,
-            ))
+            super::errors::to_py(crate::RuleError::NetworkDoesNotExist.netuid(netuid).into())
         })
     }
 }
@@ -187,18 +169,18 @@ impl PyEngine {
         events(py, ev)
     }
 
-    /// Applies one transaction; its events are converted to Python only when asked for.
+    /// Applies one transaction; its events are converted to Python only when asked for. The
+    /// first transaction of a block opens it (its step may run epochs): then the GIL is
+    /// released. `Engine::submit` decodes before opening, so malformed bytes change nothing.
     fn submit(&mut self, py: Python<'_>, tx: &[u8]) -> PyResult<PyEvents> {
-        if !self.inner.is_open() {
-            // Malformed bytes must not open the block (nothing may change): decode first.
-            crate::codec::decode_tx(tx)
-                .map_err(crate::ChainError::InvalidTransaction)
-                .py_err()?;
-            let inner = &mut self.inner;
-            py.detach(|| inner.open_block()).py_err()?;
-        }
+        let inner = &mut self.inner;
+        let events = if inner.is_open() {
+            inner.submit(tx)
+        } else {
+            py.detach(|| inner.submit(tx))
+        };
         Ok(PyEvents {
-            events: self.inner.submit(tx).py_err()?,
+            events: events.py_err()?,
         })
     }
 
@@ -333,14 +315,7 @@ impl PyEngine {
         } else {
             s.head + 1
         };
-        crate::subnets::lock_cost(
-            s.network_last_lock_cost,
-            s.network_last_registered,
-            b,
-            s.globals.network_min_lock_cost,
-            s.globals.network_lock_reduction_interval,
-            s.network_last_registered == 0,
-        )
+        crate::subnets::network_lock_cost_at(s, b)
     }
 
     fn uid(&self, netuid: u16, hotkey: &[u8]) -> PyResult<Option<u16>> {
@@ -349,7 +324,7 @@ impl PyEngine {
             .inner
             .state
             .subnet(netuid)
-            .and_then(|s| s.uids.get(&h).copied()))
+            .and_then(|s| s.neurons.uids.get(&h).copied()))
     }
 
     fn neuron_hotkey<'py>(
@@ -359,7 +334,7 @@ impl PyEngine {
         uid: u16,
     ) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let s = self.subnet(netuid)?;
-        Ok(s.keys.get(uid as usize).map(|h| bytes(py, h)))
+        Ok(s.neurons.keys.get(uid as usize).map(|h| bytes(py, h)))
     }
 
     /// Every per-uid field of a subnet, as numpy arrays (weights/bonds dense n×n).
@@ -371,37 +346,25 @@ impl PyEngine {
         d.set_item("netuid", netuid)?;
         d.set_item("block", st.block.max(st.head))?;
         d.set_item("n", n)?;
-        d.set_item("hotkeys", acct_list(py, s.keys.iter().copied())?)?;
-        let coldkeys: Vec<AccountId> = s
-            .keys
-            .iter()
-            .map(|h| st.owner.get(h).copied().unwrap_or([0; 32]))
-            .collect();
+        let ns = &s.neurons;
+        d.set_item("hotkeys", acct_list(py, ns.keys.iter().copied())?)?;
+        let coldkeys = ns.keys.iter().map(|h| st.owner.get(h).copied());
+        let coldkeys = coldkeys.map(Option::unwrap_or_default);
         d.set_item("coldkeys", acct_list(py, coldkeys)?)?;
-        let stake: Vec<u64> = s.keys.iter().map(|h| st.total_hotkey_stake(h)).collect();
+        let stake: Vec<u64> = ns.keys.iter().map(|h| st.total_hotkey_stake(h)).collect();
         d.set_item("stake", stake.into_pyarray(py))?;
-        d.set_item("ranks", s.rank.clone().into_pyarray(py))?;
-        d.set_item("trust", s.trust.clone().into_pyarray(py))?;
-        d.set_item("consensus", s.consensus.clone().into_pyarray(py))?;
-        d.set_item("incentive", s.incentive.clone().into_pyarray(py))?;
-        d.set_item("dividends", s.dividends.clone().into_pyarray(py))?;
-        d.set_item(
-            "validator_trust",
-            s.validator_trust.clone().into_pyarray(py),
-        )?;
-        d.set_item("emission", s.emission.clone().into_pyarray(py))?;
-        d.set_item("active", s.active.clone().into_pyarray(py))?;
-        d.set_item(
-            "validator_permit",
-            s.validator_permit.clone().into_pyarray(py),
-        )?;
-        d.set_item("last_update", s.last_update.clone().into_pyarray(py))?;
-        let bar: Vec<u64> = s.block_at_registration.iter().take(n).copied().collect();
+        for (name, column) in ns.columns() {
+            match column {
+                Column::Bool(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
+                Column::U16(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
+                Column::U64(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
+            }
+        }
+        let bar: Vec<u64> = ns.block_at_registration.iter().take(n).copied().collect();
         d.set_item("block_at_registration", bar.into_pyarray(py))?;
-        d.set_item("pruning_scores", s.pruning_scores.clone().into_pyarray(py))?;
-        let w = dense(&s.weights, n).into_pyarray(py).reshape([n, n])?;
+        let w = dense(&ns.weights, n).into_pyarray(py).reshape([n, n])?;
         d.set_item("weights", w)?;
-        let b = dense(&s.bonds, n).into_pyarray(py).reshape([n, n])?;
+        let b = dense(&ns.bonds, n).into_pyarray(py).reshape([n, n])?;
         d.set_item("bonds", b)?;
         Ok(d)
     }

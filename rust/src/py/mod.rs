@@ -14,6 +14,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<engine::PyEvents>()?;
     rules::register(m)?;
+    errors::register(m)?;
     yuma::register(m)?;
     m.add("RULESET", crate::state::RULESET)?;
     Ok(())

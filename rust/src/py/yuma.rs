@@ -1,8 +1,10 @@
 //! Python bindings of the Yuma epochs: `taostate._core.epoch`, `taostate._core.root_epoch`, and
 //! the §4.3 primitives `yuma_weighted_median_col`, `yuma_mat_ema_sparse`,
-//! `yuma_vec_max_upscale_to_u16`, for `python/taostate/yuma.py`, which validates and converts
-//! user input first. This file only borrows numpy buffers (no copies of the matrices), releases
-//! the GIL around the computation, and maps `ChainError::InvalidArgument` to `ValueError`.
+//! `yuma_vec_max_upscale_to_u16`, for `python/taostate/yuma.py`, which converts user input to
+//! arrays. This file only borrows numpy buffers (no copies of the matrices) and checks their
+//! shapes, releases the GIL around the computation, and maps errors through `py/errors.rs`
+//! (`InvalidArgument` → `ValueError` naming the argument); the epoch's own checks are in
+//! `yuma::EpochParams::validate` and `yuma/input.rs`.
 
 use numpy::ndarray::Axis;
 use numpy::{
@@ -13,6 +15,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use super::errors::IntoPy;
 use crate::error::ChainError;
 use crate::fixedpoint::I32F32;
 use crate::root;
@@ -26,13 +29,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(yuma_mat_ema_sparse, m)?)?;
     m.add_function(wrap_pyfunction!(yuma_vec_max_upscale_to_u16, m)?)?;
     Ok(())
-}
-
-fn to_py_err(e: ChainError) -> PyErr {
-    match e {
-        ChainError::InvalidArgument(m) => PyValueError::new_err(m),
-        other => PyRuntimeError::new_err(other.to_string()),
-    }
 }
 
 fn contiguous<'a, T: numpy::Element>(
@@ -72,7 +68,8 @@ impl<'py> Matrix<'py> {
         )))
     }
 
-    /// The matrix as a row source over `n` uids, borrowing the numpy buffers.
+    /// The matrix as a row source over `n` uids, borrowing the numpy buffers (the row count of
+    /// compressed rows is checked with the other lengths by `EpochParams::validate`).
     fn source(&self, what: &str, n: usize) -> PyResult<Source<'_>> {
         match self {
             Matrix::Dense(a) => {
@@ -93,13 +90,7 @@ impl<'py> Matrix<'py> {
                     contiguous(what, c)?,
                     contiguous(what, v)?,
                 );
-                if p.len() != n + 1 {
-                    return Err(PyValueError::new_err(format!(
-                        "{what} has {} rows, expected {n}",
-                        p.len().saturating_sub(1)
-                    )));
-                }
-                Ok(Source::Csr(CsrRows::new(what, p, c, v).map_err(to_py_err)?))
+                Ok(Source::Csr(CsrRows::new(what, p, c, v).py_err()?))
             }
         }
     }
@@ -201,7 +192,7 @@ fn epoch<'py>(
             out.write_dense_bonds(&b, dense, true); // `zeros` above
             Ok(out.out)
         })
-        .map_err(to_py_err)?
+        .py_err()?
     };
     let d = PyDict::new(py);
     // Each vector copied into a numpy-owned array, read-only.

@@ -30,7 +30,12 @@ fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State, &mut Events) 
 }
 
 fn burn_reg(s: &mut State, c: AccountId, netuid: u16, h: AccountId) -> Result<()> {
-    burned_register(s, &c, netuid, &h, &mut Events::disabled())
+    burned_register(
+        s,
+        &c,
+        &BurnedRegister { netuid, hotkey: h },
+        &mut Events::disabled(),
+    )
 }
 
 /// Registers hotkeys (owned by ALICE) by burn, one block each, with registration limits
@@ -51,7 +56,16 @@ fn burned_register_appends_and_recycles() {
     let mut s = chain(&[(ALICE, 10_000)]);
     let issuance = s.total_issuance;
     let mut ev = Events::enabled();
-    burned_register(&mut s, &ALICE, 1, &k(10), &mut ev).unwrap();
+    burned_register(
+        &mut s,
+        &ALICE,
+        &BurnedRegister {
+            netuid: 1,
+            hotkey: k(10),
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.free(&ALICE), 9_000);
     assert_eq!(s.total_issuance, issuance - 1000);
     let sub = s.subnet(1).unwrap();
@@ -66,27 +80,31 @@ fn burned_register_appends_and_recycles() {
         (1, 0, 1, 1)
     );
     assert_eq!(sub.n, 1);
-    assert_eq!(sub.keys, vec![k(10)]);
-    assert_eq!(sub.uids[&k(10)], 0);
-    assert_eq!(sub.block_at_registration, vec![1]);
-    assert_eq!(sub.last_update, vec![1]);
-    assert_eq!(sub.active, vec![true]);
-    assert_eq!(sub.validator_permit, vec![false]);
-    assert_eq!(sub.pruning_scores, vec![0]);
-    assert_eq!(sub.emission, vec![0]);
+    assert_eq!(sub.neurons.keys, vec![k(10)]);
+    assert_eq!(sub.neurons.uids[&k(10)], 0);
+    assert_eq!(sub.neurons.block_at_registration, vec![1]);
+    assert_eq!(sub.neurons.last_update, vec![1]);
+    assert_eq!(sub.neurons.active, vec![true]);
+    assert_eq!(sub.neurons.validator_permit, vec![false]);
+    assert_eq!(sub.neurons.pruning_scores, vec![0]);
+    assert_eq!(sub.neurons.emission, vec![0]);
     assert_eq!(
-        (sub.rank.len(), sub.trust.len(), sub.consensus.len()),
+        (
+            sub.neurons.rank.len(),
+            sub.neurons.trust.len(),
+            sub.neurons.consensus.len()
+        ),
         (1, 1, 1)
     );
     assert_eq!(
         (
-            sub.incentive.len(),
-            sub.dividends.len(),
-            sub.validator_trust.len()
+            sub.neurons.incentive.len(),
+            sub.neurons.dividends.len(),
+            sub.neurons.validator_trust.len()
         ),
         (1, 1, 1)
     );
-    assert_eq!((sub.weights.len(), sub.bonds.len()), (1, 1));
+    assert_eq!((sub.neurons.weights.len(), sub.neurons.bonds.len()), (1, 1));
     assert_eq!(s.owner[&k(10)], ALICE);
     assert_eq!(
         s.stake[&k(10)][&ALICE],
@@ -106,10 +124,10 @@ fn burned_register_appends_and_recycles() {
     s.block = 2;
     s.subnet_storage_mut(1).registrations_this_block = 0;
     burn_reg(&mut s, ALICE, 1, k(11)).unwrap();
-    assert_eq!(s.subnets[&1].uids[&k(11)], 1);
+    assert_eq!(s.subnets[&1].neurons.uids[&k(11)], 1);
     assert_eq!(s.subnets[&1].n, 2);
     assert_eq!(s.subnets[&1].params.rao_recycled_for_registration, 2000);
-    assert_eq!(s.subnets[&1].block_at_registration, vec![1, 2]);
+    assert_eq!(s.subnets[&1].neurons.block_at_registration, vec![1, 2]);
     assert_supply(&s);
 }
 
@@ -117,7 +135,9 @@ fn burned_register_appends_and_recycles() {
 fn burned_register_errors_in_order() {
     let mut s = chain(&[(ALICE, 10_000), (BOB, 1_200)]);
     let reg = |c: AccountId, netuid: u16, h: AccountId| {
-        move |s: &mut State, ev: &mut Events| burned_register(s, &c, netuid, &h, ev)
+        move |s: &mut State, ev: &mut Events| {
+            burned_register(s, &c, &BurnedRegister { netuid, hotkey: h }, ev)
+        }
     };
     // C1 before C2: the root netuid is refused even though it exists
     rejects(
@@ -205,7 +225,16 @@ fn existing_hotkey_keeps_its_account() {
     crate::subnets::init_new_network(&mut s, 2, 360);
     s.subnet_storage_mut(2).params.burn = 0;
     burn_reg(&mut s, ALICE, 1, k(10)).unwrap();
-    staking::add_stake(&mut s, &ALICE, &k(10), 500, &mut Events::disabled()).unwrap();
+    staking::add_stake(
+        &mut s,
+        &ALICE,
+        &staking::AddStake {
+            hotkey: k(10),
+            amount: 500,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     // a zero burn is a zero debit: always allowed, even by a coldkey without balance
     s.set_free(&ALICE, 0);
     s.total_issuance -= 8_500;
@@ -250,14 +279,14 @@ fn full_subnet() -> State {
     s.subnet_storage_mut(1).params.max_allowed_uids = 3;
     fill(&mut s, 1, &[k(10), k(11), k(12)]);
     let sub = s.subnet_storage_mut(1);
-    sub.pruning_scores = vec![5, 2, 9];
-    sub.weights[1] = vec![(0, 65535)];
-    sub.bonds[1] = vec![(2, 7)];
-    sub.last_update[1] = 1;
-    sub.validator_permit[1] = true;
-    sub.rank[1] = 11;
-    sub.emission[1] = 12;
-    sub.active[1] = false;
+    sub.neurons.pruning_scores = vec![5, 2, 9];
+    sub.neurons.weights[1] = vec![(0, 65535)];
+    sub.neurons.bonds[1] = vec![(2, 7)];
+    sub.neurons.last_update[1] = 1;
+    sub.neurons.validator_permit[1] = true;
+    sub.neurons.rank[1] = 11;
+    sub.neurons.emission[1] = 12;
+    sub.neurons.active[1] = false;
     s
 }
 
@@ -267,7 +296,16 @@ fn replace_keeps_the_uid_values_and_returns_stake() {
     // stake on hotkey 11 from Alice (owner) and Bob (nominator)
     s.delegates.insert(k(11), 0);
     for (c, x) in [(ALICE, 300), (BOB, 200)] {
-        staking::add_stake(&mut s, &c, &k(11), x, &mut Events::disabled()).unwrap();
+        staking::add_stake(
+            &mut s,
+            &c,
+            &staking::AddStake {
+                hotkey: k(11),
+                amount: x,
+            },
+            &mut Events::disabled(),
+        )
+        .unwrap();
     }
     s.axons.insert(
         (1, k(11)),
@@ -285,22 +323,31 @@ fn replace_keeps_the_uid_values_and_returns_stake() {
     let (alice, bob) = (s.free(&ALICE), s.free(&BOB));
     s.block = 5001; // all out of immunity (registered at 1, period 5000)
     let mut ev = Events::enabled();
-    burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+    burned_register(
+        &mut s,
+        &BOB,
+        &BurnedRegister {
+            netuid: 1,
+            hotkey: k(20),
+        },
+        &mut ev,
+    )
+    .unwrap();
     // uid 1 had the lowest pruning score
     let sub = &s.subnets[&1];
-    assert_eq!(sub.keys, vec![k(10), k(20), k(12)]);
-    assert_eq!(sub.uids.get(&k(11)), None);
-    assert_eq!(sub.uids[&k(20)], 1);
+    assert_eq!(sub.neurons.keys, vec![k(10), k(20), k(12)]);
+    assert_eq!(sub.neurons.uids.get(&k(11)), None);
+    assert_eq!(sub.neurons.uids[&k(20)], 1);
     assert_eq!(sub.n, 3);
-    assert_eq!(sub.pruning_scores, vec![5, 65535, 9]);
-    assert_eq!(sub.block_at_registration, vec![1, 5001, 1]);
-    assert!(sub.active[1]);
+    assert_eq!(sub.neurons.pruning_scores, vec![5, 65535, 9]);
+    assert_eq!(sub.neurons.block_at_registration, vec![1, 5001, 1]);
+    assert!(sub.neurons.active[1]);
     // kept (quirks)
-    assert_eq!(sub.weights[1], vec![(0, 65535)]);
-    assert_eq!(sub.bonds[1], vec![(2, 7)]);
-    assert_eq!(sub.last_update[1], 1);
-    assert!(sub.validator_permit[1]);
-    assert_eq!((sub.rank[1], sub.emission[1]), (11, 12));
+    assert_eq!(sub.neurons.weights[1], vec![(0, 65535)]);
+    assert_eq!(sub.neurons.bonds[1], vec![(2, 7)]);
+    assert_eq!(sub.neurons.last_update[1], 1);
+    assert!(sub.neurons.validator_permit[1]);
+    assert_eq!((sub.neurons.rank[1], sub.neurons.emission[1]), (11, 12));
     assert!(s.axons.contains_key(&(1, k(11))));
     // the old hotkey is on no network: its stake returned (ascending coldkey), account kept
     assert!(!s.is_network_member.contains_key(&k(11)));
@@ -331,10 +378,28 @@ fn replace_keeps_stake_of_a_hotkey_registered_elsewhere() {
     crate::subnets::init_new_network(&mut s, 2, 360);
     s.subnet_storage_mut(2).params.burn = 1000;
     fill(&mut s, 2, &[k(11)]);
-    staking::add_stake(&mut s, &ALICE, &k(11), 300, &mut Events::disabled()).unwrap();
+    staking::add_stake(
+        &mut s,
+        &ALICE,
+        &staking::AddStake {
+            hotkey: k(11),
+            amount: 300,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     s.block = 5001;
     let mut ev = Events::enabled();
-    burned_register(&mut s, &BOB, 1, &k(20), &mut ev).unwrap();
+    burned_register(
+        &mut s,
+        &BOB,
+        &BurnedRegister {
+            netuid: 1,
+            hotkey: k(20),
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert_eq!(s.total_hotkey_stake(&k(11)), 300);
     assert_eq!(s.is_network_member[&k(11)].get(&1), None);
@@ -346,11 +411,11 @@ fn replace_in_immunity_takes_the_immune_minimum() {
     let mut s = full_subnet();
     s.block = 100; // everybody immune
     burn_reg(&mut s, BOB, 1, k(20)).unwrap();
-    assert_eq!(s.subnets[&1].keys[1], k(20));
+    assert_eq!(s.subnets[&1].neurons.keys[1], k(20));
     // the replaced uid now scores 65535 and is fresh: next the immune minimum is uid 0
     s.subnet_storage_mut(1).registrations_this_block = 0;
     burn_reg(&mut s, BOB, 1, k(21)).unwrap();
-    assert_eq!(s.subnets[&1].keys, vec![k(21), k(20), k(12)]);
+    assert_eq!(s.subnets[&1].neurons.keys, vec![k(21), k(20), k(12)]);
 }
 
 #[test]
@@ -363,13 +428,13 @@ fn append_on_a_recreated_netuid_overwrites_block_at_registration() {
     s.block = 9;
     fill(&mut s, 1, &[k(12)]);
     let sub = &s.subnets[&1];
-    assert_eq!(sub.block_at_registration, vec![9, 1]);
+    assert_eq!(sub.neurons.block_at_registration, vec![9, 1]);
     assert_eq!(
         (
             sub.n,
-            sub.keys.len(),
-            sub.weights.len(),
-            sub.last_update.len()
+            sub.neurons.keys.len(),
+            sub.neurons.weights.len(),
+            sub.neurons.last_update.len()
         ),
         (1, 1, 1, 1)
     );
@@ -408,12 +473,14 @@ fn pow_reg(
         register_pow(
             s,
             &signer,
-            netuid,
-            block_number,
-            nonce,
-            &work,
-            &POW_HOTKEY,
-            &coldkey,
+            &Register {
+                netuid,
+                block_number,
+                nonce,
+                work: work.to_vec(),
+                hotkey: POW_HOTKEY,
+                coldkey,
+            },
             ev,
         )
     }
@@ -428,7 +495,7 @@ fn register_pow_with_the_current_block() {
     assert_eq!(s.used_work[&work], 1);
     assert_eq!(s.owner[&POW_HOTKEY], BOB);
     let sub = &s.subnets[&1];
-    assert_eq!(sub.uids[&POW_HOTKEY], 0);
+    assert_eq!(sub.neurons.uids[&POW_HOTKEY], 0);
     assert_eq!(
         (
             sub.pow_registrations_this_interval,
@@ -600,12 +667,14 @@ fn pow_register_now(s: &mut State, hotkey: AccountId) {
     register_pow(
         s,
         &hotkey,
-        1,
-        b,
-        nonce,
-        &work,
-        &hotkey,
-        &BOB,
+        &Register {
+            netuid: 1,
+            block_number: b,
+            nonce,
+            work: work.to_vec(),
+            hotkey,
+            coldkey: BOB,
+        },
         &mut Events::disabled(),
     )
     .unwrap();
@@ -729,13 +798,13 @@ fn engine_live_and_replay_agree_on_registration_and_serving() {
     let dup = tx_bytes(7, ALICE, vec![V::from(1), acct(k(10))]);
     assert_eq!(
         live.submit(&dup),
-        Err(ChainError::Rule(RuleError::TooManyRegistrationsThisBlock)),
+        Err(ChainError::from(RuleError::TooManyRegistrationsThisBlock)),
         "C4 (the POW registration used this block's slot) comes before C6"
     );
     records.push(live.seal().unwrap());
     live.check_invariants().unwrap();
     let sub = &live.state.subnets[&1];
-    assert_eq!((sub.uids[&k(10)], sub.uids[&k(20)]), (0, 1));
+    assert_eq!((sub.neurons.uids[&k(10)], sub.neurons.uids[&k(20)]), (0, 1));
     assert_eq!(live.state.axons[&(1, k(10))].ip, 0x0A00_0001);
     let mut replay = Engine::from_genesis(&g).unwrap();
     replay
@@ -759,7 +828,18 @@ fn sudo_register_mints_stake_and_balance() {
     sub.registrations_this_block = 5;
     sub.registrations_this_interval = 50;
     let mut ev = Events::enabled();
-    sudo_register(&mut s, 1, &k(10), &BOB, 700, 300, &mut ev).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(10),
+            coldkey: BOB,
+            stake: 700,
+            balance: 300,
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.stake_of(&k(10), &BOB), 700);
     assert_eq!(s.total_hotkey_stake(&k(10)), 700);
     assert_eq!(s.total_coldkey_stake(&BOB), 700);
@@ -768,7 +848,7 @@ fn sudo_register_mints_stake_and_balance() {
     assert_eq!(s.total_issuance, 11_000);
     assert_eq!(s.owner[&k(10)], BOB);
     let sub = &s.subnets[&1];
-    assert_eq!(sub.uids[&k(10)], 0);
+    assert_eq!(sub.neurons.uids[&k(10)], 0);
     assert_eq!(
         (
             sub.registrations_this_block,
@@ -779,7 +859,18 @@ fn sudo_register_mints_stake_and_balance() {
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert_supply(&s);
     // zero stake and balance: only the registration
-    sudo_register(&mut s, 1, &k(11), &BOB, 0, 0, &mut ev).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(11),
+            coldkey: BOB,
+            stake: 0,
+            balance: 0,
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.total_issuance, 11_000);
     assert_supply(&s);
 }
@@ -788,7 +879,19 @@ fn sudo_register_mints_stake_and_balance() {
 fn sudo_register_errors_in_order() {
     let mut s = chain(&[(ALICE, 10_000)]);
     let reg = |netuid: u16, h: AccountId, c: AccountId, stake: u64, balance: u64| {
-        move |s: &mut State, ev: &mut Events| sudo_register(s, netuid, &h, &c, stake, balance, ev)
+        move |s: &mut State, ev: &mut Events| {
+            sudo_register(
+                s,
+                &SudoRegister {
+                    netuid,
+                    hotkey: h,
+                    coldkey: c,
+                    stake,
+                    balance,
+                },
+                ev,
+            )
+        }
     };
     rejects(
         &mut s,
@@ -800,7 +903,18 @@ fn sudo_register_errors_in_order() {
         RuleError::NetworkDoesNotExist,
         reg(2, k(10), BOB, 0, 0),
     );
-    sudo_register(&mut s, 1, &k(10), &BOB, 0, 0, &mut Events::disabled()).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(10),
+            coldkey: BOB,
+            stake: 0,
+            balance: 0,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     rejects(
         &mut s,
         RuleError::AlreadyRegistered,
@@ -840,11 +954,13 @@ fn sudo_register_errors_in_order() {
     // exactly S_MAX passes
     sudo_register(
         &mut s,
-        2,
-        &k(11),
-        &BOB,
-        room - 5,
-        5,
+        &SudoRegister {
+            netuid: 2,
+            hotkey: k(11),
+            coldkey: BOB,
+            stake: room - 5,
+            balance: 5,
+        },
         &mut Events::disabled(),
     )
     .unwrap();
@@ -856,10 +972,32 @@ fn sudo_register_errors_in_order() {
 fn sudo_register_replacement_unstakes_after_the_mint() {
     let mut s = chain(&[(ALICE, 10_000)]);
     s.subnet_storage_mut(1).params.max_allowed_uids = 1;
-    sudo_register(&mut s, 1, &k(10), &BOB, 400, 0, &mut Events::disabled()).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(10),
+            coldkey: BOB,
+            stake: 400,
+            balance: 0,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     s.block = 5001;
     let mut ev = Events::enabled();
-    sudo_register(&mut s, 1, &k(11), &BOB, 100, 50, &mut ev).unwrap();
+    sudo_register(
+        &mut s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: k(11),
+            coldkey: BOB,
+            stake: 100,
+            balance: 50,
+        },
+        &mut ev,
+    )
+    .unwrap();
     assert_eq!(s.free(&BOB), 450);
     assert_eq!(s.total_hotkey_stake(&k(11)), 100);
     assert_eq!(s.total_hotkey_stake(&k(10)), 0);
@@ -872,11 +1010,22 @@ fn sudo_register_replacement_unstakes_after_the_mint() {
 /// Owner c registers hotkey h on subnet 1 and stakes x on it (so h has stake, and stays a
 /// network member after leaving root).
 fn staked(s: &mut State, c: AccountId, h: AccountId, x: u64) {
-    sudo_register(s, 1, &h, &c, x, 0, &mut Events::disabled()).unwrap();
+    sudo_register(
+        s,
+        &SudoRegister {
+            netuid: 1,
+            hotkey: h,
+            coldkey: c,
+            stake: x,
+            balance: 0,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
 }
 
 fn root_reg(c: AccountId, h: AccountId) -> impl FnOnce(&mut State, &mut Events) -> Result<()> {
-    move |s: &mut State, ev: &mut Events| root_register(s, &c, &h, ev)
+    move |s: &mut State, ev: &mut Events| root_register(s, &c, &RootRegister { hotkey: h }, ev)
 }
 
 fn lift_root_limits(s: &mut State) {
@@ -890,10 +1039,10 @@ fn root_register_appends_joins_senate_and_delegates() {
     let mut s = chain(&[(ALICE, 10_000)]);
     let mut ev = Events::enabled();
     // no ownership check: Alice registers a hotkey nobody owns yet, then Bob registers...
-    root_register(&mut s, &ALICE, &k(10), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(10) }, &mut ev).unwrap();
     assert_eq!(s.owner[&k(10)], ALICE);
     let root = &s.subnets[&ROOT_NETUID];
-    assert_eq!(root.uids[&k(10)], 0);
+    assert_eq!(root.neurons.uids[&k(10)], 0);
     assert_eq!(
         (
             root.registrations_this_interval,
@@ -921,18 +1070,30 @@ fn root_register_appends_joins_senate_and_delegates() {
     staked(&mut s, ALICE, k(5), 0);
     s.delegates.insert(k(5), 7);
     s.subnet_storage_mut(ROOT_NETUID).registrations_this_block = 0;
-    root_register(&mut s, &BOB, &k(5), &mut Events::disabled()).unwrap();
+    root_register(
+        &mut s,
+        &BOB,
+        &RootRegister { hotkey: k(5) },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     assert_eq!(s.owner[&k(5)], ALICE);
     assert_eq!(s.delegates[&k(5)], 7);
     assert_eq!(s.senate, vec![k(5), k(10)], "ascending account order");
-    assert_eq!(s.subnets[&ROOT_NETUID].uids[&k(5)], 1);
+    assert_eq!(s.subnets[&ROOT_NETUID].neurons.uids[&k(5)], 1);
     assert_supply(&s);
 }
 
 #[test]
 fn root_register_errors_in_order() {
     let mut s = chain(&[(ALICE, 10_000)]);
-    root_register(&mut s, &ALICE, &k(10), &mut Events::disabled()).unwrap();
+    root_register(
+        &mut s,
+        &ALICE,
+        &RootRegister { hotkey: k(10) },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     rejects(
         &mut s,
         RuleError::TooManyRegistrationsThisBlock,
@@ -981,18 +1142,24 @@ fn root_register_replaces_the_first_lowest_stake() {
     s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 3;
     for (h, x) in [(10, 50), (11, 20), (12, 20)] {
         staked(&mut s, BOB, k(h), x);
-        root_register(&mut s, &BOB, &k(h), &mut Events::disabled()).unwrap();
+        root_register(
+            &mut s,
+            &BOB,
+            &RootRegister { hotkey: k(h) },
+            &mut Events::disabled(),
+        )
+        .unwrap();
     }
     // root hotkeys stay members of subnet 1, so no stake is returned; 21 > 20 replaces uid 1
     staked(&mut s, ALICE, k(20), 21);
     s.block = 2;
     let mut ev = Events::enabled();
-    root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(20) }, &mut ev).unwrap();
     let root = &s.subnets[&ROOT_NETUID];
-    assert_eq!(root.keys, vec![k(10), k(20), k(12)]);
-    assert_eq!(root.block_at_registration, vec![1, 2, 1]);
+    assert_eq!(root.neurons.keys, vec![k(10), k(20), k(12)]);
+    assert_eq!(root.neurons.block_at_registration, vec![1, 2, 1]);
     assert_eq!(
-        root.pruning_scores,
+        root.neurons.pruning_scores,
         vec![0, 0, 0],
         "the root path marks no pruning score"
     );
@@ -1024,7 +1191,7 @@ fn senate_swap_takes_the_lowest_stake_greatest_account() {
     // equal stake: no change, no senate event
     staked(&mut s, ALICE, k(20), 5);
     let mut ev = Events::enabled();
-    root_register(&mut s, &ALICE, &k(20), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(20) }, &mut ev).unwrap();
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert!(!s.senate.contains(&k(20)));
     // higher stake: swap out 107, whose votes are deleted from open proposals
@@ -1040,7 +1207,7 @@ fn senate_swap_takes_the_lowest_stake_greatest_account() {
     });
     staked(&mut s, ALICE, k(30), 6);
     let mut ev = Events::enabled();
-    root_register(&mut s, &ALICE, &k(30), &mut ev).unwrap();
+    root_register(&mut s, &ALICE, &RootRegister { hotkey: k(30) }, &mut ev).unwrap();
     assert_eq!(
         ev.list[0],
         Event::new("SenateMembersSwapped")
@@ -1072,9 +1239,18 @@ fn senate_swap_of_a_current_member_is_refused() {
         root_reg(BOB, k(100)),
     );
     // with a stake not above the lowest senator the senate is left alone: no error
-    staking::remove_stake(&mut s, &BOB, &k(100), 30, &mut Events::disabled()).unwrap();
+    staking::remove_stake(
+        &mut s,
+        &BOB,
+        &staking::RemoveStake {
+            hotkey: k(100),
+            amount: 30,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     let mut ev = Events::enabled();
-    root_register(&mut s, &BOB, &k(100), &mut ev).unwrap();
+    root_register(&mut s, &BOB, &RootRegister { hotkey: k(100) }, &mut ev).unwrap();
     assert_eq!(names(&ev), vec!["NeuronRegistered"]);
     assert_eq!(s.senate.len(), SENATE_MAX);
 }
@@ -1085,8 +1261,23 @@ fn root_of_one(root_stake: u64) -> State {
     let mut s = chain(&[(ALICE, 10_000)]);
     lift_root_limits(&mut s);
     s.subnet_storage_mut(ROOT_NETUID).params.max_allowed_uids = 1;
-    root_register(&mut s, &ALICE, &k(9), &mut Events::disabled()).unwrap();
-    staking::add_stake(&mut s, &ALICE, &k(9), root_stake, &mut Events::disabled()).unwrap();
+    root_register(
+        &mut s,
+        &ALICE,
+        &RootRegister { hotkey: k(9) },
+        &mut Events::disabled(),
+    )
+    .unwrap();
+    staking::add_stake(
+        &mut s,
+        &ALICE,
+        &staking::AddStake {
+            hotkey: k(9),
+            amount: root_stake,
+        },
+        &mut Events::disabled(),
+    )
+    .unwrap();
     add_senators(&mut s, &[50; SENATE_MAX - 1]);
     assert_eq!(s.senate.len(), SENATE_MAX);
     s
@@ -1100,7 +1291,7 @@ fn senate_sees_the_stake_returned_by_the_root_replacement() {
     staked(&mut s, BOB, k(20), 150);
     let alice = s.free(&ALICE);
     let mut ev = Events::enabled();
-    root_register(&mut s, &BOB, &k(20), &mut ev).unwrap();
+    root_register(&mut s, &BOB, &RootRegister { hotkey: k(20) }, &mut ev).unwrap();
     assert_eq!(
         names(&ev),
         vec!["StakeReturned", "SenateMembersSwapped", "NeuronRegistered"]
@@ -1113,7 +1304,7 @@ fn senate_sees_the_stake_returned_by_the_root_replacement() {
     );
     assert_eq!(s.free(&ALICE), alice + 100);
     assert_eq!(s.total_hotkey_stake(&k(9)), 0);
-    assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(20)]);
+    assert_eq!(s.subnets[&ROOT_NETUID].neurons.keys, vec![k(20)]);
     assert!(s.senate.contains(&k(20)) && !s.senate.contains(&k(9)));
     assert_supply(&s);
 }
@@ -1133,5 +1324,5 @@ fn root_register_rejection_after_the_planned_replacement_changes_nothing() {
         root_reg(BOB, k(100)),
     );
     assert_eq!(s.total_hotkey_stake(&k(9)), 10);
-    assert_eq!(s.subnets[&ROOT_NETUID].keys, vec![k(9)]);
+    assert_eq!(s.subnets[&ROOT_NETUID].neurons.keys, vec![k(9)]);
 }

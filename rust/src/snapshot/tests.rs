@@ -13,3 +13,136 @@ fn round_trip_and_root() {
     assert_ne!(state_root(&back), state_root(&s));
     assert!(decode(&b[..b.len() - 1]).is_err());
 }
+
+/// Transaction bytes `[kind, origin, args…]` (docs/WIRE.md).
+fn tx(kind: u64, origin: [u8; 32], args: Vec<rmpv::Value>) -> Vec<u8> {
+    let mut a = vec![
+        rmpv::Value::from(kind),
+        rmpv::Value::Binary(origin.to_vec()),
+    ];
+    a.extend(args);
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &rmpv::Value::Array(a)).unwrap();
+    out
+}
+
+/// A small history through the engine's wire interface: two user subnets with neurons,
+/// weights and epochs, a root validator, changed hyperparameters and globals, and a dissolved
+/// subnet whose leftovers (`BlockAtRegistration`, parameters) stay in the state.
+fn pinned_history() -> crate::engine::Engine {
+    use crate::testutil::{genesis_bytes, SUDO};
+    use rmpv::Value as V;
+    let (alice, bob) = ([0xA1; 32], [0xB0; 32]);
+    let k = |b: u8| V::Binary(vec![b; 32]);
+    let set = |netuid: Option<u16>, name: &str, v: V| {
+        let n = netuid.map_or(V::Nil, V::from);
+        tx(14, SUDO, vec![n, V::from(name), v])
+    };
+    let g = genesis_bytes(
+        &[(alice, 10_000_000_000_000), (bob, 5_000_000_000)],
+        &[("network_rate_limit", 0), ("tx_rate_limit", 0)],
+    );
+    let mut e = crate::engine::Engine::from_genesis(&g).unwrap();
+    let mut block1 = vec![tx(5, alice, vec![]), tx(5, alice, vec![])];
+    for netuid in [1u16, 2] {
+        for (name, v) in [
+            ("tempo", 3u64),
+            ("weights_set_rate_limit", 0),
+            ("max_registrations_per_block", 8),
+            ("target_registrations_per_interval", 8),
+        ] {
+            block1.push(set(Some(netuid), name, V::from(v)));
+        }
+    }
+    block1.push(set(None, "subnet_owner_cut", V::from(1_000)));
+    block1.push(set(Some(0), "weights_set_rate_limit", V::from(0)));
+    block1.push(set(Some(0), "tempo", V::from(3)));
+    block1.push(set(
+        Some(1),
+        "network_pow_registration_allowed",
+        V::from(true),
+    ));
+    for (i, h) in [10u8, 11, 12, 13].into_iter().enumerate() {
+        let stake = V::from(1_000_000_000 * (i as u64 + 1));
+        block1.push(tx(
+            9,
+            SUDO,
+            vec![V::from(1), k(h), k(0xC0 + h), stake, V::from(0)],
+        ));
+    }
+    for h in [20u8, 21] {
+        let (stake, balance) = (V::from(500_000_000u64), V::from(7_000));
+        block1.push(tx(
+            9,
+            SUDO,
+            vec![V::from(2), k(h), k(0xC0 + h), stake, balance],
+        ));
+    }
+    for t in &block1 {
+        e.submit(t).unwrap();
+    }
+    e.seal().unwrap();
+    e.submit(&tx(7, bob, vec![V::from(1), k(14)])).unwrap();
+    e.submit(&tx(10, [0xC0 + 13; 32], vec![k(13)])).unwrap();
+    e.submit(&tx(4, [0xC0 + 11; 32], vec![k(11)])).unwrap();
+    e.submit(&tx(2, alice, vec![k(11), V::from(3_000_000_000u64)]))
+        .unwrap();
+    e.seal().unwrap();
+    for b in 3..=40u64 {
+        let uids = V::Array((0..5u16).map(V::from).collect());
+        let values = V::Array(
+            (0..5u64)
+                .map(|j| V::from(1 + (b * 7 + j * 13) % 100))
+                .collect(),
+        );
+        // Validator permits come with subnet 1's first epoch with neurons (block 5).
+        for h in [10u8, 11, 13].into_iter().filter(|_| b > 5) {
+            let args = vec![V::from(1), uids.clone(), values.clone(), V::from(0)];
+            e.submit(&tx(11, [h; 32], args)).unwrap();
+        }
+        if b == 6 {
+            let root_w = vec![
+                V::from(0),
+                V::Array(vec![V::from(1), V::from(2)]),
+                V::Array(vec![V::from(3), V::from(1)]),
+                V::from(0),
+            ];
+            e.submit(&tx(11, [13; 32], root_w)).unwrap();
+        }
+        if b == 30 {
+            e.submit(&tx(6, alice, vec![V::from(2)])).unwrap();
+        }
+        e.seal().unwrap();
+    }
+    e.check_invariants().unwrap();
+    e
+}
+
+/// The snapshot bytes of a fixed history are pinned: any change to the state's field layout or
+/// encoding (which would change every state root and orphan stored snapshots) fails here.
+#[test]
+fn snapshot_bytes_are_pinned() {
+    let e = pinned_history();
+    let s = &e.state;
+    assert!(!s.subnet_exists(2) && s.subnets[&2].neurons.block_at_registration.len() == 2);
+    let sub = &s.subnets[&1];
+    assert!(
+        sub.neurons.bonds.iter().any(|r| !r.is_empty()),
+        "epochs ran"
+    );
+    assert!(
+        sub.neurons.emission.iter().any(|x| *x > 0),
+        "emission reached subnet 1"
+    );
+    let snap = e.snapshot().unwrap();
+    assert_eq!(decode(&snap).unwrap(), *s);
+    let hex = |h: Hash| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(
+        hex(blake2b_256(&snap)),
+        "7dac44f5411a1ca2a5f5626b8b3efb72ee669854d6a64603908bf00061f3e8fa"
+    );
+    assert_eq!(
+        hex(e.state_root()),
+        "65c610e19883f3ee893fdee2e7adffee71c54bddc614f99f6102f0df44c0eeec"
+    );
+}

@@ -101,12 +101,12 @@ fn register_network_follows_lock_cost() {
     s.globals.network_rate_limit = 0;
     let mut ev = Events::enabled();
     s.block = 1;
-    register_network(&mut s, &ALICE, &mut ev).unwrap();
+    register_network(&mut s, &ALICE, &RegisterNetwork {}, &mut ev).unwrap();
     assert_eq!(s.subnets[&1].locked, 100 * TAO);
     assert_eq!(network_lock_cost(&s), 200 * TAO);
     s.block = 2;
     assert_eq!(network_lock_cost(&s), 150 * TAO);
-    register_network(&mut s, &ALICE, &mut ev).unwrap();
+    register_network(&mut s, &ALICE, &RegisterNetwork {}, &mut ev).unwrap();
     assert_eq!(s.subnets[&2].locked, 150 * TAO);
     assert_eq!(s.network_last_lock_cost, 150 * TAO);
     assert_eq!(s.free(&ALICE), 10_000 * TAO - 250 * TAO);
@@ -120,7 +120,7 @@ fn register_network_effects() {
     s.block = 7200;
     let before_issuance = s.total_issuance;
     let mut ev = Events::enabled();
-    register_network(&mut s, &ALICE, &mut ev).unwrap();
+    register_network(&mut s, &ALICE, &RegisterNetwork {}, &mut ev).unwrap();
     let sub = s.subnet(1).unwrap();
     assert_eq!(sub.owner, Some(ALICE));
     assert_eq!(sub.locked, 1_000 * TAO);
@@ -171,9 +171,9 @@ fn register_network_effects() {
     s.globals.network_rate_limit = 0;
     s.set_free(&BOB, 10_000 * TAO);
     s.total_issuance += 10_000 * TAO;
-    register_network(&mut s, &BOB, &mut ev).unwrap();
-    dissolve_network(&mut s, &ALICE, 1, &mut ev).unwrap();
-    register_network(&mut s, &BOB, &mut ev).unwrap();
+    register_network(&mut s, &BOB, &RegisterNetwork {}, &mut ev).unwrap();
+    dissolve_network(&mut s, &ALICE, &DissolveNetwork { netuid: 1 }, &mut ev).unwrap();
+    register_network(&mut s, &BOB, &RegisterNetwork {}, &mut ev).unwrap();
     assert_eq!(s.subnet(1).unwrap().owner, Some(BOB));
     assert_eq!(s.netuids(), vec![0, 1, 2]);
     assert_supply(&s);
@@ -185,21 +185,21 @@ fn register_network_errors_in_order() {
     // 1. rate limit counts from block 0
     s.block = 7199;
     rejects(&mut s, RuleError::TxRateLimitExceeded, |s, ev| {
-        register_network(s, &ALICE, ev)
+        register_network(s, &ALICE, &RegisterNetwork {}, ev)
     });
     s.block = 7200;
     // 3. balance below the cost
     rejects(&mut s, RuleError::NotEnoughBalanceToStake, |s, ev| {
-        register_network(s, &[9; 32], ev)
+        register_network(s, &[9; 32], &RegisterNetwork {}, ev)
     });
     // 5. ED rule: 1 rao left
     rejects(
         &mut s,
         RuleError::BalanceBelowExistentialDeposit,
-        |s, ev| register_network(s, &ALICE, ev),
+        |s, ev| register_network(s, &ALICE, &RegisterNetwork {}, ev),
     );
     // the whole balance may go
-    register_network(&mut s, &BOB, &mut Events::disabled()).unwrap();
+    register_network(&mut s, &BOB, &RegisterNetwork {}, &mut Events::disabled()).unwrap();
     assert_eq!(s.free(&BOB), 0);
     // 4. at the limit with every subnet immune: checked before the ED rule, which would
     // refuse Alice's rest of ED − 1 rao
@@ -211,7 +211,7 @@ fn register_network_errors_in_order() {
     s.set_free(&ALICE, network_lock_cost(&s) + EXISTENTIAL_DEPOSIT - 1);
     s.total_issuance = s.total_balance() + s.total_locked();
     rejects(&mut s, RuleError::AllNetworksInImmunity, |s, ev| {
-        register_network(s, &ALICE, ev)
+        register_network(s, &ALICE, &RegisterNetwork {}, ev)
     });
     // one block later subnet 1 may be pruned; the refund goes to Bob, so Alice's ED rule
     // still fails
@@ -221,11 +221,11 @@ fn register_network_errors_in_order() {
     rejects(
         &mut s,
         RuleError::BalanceBelowExistentialDeposit,
-        |s, ev| register_network(s, &ALICE, ev),
+        |s, ev| register_network(s, &ALICE, &RegisterNetwork {}, ev),
     );
     s.set_free(&ALICE, network_lock_cost(&s) + EXISTENTIAL_DEPOSIT);
     s.total_issuance = s.total_balance() + s.total_locked();
-    register_network(&mut s, &ALICE, &mut Events::disabled()).unwrap();
+    register_network(&mut s, &ALICE, &RegisterNetwork {}, &mut Events::disabled()).unwrap();
     assert_eq!(s.free(&ALICE), EXISTENTIAL_DEPOSIT);
     assert_eq!(s.subnet(1).unwrap().owner, Some(ALICE));
     assert_supply(&s);
@@ -237,7 +237,7 @@ fn register_network_ed_rule_sees_the_refund() {
     // 0 < rest < ED before the refund but ≥ ED after it.
     let mut s = base(&[(BOB, 1_000 * TAO)]);
     s.block = 7200;
-    register_network(&mut s, &BOB, &mut Events::disabled()).unwrap();
+    register_network(&mut s, &BOB, &RegisterNetwork {}, &mut Events::disabled()).unwrap();
     s.globals.subnet_limit = 1;
     s.globals.network_rate_limit = 0;
     s.block += 50_400;
@@ -245,7 +245,7 @@ fn register_network_ed_rule_sees_the_refund() {
     s.set_free(&BOB, cost + 1);
     s.total_issuance = s.total_balance() + s.total_locked();
     let mut ev = Events::enabled();
-    register_network(&mut s, &BOB, &mut ev).unwrap();
+    register_network(&mut s, &BOB, &RegisterNetwork {}, &mut ev).unwrap();
     assert_eq!(
         s.free(&BOB),
         1_000 * TAO + 1,
@@ -264,7 +264,7 @@ fn pruning_removes_then_adds_with_events() {
     s.block = 10;
     let mut ev = Events::disabled();
     for _ in 0..3 {
-        register_network(&mut s, &ALICE, &mut ev).unwrap();
+        register_network(&mut s, &ALICE, &RegisterNetwork {}, &mut ev).unwrap();
     }
     // netuids 1..3 registered at block 10; make 2 newer and give 1 emission
     s.subnet_storage_mut(2).registered_at = 11;
@@ -285,7 +285,7 @@ fn pruning_removes_then_adds_with_events() {
     let bob_before = s.free(&BOB);
     let alice_before = s.free(&ALICE);
     let mut ev = Events::enabled();
-    register_network(&mut s, &BOB, &mut ev).unwrap();
+    register_network(&mut s, &BOB, &RegisterNetwork {}, &mut ev).unwrap();
     let cost = s.subnets[&3].locked;
     assert_eq!(s.subnets[&3].owner, Some(BOB));
     assert_eq!(s.free(&ALICE), alice_before + locked3);
@@ -316,26 +316,26 @@ fn pruning_removes_then_adds_with_events() {
 /// A subnet with two neurons and some stored values, for the removal tests.
 fn populated(s: &mut State, netuid: u16, owner: AccountId) {
     s.globals.network_rate_limit = 0;
-    register_network(s, &owner, &mut Events::disabled()).unwrap();
+    register_network(s, &owner, &RegisterNetwork {}, &mut Events::disabled()).unwrap();
     let sub = s.subnet_storage_mut(netuid);
     sub.n = 2;
     for (i, h) in [[1u8; 32], [2u8; 32]].iter().enumerate() {
-        sub.keys.push(*h);
-        sub.uids.insert(*h, i as u16);
-        sub.block_at_registration.push(5);
-        sub.weights.push(vec![(0, 1)]);
-        sub.bonds.push(vec![(1, 2)]);
-        sub.active.push(true);
-        sub.rank.push(1);
-        sub.trust.push(1);
-        sub.consensus.push(1);
-        sub.incentive.push(1);
-        sub.dividends.push(1);
-        sub.emission.push(1);
-        sub.last_update.push(5);
-        sub.pruning_scores.push(1);
-        sub.validator_trust.push(1);
-        sub.validator_permit.push(true);
+        sub.neurons.keys.push(*h);
+        sub.neurons.uids.insert(*h, i as u16);
+        sub.neurons.block_at_registration.push(5);
+        sub.neurons.weights.push(vec![(0, 1)]);
+        sub.neurons.bonds.push(vec![(1, 2)]);
+        sub.neurons.active.push(true);
+        sub.neurons.rank.push(1);
+        sub.neurons.trust.push(1);
+        sub.neurons.consensus.push(1);
+        sub.neurons.incentive.push(1);
+        sub.neurons.dividends.push(1);
+        sub.neurons.emission.push(1);
+        sub.neurons.last_update.push(5);
+        sub.neurons.pruning_scores.push(1);
+        sub.neurons.validator_trust.push(1);
+        sub.neurons.validator_permit.push(true);
     }
     sub.emission_values = 9;
     sub.pending_emission = 8;
@@ -390,7 +390,7 @@ fn remove_clears_exactly_the_listed_storage() {
     let before = s.clone();
     let locked = s.subnets[&1].locked;
     let mut ev = Events::enabled();
-    dissolve_network(&mut s, &ALICE, 1, &mut ev).unwrap();
+    dissolve_network(&mut s, &ALICE, &DissolveNetwork { netuid: 1 }, &mut ev).unwrap();
     assert_eq!(names(&ev), vec!["LockRefunded", "NetworkRemoved"]);
     assert_eq!(s.free(&ALICE), before.free(&ALICE) + locked);
     assert_eq!(s.total_networks, 1);
@@ -402,25 +402,25 @@ fn remove_clears_exactly_the_listed_storage() {
     expected.n = 0;
     expected.modality = 0;
     expected.registered_at = 0;
-    expected.keys.clear();
-    expected.uids.clear();
-    expected.weights.clear();
-    expected.bonds.clear();
+    expected.neurons.keys.clear();
+    expected.neurons.uids.clear();
+    expected.neurons.weights.clear();
+    expected.neurons.bonds.clear();
     for v in [
-        &mut expected.rank,
-        &mut expected.trust,
-        &mut expected.consensus,
-        &mut expected.incentive,
-        &mut expected.dividends,
-        &mut expected.pruning_scores,
-        &mut expected.validator_trust,
+        &mut expected.neurons.rank,
+        &mut expected.neurons.trust,
+        &mut expected.neurons.consensus,
+        &mut expected.neurons.incentive,
+        &mut expected.neurons.dividends,
+        &mut expected.neurons.pruning_scores,
+        &mut expected.neurons.validator_trust,
     ] {
         v.clear();
     }
-    expected.active.clear();
-    expected.emission.clear();
-    expected.last_update.clear();
-    expected.validator_permit.clear();
+    expected.neurons.active.clear();
+    expected.neurons.emission.clear();
+    expected.neurons.last_update.clear();
+    expected.neurons.validator_permit.clear();
     expected.emission_values = 0;
     expected.registrations_this_interval = 0;
     expected.pow_registrations_this_interval = 0;
@@ -447,8 +447,14 @@ fn recreated_netuid_inherits_what_remove_kept() {
     let mut s = base(&[(ALICE, 10_000 * TAO), (BOB, 10_000 * TAO)]);
     s.block = 7200;
     populated(&mut s, 1, ALICE);
-    dissolve_network(&mut s, &ALICE, 1, &mut Events::disabled()).unwrap();
-    register_network(&mut s, &BOB, &mut Events::disabled()).unwrap();
+    dissolve_network(
+        &mut s,
+        &ALICE,
+        &DissolveNetwork { netuid: 1 },
+        &mut Events::disabled(),
+    )
+    .unwrap();
+    register_network(&mut s, &BOB, &RegisterNetwork {}, &mut Events::disabled()).unwrap();
     let sub = s.subnet(1).unwrap();
     assert_eq!(sub.owner, Some(BOB));
     // inherited
@@ -459,7 +465,7 @@ fn recreated_netuid_inherits_what_remove_kept() {
     assert_eq!(sub.pending_emission, 8);
     assert!(sub.loaded_emission.is_some());
     assert!(sub.params.network_pow_registration_allowed);
-    assert_eq!(sub.block_at_registration, vec![5, 5]);
+    assert_eq!(sub.neurons.block_at_registration, vec![5, 5]);
     assert_eq!(sub.registrations_this_block, 1);
     // reset by remove, then init
     assert_eq!(
@@ -475,16 +481,16 @@ fn recreated_netuid_inherits_what_remove_kept() {
 fn dissolve_network_errors() {
     let mut s = base(&[(ALICE, 10_000 * TAO)]);
     s.block = 7200;
-    register_network(&mut s, &ALICE, &mut Events::disabled()).unwrap();
+    register_network(&mut s, &ALICE, &RegisterNetwork {}, &mut Events::disabled()).unwrap();
     rejects(&mut s, RuleError::NetworkDoesNotExist, |s, ev| {
-        dissolve_network(s, &ALICE, 2, ev)
+        dissolve_network(s, &ALICE, &DissolveNetwork { netuid: 2 }, ev)
     });
     rejects(&mut s, RuleError::NotSubnetOwner, |s, ev| {
-        dissolve_network(s, &BOB, 1, ev)
+        dissolve_network(s, &BOB, &DissolveNetwork { netuid: 1 }, ev)
     });
     // the root network has no owner: nobody, not even the all-zero account, may dissolve it
     rejects(&mut s, RuleError::NotSubnetOwner, |s, ev| {
-        dissolve_network(s, &[0; 32], 0, ev)
+        dissolve_network(s, &[0; 32], &DissolveNetwork { netuid: 0 }, ev)
     });
 }
 

@@ -12,14 +12,14 @@ fn fill(sub: &mut Subnet, first: u8, n: u16) {
     sub.added = true;
     sub.n = n;
     for u in 0..n {
-        sub.keys.push(hk(first + u as u8));
-        sub.uids.insert(hk(first + u as u8), u);
+        sub.neurons.keys.push(hk(first + u as u8));
+        sub.neurons.uids.insert(hk(first + u as u8), u);
     }
     let n = n as usize;
-    sub.weights = vec![Vec::new(); n];
-    sub.last_update = vec![0; n];
-    sub.validator_permit = vec![false; n];
-    sub.block_at_registration = vec![0; n];
+    sub.neurons.weights = vec![Vec::new(); n];
+    sub.neurons.last_update = vec![0; n];
+    sub.neurons.validator_permit = vec![false; n];
+    sub.neurons.block_at_registration = vec![0; n];
 }
 
 /// Block 1000. Subnet 1: uids 0..4 = hk(0..4), uid 0 holds a permit, MinAllowedWeights 2,
@@ -29,7 +29,7 @@ fn state() -> State {
     s.block = 1000;
     let mut sub = Subnet::default();
     fill(&mut sub, 0, 4);
-    sub.validator_permit[0] = true;
+    sub.neurons.validator_permit[0] = true;
     sub.params.min_allowed_weights = 2;
     sub.params.max_weights_limit = 65535;
     s.subnets.insert(1, sub);
@@ -43,13 +43,23 @@ fn state() -> State {
 
 fn set(s: &mut State, h: AccountId, netuid: u16, uids: &[u16], vals: &[u16]) -> Result<Vec<Event>> {
     let mut ev = Events::enabled();
-    set_weights(s, &h, netuid, uids, vals, 0, &mut ev)?;
+    set_weights(
+        s,
+        &h,
+        &SetWeights {
+            netuid,
+            uids: uids.to_vec(),
+            values: vals.to_vec(),
+            version_key: 0,
+        },
+        &mut ev,
+    )?;
     Ok(ev.list)
 }
 
 fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State) -> Result<Vec<Event>>) {
     let before = s.clone();
-    assert_eq!(f(s), Err(ChainError::Rule(e)));
+    assert_eq!(f(s), Err(ChainError::Rule(e.into())));
     assert_eq!(*s, before, "state changed by a rejected {e:?}");
 }
 
@@ -57,8 +67,11 @@ fn rejects(s: &mut State, e: RuleError, f: impl FnOnce(&mut State) -> Result<Vec
 fn upscaled_at_set_time_in_submission_order() {
     let mut s = state();
     let evs = set(&mut s, hk(0), 1, &[2, 1], &[32767, 32767]).unwrap();
-    assert_eq!(s.subnets[&1].weights[0], vec![(2, 65535), (1, 65535)]);
-    assert_eq!(s.subnets[&1].last_update[0], 1000);
+    assert_eq!(
+        s.subnets[&1].neurons.weights[0],
+        vec![(2, 65535), (1, 65535)]
+    );
+    assert_eq!(s.subnets[&1].neurons.last_update[0], 1000);
     assert_eq!(evs.len(), 1);
     assert_eq!(evs[0].name, "WeightsSet");
     assert_eq!(
@@ -68,7 +81,10 @@ fn upscaled_at_set_time_in_submission_order() {
     set(&mut s, hk(0), 1, &[3, 1, 2], &[0, 1, 65534]).unwrap_err();
     s.block = 1100;
     set(&mut s, hk(0), 1, &[3, 1, 2], &[0, 1, 65534]).unwrap();
-    assert_eq!(s.subnets[&1].weights[0], vec![(3, 0), (1, 1), (2, 65535)]);
+    assert_eq!(
+        s.subnets[&1].neurons.weights[0],
+        vec![(3, 0), (1, 1), (2, 65535)]
+    );
 }
 
 #[test]
@@ -89,15 +105,28 @@ fn each_check_in_order() {
     });
     s.subnets.get_mut(&1).unwrap().params.weights_version_key = 5;
     rejects(&mut s, IncorrectNetworkVersionKey, |s| {
-        set_weights(s, &hk(0), 1, &[1, 2], &[1, 1], 4, &mut Events::enabled()).map(|_| vec![])
+        set_weights(
+            s,
+            &hk(0),
+            &SetWeights {
+                netuid: 1,
+                uids: vec![1, 2],
+                values: vec![1, 1],
+                version_key: 4,
+            },
+            &mut Events::enabled(),
+        )
+        .map(|_| vec![])
     });
     set_weights(
         &mut s,
         &hk(0),
-        1,
-        &[1, 2],
-        &[1, 1],
-        5,
+        &SetWeights {
+            netuid: 1,
+            uids: vec![1, 2],
+            values: vec![1, 1],
+            version_key: 5,
+        },
         &mut Events::disabled(),
     )
     .unwrap();
@@ -131,7 +160,7 @@ fn self_weight_needs_no_permit_nor_min_weights_nor_limit() {
     let mut s = state();
     s.subnets.get_mut(&1).unwrap().params.max_weights_limit = 1000;
     set(&mut s, hk(2), 1, &[2], &[9]).unwrap();
-    assert_eq!(s.subnets[&1].weights[2], vec![(2, 65535)]);
+    assert_eq!(s.subnets[&1].neurons.weights[2], vec![(2, 65535)]);
     // One weight on someone else is neither a self-weight nor permitted.
     rejects(&mut s, RuleError::NoValidatorPermit, |s| {
         set(s, hk(3), 1, &[2], &[9])
@@ -152,10 +181,10 @@ fn root_weights_target_existing_netuids() {
     // More targets than root validators is fine, and no permit is needed.
     set(&mut s, hk(10), 0, &[3, 1, 0], &[100, 200, 50]).unwrap();
     assert_eq!(
-        s.subnets[&0].weights[0],
+        s.subnets[&0].neurons.weights[0],
         vec![(3, 32768), (1, 65535), (0, 16384)]
     );
-    assert_eq!(s.subnets[&0].last_update[0], 1000);
+    assert_eq!(s.subnets[&0].neurons.last_update[0], 1000);
     rejects(&mut s, RuleError::DuplicateUids, |s| {
         set(s, hk(11), 0, &[1, 1], &[1, 1])
     });

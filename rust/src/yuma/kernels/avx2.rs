@@ -1,8 +1,9 @@
-//! AVX2 versions of the hand-written AVX-512 row loops of [`super`], 4 u64 lanes at a time, for
-//! CPUs without AVX-512: there the compiler leaves these loops scalar (its cost model prices the
-//! 64-bit lanes' products as full 64-bit multiplies). Each function does the same integer
-//! operations as its AVX-512 twin and the portable loop, for the entries `0..returned` (a
-//! multiple of 4; the caller finishes the tail).
+//! The hand-written AVX2 loops of the row kernels (`mod.rs`), 4 u64 lanes at a time, for CPUs
+//! without AVX-512: there the compiler leaves these loops scalar (its cost model prices the
+//! 64-bit lanes' products as full 64-bit multiplies). Twin of `avx512.rs` (same names and
+//! signatures): each function does the same integer operations as its AVX-512 twin and the
+//! portable loop, for the entries `0..returned` (a multiple of 4; the caller finishes the tail),
+//! and is called only when `Simd::checked` says the CPU has AVX2.
 //!
 //! AVX2 has no unsigned 64-bit compare, min or max and no saturating narrowing: every value here
 //! is below 2^63, so the signed compare serves, and narrowing keeps the low 32 bits of lanes
@@ -10,9 +11,10 @@
 
 use std::arch::x86_64::*;
 
-use super::{Cols, Divisor, EmaFast, FinishCols, ONE};
+use super::{Cols, Divisor, EmaFast, FinishCols};
+use crate::yuma::fx::ONE;
 
-/// [`super::mul_lt`] on 4 lanes: `k < 2^32`, `v ≤ 2^32`.
+/// `fx::mul_lt` on 4 lanes: `k < 2^32`, `v ≤ 2^32`.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn mul_lt(k: __m256i, v: __m256i) -> __m256i {
@@ -21,7 +23,7 @@ fn mul_lt(k: __m256i, v: __m256i) -> __m256i {
     _mm256_add_epi64(p, _mm256_and_si256(k, full))
 }
 
-/// [`super::div_parts`] on scaled numerators `xs ≤ 2^32`.
+/// `fx::div_parts` on scaled numerators `xs ≤ 2^32`.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn div_with(xs: __m256i, mu_lo: __m256i, mu_hi: __m256i) -> __m256i {
@@ -72,7 +74,7 @@ fn narrow(v: __m256i) -> __m128i {
     _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, idx))
 }
 
-/// [`super::dec`]: a key back to its bits (`u32::MAX` is 1.0).
+/// `fx::dec`: a key back to its bits (`u32::MAX` is 1.0).
 #[target_feature(enable = "avx2")]
 #[inline]
 fn dec(k: __m256i) -> __m256i {
@@ -289,7 +291,7 @@ pub(super) fn stake_at_most_u32(
     out
 }
 
-/// [`super::scatter_runs_avx512`] with two 8-lane halves per block of 16 pairs.
+/// `avx512::scatter_runs` with two 8-lane halves per block of 16 pairs.
 #[target_feature(enable = "avx2")]
 pub(super) fn scatter_runs(bytes: &[u8], row: &mut [u16], next: &mut usize) -> usize {
     let n = row.len();

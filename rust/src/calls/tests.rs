@@ -1,4 +1,5 @@
 use super::*;
+use crate::codec::encode_block;
 
 fn tx_bytes(v: rmpv::Value) -> Vec<u8> {
     let mut out = Vec::new();
@@ -15,16 +16,16 @@ fn transfer_round_trips_through_a_block() {
     use rmpv::Value as V;
     let t = tx_bytes(V::Array(vec![V::from(1), acct(1), acct(2), V::from(5u64)]));
     let rec = encode_block(7, &[9; 32], &[t.clone(), t]);
-    let b = decode_block(&rec).unwrap();
+    let b = codec::decode_block::<Tx>(&rec).unwrap();
     assert_eq!(b.number, 7);
     assert_eq!(b.parent_hash, [9; 32]);
     assert_eq!(b.txs.len(), 2);
     assert_eq!(
         b.txs[0].call,
-        Call::Transfer {
+        Call::Transfer(balances::Transfer {
             dest: [2; 32],
             amount: 5
-        }
+        })
     );
 }
 
@@ -64,10 +65,58 @@ fn propose_keeps_the_exact_inner_bytes() {
     let inner_bytes = tx_bytes(inner.clone());
     let t = tx_bytes(V::Array(vec![V::from(22), acct(1), inner, V::from(3600)]));
     match decode_tx(&t).unwrap().call {
-        Call::Propose { tx, duration, .. } => {
+        Call::Propose(governance::Propose { tx, duration, .. }) => {
             assert_eq!(tx, inner_bytes);
             assert_eq!(duration, 3600);
         }
         c => panic!("{c:?}"),
     }
+}
+
+#[test]
+fn the_table_gives_each_wire_kind_its_name_arity_and_origin_rule() {
+    use rmpv::Value as V;
+    // docs/WIRE.md: (kind, name, number of fields after `origin`), fixed forever.
+    let wire = [
+        (1, "Transfer", 2),
+        (2, "AddStake", 2),
+        (3, "RemoveStake", 2),
+        (4, "BecomeDelegate", 1),
+        (5, "RegisterNetwork", 0),
+        (6, "DissolveNetwork", 1),
+        (7, "BurnedRegister", 2),
+        (8, "Register", 6),
+        (9, "SudoRegister", 5),
+        (10, "RootRegister", 1),
+        (11, "SetWeights", 4),
+        (12, "ServeAxon", 8),
+        (13, "ServePrometheus", 5),
+        (14, "SudoSetHyperparameter", 3),
+        (15, "SudoSetKey", 1),
+        (16, "SudoTriumvirateAddMember", 1),
+        (17, "SudoTriumvirateRemoveMember", 1),
+        (18, "SudoTriumvirateSwapMember", 2),
+        (19, "SudoSenateAddMember", 1),
+        (20, "SudoSenateRemoveMember", 1),
+        (21, "SudoDisapproveProposal", 1),
+        (22, "Propose", 2),
+        (23, "Vote", 4),
+        (24, "Close", 2),
+        (25, "SwapHotkey", 2),
+        (26, "Faucet", 3),
+    ];
+    for k in 0..=255u8 {
+        let row = wire.iter().find(|w| w.0 == k).map(|w| (w.1, w.2));
+        assert_eq!(shape(k), row, "kind {k}");
+    }
+    let t = tx_bytes(V::Array(vec![V::from(15), acct(1), acct(3)]));
+    let call = decode_tx(&t).unwrap().call;
+    assert_eq!(
+        call,
+        Call::SudoSetKey(governance::SudoSetKey { new: [3; 32] })
+    );
+    assert_eq!(
+        (call.kind(), call.name(), call.origin_rule()),
+        (15, "SudoSetKey", OriginRule::SudoKey)
+    );
 }
