@@ -2,7 +2,7 @@
 PY ?= python3
 PIP ?= $(PY) -m pip
 
-.PHONY: help install install-test demo test test-rust test-python lint bench pictures
+.PHONY: help install install-test demo test test-rust test-python lint bench pictures refdiff
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,3 +51,13 @@ pictures: ## redraw the README's pictures (docs/*.png) from the demo chain (need
 	  && $(PY) -m taostate whatif $$d/chain --at 1000 --set 1.kappa=50000 --blocks 1000 --plot docs/whatif-kappa.png \
 	  && $(PY) -m taostate plot $$d/chain history --netuid 1 --field dividends -o docs/history-dividends.png; \
 	  rc=$$?; rm -rf $$d; exit $$rc
+
+# Differential run against the reference chain's own pallet (README "Differential testing against
+# the reference"); needs a checkout of opentensor/subtensor at f7b34e3ac8a3, so not part of `test`.
+REFDIFF_ARGS ?= --random 6000 --max-blocks 12 --max-txs 8 --synth 40 --synth-blocks 400 --seed 1
+refdiff: ## compare taostate with the reference pallet: make refdiff REF=path/to/subtensor
+	@test -n "$(REF)" || (echo "usage: make refdiff REF=path/to/subtensor-checkout" && exit 2)
+	grep -q 'pallets/collective"]' $(REF)/Cargo.toml 2>/dev/null || $(PY) tools/refdiff/prepare.py $(REF)
+	cp tools/refdiff/harness.rs $(REF)/pallets/subtensor/tests/refdiff.rs
+	cd $(REF) && cargo test -p pallet-subtensor --test refdiff --no-run -j 2
+	$(PY) tools/refdiff/refdiff.py run --ref $(REF) $(REFDIFF_ARGS)
