@@ -64,6 +64,8 @@ def test_exporter_names_the_deviation_of_every_call_it_does_not_send() -> None:
         T.DissolveNetwork(origin=ZERO_ACCOUNT, netuid=0): "D-ownerless",
         T.Propose(origin=A, transaction=T.Transfer(origin=A, dest=B, amount=1), duration=100):
             "D-proposable",
+        T.SudoSetBalance(origin=A, who=B, free=5): "D-sudo-mint",
+        T.SudoRegisterNetwork(origin=A, netuid=7): "D-sudo-mint",
     }
     for t, dev in cases.items():
         out = R.export_tx(t)

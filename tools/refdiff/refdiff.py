@@ -96,6 +96,8 @@ NORMALISATIONS: dict[str, Normalisation] = {
     "D-sudo-register-cap": Normalisation("compare", "sudo_register refused by taostate with "
                                          "ArithmeticOverflow and accepted by the reference is "
                                          "explained and ends the comparison"),
+    "D-sudo-mint": Normalisation("input", "sudo_set_balance and sudo_register_network are not "
+                                 "sent: the 2023 chain has no such calls"),
     "D-events": Normalisation("unobservable", "events are not compared; the state is"),
     "D-proposable": Normalisation("input", "a propose whose inner transaction is not Sudo-kind "
                                   "with the all-zero origin is not sent; taostate must refuse it"),
@@ -297,6 +299,8 @@ def export_tx(t: T.Tx, max_block: int = 2**16, nested: bool = False) -> dict[str
         return call("close", t.hash.hex(), t.index)
     if isinstance(t, T.SwapHotkey):
         return _skip("D-swap-hotkey")
+    if isinstance(t, (T.SudoSetBalance, T.SudoRegisterNetwork)):
+        return _skip("D-sudo-mint")
     raise ValueError(f"refdiff: no export for {name}")  # Register/Faucet are filtered earlier
 
 
