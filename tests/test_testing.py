@@ -97,7 +97,9 @@ def test_every_transaction_round_trips_through_msgpack(t: tx.Tx) -> None:
 def test_transactions_cover_every_kind() -> None:
     kinds: set[int] = set()
 
-    @settings(max_examples=600, database=None)
+    # Derandomized: the same draws every run, so the check cannot flake when an unlucky seed
+    # misses one of the ~28 kinds (seen once with random seeds at 600 examples).
+    @settings(max_examples=1000, database=None, derandomize=True)
     @given(tst.transactions())
     def collect(t: tx.Tx) -> None:
         kinds.add(t.KIND)
