@@ -32,6 +32,19 @@ pub fn genesis_bytes(balances: &[([u8; 32], u64)], params: &[(&str, u64)]) -> Ve
 }
 
 /// The result a rejected call returns.
+/// The wire bytes of `Transfer` (kind 1) from account `[from; 32]` to `[to; 32]`.
+pub fn transfer(from: u8, to: u8, amount: u64) -> Vec<u8> {
+    let v = V::Array(vec![
+        V::from(1),
+        V::Binary(vec![from; 32]),
+        V::Binary(vec![to; 32]),
+        V::from(amount),
+    ]);
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &v).unwrap();
+    out
+}
+
 pub fn rule(e: RuleError) -> Result<()> {
     Err(ChainError::Rule(e.into()))
 }

@@ -1,19 +1,6 @@
 use super::*;
 use crate::error::RuleError;
-use crate::testutil::genesis_bytes;
-
-fn transfer(from: u8, to: u8, amount: u64) -> Vec<u8> {
-    use rmpv::Value as V;
-    let v = V::Array(vec![
-        V::from(1),
-        V::Binary(vec![from; 32]),
-        V::Binary(vec![to; 32]),
-        V::from(amount),
-    ]);
-    let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &v).unwrap();
-    out
-}
+use crate::testutil::{genesis_bytes, transfer};
 
 fn main_line() -> (Engine, Vec<Vec<u8>>) {
     let g = genesis_bytes(&[([2; 32], 10_000), ([3; 32], 1_000)], &[]);

@@ -1,18 +1,5 @@
 use super::*;
-use crate::testutil::genesis_bytes;
-
-fn transfer(from: u8, to: u8, amount: u64) -> Vec<u8> {
-    use rmpv::Value as V;
-    let v = V::Array(vec![
-        V::from(1),
-        V::Binary(vec![from; 32]),
-        V::Binary(vec![to; 32]),
-        V::from(amount),
-    ]);
-    let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &v).unwrap();
-    out
-}
+use crate::testutil::{genesis_bytes, transfer};
 
 #[test]
 fn bad_configurations_are_refused_by_name() {
