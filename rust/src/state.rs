@@ -1,11 +1,16 @@
-//! The whole chain state (docs/ruleset.md §0.6) as plain ordered data.
+//! The whole chain state (docs/ruleset.md §0.6) as plain data with a canonical serialisation.
 //!
-//! Every collection is a `BTreeMap` or a `Vec`, so serialising the state (snapshot, state root) is
-//! canonical and every iteration is in ascending key order (docs/ruleset.md §0.4). Per-netuid storage lives
+//! Every collection is a `BTreeMap`, a `Vec` or an [`AccountMap`] (a hash map on accounts that
+//! serialises as a `BTreeMap` and is iterated only in ascending key order), so serialising the
+//! state (snapshot, state root) is canonical and every iteration is in ascending key order
+//! (docs/ruleset.md §0.4). Per-netuid storage lives
 //! in one `Subnet` record per netuid that was ever touched; a netuid "exists" iff `added` is true.
 //! Values that survive `remove` (docs/ruleset.md §9.4) simply stay in the record.
 
+pub mod accounts;
 pub mod neurons;
+
+pub use accounts::AccountMap;
 
 use neurons::{next_field, Neurons};
 use serde::de::SeqAccess;
@@ -171,7 +176,7 @@ pub struct State {
     /// Hashes of the most recent sealed blocks, ascending, enough for the POW window (docs/ruleset.md §8.3).
     pub recent_hashes: Vec<(u64, Hash)>,
 
-    pub free: BTreeMap<AccountId, u64>,
+    pub free: AccountMap<u64>,
     pub total_issuance: u64,
     pub block_emission: u64,
     pub total_stake: u64,
@@ -181,15 +186,15 @@ pub struct State {
     pub network_last_registered: u64,
     pub total_networks: u16,
 
-    pub owner: BTreeMap<AccountId, AccountId>,
+    pub owner: AccountMap<AccountId>,
     /// hotkey → coldkey → stake.
-    pub stake: BTreeMap<AccountId, BTreeMap<AccountId, u64>>,
-    pub total_hotkey_stake: BTreeMap<AccountId, u64>,
-    pub total_coldkey_stake: BTreeMap<AccountId, u64>,
-    pub delegates: BTreeMap<AccountId, u16>,
-    pub last_tx_block: BTreeMap<AccountId, u64>,
+    pub stake: AccountMap<BTreeMap<AccountId, u64>>,
+    pub total_hotkey_stake: AccountMap<u64>,
+    pub total_coldkey_stake: AccountMap<u64>,
+    pub delegates: AccountMap<u16>,
+    pub last_tx_block: AccountMap<u64>,
     /// hotkey → netuid → member flag.
-    pub is_network_member: BTreeMap<AccountId, BTreeMap<u16, bool>>,
+    pub is_network_member: AccountMap<BTreeMap<u16, bool>>,
     pub used_work: BTreeMap<Hash, u64>,
 
     pub subnets: BTreeMap<u16, Subnet>,
@@ -276,7 +281,7 @@ impl State {
     }
 
     pub fn total_balance(&self) -> u64 {
-        self.free.values().sum()
+        self.free.values_unordered().sum()
     }
 
     /// Hash of sealed block k if still remembered (k ≤ head).
@@ -290,7 +295,11 @@ impl State {
     /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked`, `TotalStake = Σ Stake` and the per-hotkey
     /// and per-coldkey stake totals (docs/ruleset.md §1.2).
     pub fn check_supply(&self) -> std::result::Result<(), String> {
-        let stake: u64 = self.stake.values().flat_map(|m| m.values()).sum();
+        let stake: u64 = self
+            .stake
+            .values_unordered()
+            .flat_map(|m| m.values())
+            .sum();
         let rhs = self.total_balance() + stake + self.total_locked();
         if self.total_issuance != rhs {
             return Err(format!(
@@ -305,7 +314,7 @@ impl State {
             ));
         }
         let mut by_coldkey: BTreeMap<AccountId, u64> = BTreeMap::new();
-        for (h, m) in &self.stake {
+        for (h, m) in self.stake.iter_sorted() {
             if self.total_hotkey_stake(h) != m.values().sum::<u64>() {
                 return Err(format!("TotalHotkeyStake mismatch for hotkey {h:02x?}"));
             }

@@ -300,7 +300,7 @@ impl PyEngine {
 
     fn delegates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let l = PyList::empty(py);
-        for (h, t) in &self.inner.state.delegates {
+        for (h, t) in self.inner.state.delegates.iter_sorted() {
             l.append((bytes(py, h), *t))?;
         }
         Ok(l)
@@ -309,12 +309,12 @@ impl PyEngine {
     /// Every account with a balance, a stake or a hotkey, ascending.
     fn accounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let s = &self.inner.state;
-        let mut all: std::collections::BTreeSet<AccountId> = s.free.keys().copied().collect();
-        for (h, m) in &s.stake {
+        let mut all: std::collections::BTreeSet<AccountId> = s.free.keys_sorted().into_iter().collect();
+        for (h, m) in s.stake.iter_sorted() {
             all.insert(*h);
             all.extend(m.iter().filter(|(_, x)| **x > 0).map(|(c, _)| *c));
         }
-        for (h, c) in &s.owner {
+        for (h, c) in s.owner.iter_sorted() {
             all.insert(*h);
             all.insert(*c);
         }

@@ -171,7 +171,7 @@ fn balance_table<'py>(
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyAny>)> {
     let keys = PyList::empty(py);
     let mut amounts = Vec::new();
-    for (a, v) in &engine.inner.state.free {
+    for (a, v) in engine.inner.state.free.iter_sorted() {
         keys.append(bytes(py, a))?;
         amounts.push(*v);
     }
@@ -187,7 +187,7 @@ fn stake_table<'py>(
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyAny>)> {
     let (hot, cold) = (PyList::empty(py), PyList::empty(py));
     let mut amounts = Vec::new();
-    for (h, m) in &engine.inner.state.stake {
+    for (h, m) in engine.inner.state.stake.iter_sorted() {
         for (c, v) in m {
             if *v > 0 {
                 hot.append(bytes(py, h))?;
