@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,9 @@ from .tx import Tx
 RULESET = "finney-2023"
 SNAPSHOT_VERSION = 1
 REPLAY_BATCH = 4096
+# a replay list also ends at this many bytes of records, so reading overlaps applying (_batches)
+REPLAY_BATCH_BYTES = 4 << 20
+PREFETCH = 2
 FORK_CACHE = 4  # restored states kept for forks (Chain._engine_at)
 Event = tuple[str, dict[str, Any]]
 
@@ -485,28 +490,88 @@ class Chain(Queries, Frames):
 
 def _batches(log: BlockLog, start: int, stop: int, *, progress: bool = False,
              desc: str = "replay") -> Iterator[list[bytes]]:
-    """Records start..stop (inclusive) in lists of REPLAY_BATCH, with an optional progress bar."""
+    """Records start..stop (inclusive) in lists of at most REPLAY_BATCH records and about
+    REPLAY_BATCH_BYTES, with an optional progress bar.
+
+    The records are read and decompressed on a background thread, up to PREFETCH lists ahead,
+    while the caller applies the previous lists (the engine releases the GIL): replay then costs
+    about max(read, apply) instead of their sum. The read transaction lives on that thread only.
+    Errors of the read (LogCorrupted, LogError, …) are raised here, to the caller, as they were
+    raised there; the thread is stopped and joined when the iteration ends, fails or is closed.
+    """
     bar = None
     if progress and stop >= start:
         from tqdm import tqdm
 
         bar = tqdm(total=stop - start + 1, desc=desc, unit="block", unit_scale=True)
-    batch: list[bytes] = []
+    lists = _read_batches(log.iter_blocks(start, stop + 1))
     try:
-        for number, rec in log.iter_blocks(start, stop + 1):
-            batch.append(rec)
-            if len(batch) >= REPLAY_BATCH:
-                yield batch
-                if bar is not None:
-                    bar.update(len(batch))
-                batch = []
-        if batch:
+        for batch in _prefetched(lists):
             yield batch
             if bar is not None:
                 bar.update(len(batch))
     finally:
         if bar is not None:
             bar.close()
+
+
+def _read_batches(records: Iterator[tuple[int, bytes]]) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    size = 0
+    with contextlib.closing(records):
+        for _, rec in records:
+            batch.append(rec)
+            size += len(rec)
+            if len(batch) >= REPLAY_BATCH or size >= REPLAY_BATCH_BYTES:
+                yield batch
+                batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_END = object()
+
+
+def _prefetched(lists: Iterator[list[bytes]]) -> Iterator[list[bytes]]:
+    """`lists`, produced on a background thread up to PREFETCH items ahead of the consumer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            with contextlib.closing(lists):  # the read transaction ends on this thread
+                for item in lists:
+                    if stop.is_set():
+                        return
+                    q.put(item)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            q.put(_Raised(e))
+        finally:
+            q.put(_END)
+
+    worker = threading.Thread(target=produce, name="taostate-replay-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, _Raised):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get(timeout=0.01)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
+@dataclass(frozen=True)
+class _Raised:
+    error: BaseException
 
 
 def _replay_to(log: BlockLog, block: int, *, progress: bool = False) -> _core.Engine:

@@ -214,11 +214,16 @@ impl PyEngine {
         Ok(bytes(py, &rec))
     }
 
-    /// Replays committed records in order with the GIL released.
-    fn apply_records(&mut self, py: Python<'_>, records: Vec<Vec<u8>>) -> PyResult<()> {
+    /// Replays committed records in order with the GIL released. The records are read in place
+    /// (the list's `bytes` objects are immutable and held by `records` meanwhile), not copied.
+    fn apply_records(
+        &mut self,
+        py: Python<'_>,
+        records: Vec<Bound<'_, PyBytes>>,
+    ) -> PyResult<()> {
+        let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
         let inner = &mut self.inner;
-        py.detach(|| inner.apply_records(records.iter().map(|r| r.as_slice())))
-            .py_err()
+        py.detach(|| inner.apply_records(slices)).py_err()
     }
 
     /// Replays one record and returns its events.
