@@ -17,6 +17,7 @@ use crate::state::{
     ROOT_NETUID, S_MAX, TRIUMVIRATE_MAX,
 };
 use crate::Result as R;
+use rayon::prelude::*;
 
 /// The block that is open (its step ran) but not yet sealed.
 #[derive(Clone, Debug, Default)]
@@ -286,11 +287,13 @@ impl Engine {
 
     /// Replays many records in order (stops at the first error, which names the block: the same
     /// error `apply_record` one by one gives). The records are hashed and decoded a chunk ahead on
-    /// the rayon pool (pure work on the bytes) while this thread applies the chunk before.
+    /// the rayon pool (pure work on the bytes) while this thread applies the chunk before; the
+    /// state is changed by this thread only, in record order.
     pub fn apply_records<'a>(&mut self, records: impl IntoIterator<Item = &'a [u8]>) -> R<()> {
         let records: Vec<&[u8]> = records.into_iter().collect();
+        // one task per record: a thread that is done applying helps preparing the next chunk
         let prepare = |c: &[&[u8]]| -> Vec<Prepared> {
-            c.iter().map(|r| Prepared::new(r)).collect()
+            c.par_iter().map(|r| Prepared::new(r)).collect()
         };
         let bytes: usize = records.iter().map(|r| r.len()).sum();
         let per_chunk = (PREPARE_BYTES * records.len() / bytes.max(1)).clamp(1, PREPARE_RECORDS);
