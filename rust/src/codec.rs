@@ -133,15 +133,32 @@ impl<'a> Rd<'a> {
     }
     fn u16_array(&mut self, what: W) -> R<Vec<u16>> {
         let n = self.array(what)?;
-        // An element's error names its index: "SetWeights.uids[1]: …".
-        (0..n)
-            .map(|i| {
-                self.u16(what).map_err(|e| {
-                    let name = show(what);
-                    format!("{name}[{i}]{}", &e[name.len()..])
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity((n as usize).min(self.buf.len()));
+        for i in 0..n {
+            if let Some(v) = self.canonical_u16() {
+                out.push(v);
+                continue;
+            }
+            // An element's error names its index: "SetWeights.uids[1]: …".
+            out.push(self.u16(what).map_err(|e| {
+                let name = show(what);
+                format!("{name}[{i}]{}", &e[name.len()..])
+            })?);
+        }
+        Ok(out)
+    }
+    /// The three shortest encodings of a u16 (positive fixint, uint 8 ≥ 0x80, uint 16 ≥ 0x100)
+    /// read straight from the bytes — exactly what `u16` accepts; anything else (including every
+    /// error) is left to `u16`. Dense weight rows are 512 of these per transaction.
+    fn canonical_u16(&mut self) -> Option<u16> {
+        let (v, len) = match *self.buf {
+            [b @ 0x00..=0x7f, ..] => (b as u16, 1),
+            [0xcc, b @ 0x80..=0xff, ..] => (b as u16, 2),
+            [0xcd, hi, lo, ..] if hi != 0 => (u16::from_be_bytes([hi, lo]), 3),
+            _ => return None,
+        };
+        self.buf = &self.buf[len..];
+        Some(v)
     }
     fn nil(&mut self) -> bool {
         if self.peek() == Some(0xc0) {

@@ -292,9 +292,8 @@ impl Engine {
     pub fn apply_records<'a>(&mut self, records: impl IntoIterator<Item = &'a [u8]>) -> R<()> {
         let records: Vec<&[u8]> = records.into_iter().collect();
         // one task per record: a thread that is done applying helps preparing the next chunk
-        let prepare = |c: &[&[u8]]| -> Vec<Prepared> {
-            c.par_iter().map(|r| Prepared::new(r)).collect()
-        };
+        let prepare =
+            |c: &[&[u8]]| -> Vec<Prepared> { c.par_iter().map(|r| Prepared::new(r)).collect() };
         let bytes: usize = records.iter().map(|r| r.len()).sum();
         let per_chunk = (PREPARE_BYTES * records.len() / bytes.max(1)).clamp(1, PREPARE_RECORDS);
         let mut chunks = records.chunks(per_chunk);

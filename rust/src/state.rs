@@ -295,11 +295,7 @@ impl State {
     /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked`, `TotalStake = Σ Stake` and the per-hotkey
     /// and per-coldkey stake totals (docs/ruleset.md §1.2).
     pub fn check_supply(&self) -> std::result::Result<(), String> {
-        let stake: u64 = self
-            .stake
-            .values_unordered()
-            .flat_map(|m| m.values())
-            .sum();
+        let stake: u64 = self.stake.values_unordered().flat_map(|m| m.values()).sum();
         let rhs = self.total_balance() + stake + self.total_locked();
         if self.total_issuance != rhs {
             return Err(format!(

@@ -58,6 +58,54 @@ fn non_canonical_encodings_are_refused() {
     assert!(decode_tx(&long).unwrap_err().contains("shortest"));
 }
 
+/// u16 arrays (weight rows) take a fast path for the three shortest encodings; every other form
+/// still goes through the checked reader and is refused naming the element.
+#[test]
+fn u16_arrays_accept_exactly_the_shortest_encodings() {
+    // [11, origin, netuid 1, uids, values [], version_key 0] with uids = [0, <element>]
+    let weights = |element: &[u8]| {
+        let mut t = vec![0x96, 11, 0xc4, 32];
+        t.extend([1u8; 32]);
+        t.extend([0x01, 0x92, 0x00]);
+        t.extend(element);
+        t.extend([0x90, 0x00]);
+        t
+    };
+    let uids = |t: &[u8]| match decode_tx(t).map(|tx| tx.call) {
+        Ok(Call::SetWeights(w)) => Ok(w.uids),
+        Ok(c) => panic!("{c:?}"),
+        Err(e) => Err(e),
+    };
+    for (bytes, v) in [
+        (&[0x00][..], 0u16),
+        (&[0x7f], 127),
+        (&[0xcc, 0x80], 128),
+        (&[0xcc, 0xff], 255),
+        (&[0xcd, 0x01, 0x00], 256),
+        (&[0xcd, 0xff, 0xff], 65535),
+    ] {
+        assert_eq!(uids(&weights(bytes)), Ok(vec![0, v]), "{bytes:02x?}");
+    }
+    for (bytes, why) in [
+        (&[0xcc, 0x05][..], "shortest"),
+        (&[0xcd, 0x00, 0xff], "shortest"),
+        (&[0xce, 0, 0, 0, 5], "shortest"),
+        (&[0xd0, 0x05], "shortest"),
+        (&[0xce, 0, 1, 0, 0], "out of range"),
+        (&[0xff], "out of range"),
+        (&[0xc0], "expected an unsigned integer"),
+    ] {
+        let e = uids(&weights(bytes)).unwrap_err();
+        assert!(
+            e.contains("SetWeights.uids[1]") && e.contains(why),
+            "{bytes:02x?}: {e}"
+        );
+    }
+    let mut cut = weights(&[0xcd, 0x01, 0x00]);
+    cut.truncate(cut.len() - 3);
+    assert!(decode_tx(&cut).unwrap_err().contains("SetWeights.uids[1]"));
+}
+
 #[test]
 fn propose_keeps_the_exact_inner_bytes() {
     use rmpv::Value as V;

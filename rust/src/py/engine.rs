@@ -216,11 +216,7 @@ impl PyEngine {
 
     /// Replays committed records in order with the GIL released. The records are read in place
     /// (the list's `bytes` objects are immutable and held by `records` meanwhile), not copied.
-    fn apply_records(
-        &mut self,
-        py: Python<'_>,
-        records: Vec<Bound<'_, PyBytes>>,
-    ) -> PyResult<()> {
+    fn apply_records(&mut self, py: Python<'_>, records: Vec<Bound<'_, PyBytes>>) -> PyResult<()> {
         let slices: Vec<&[u8]> = records.iter().map(|r| r.as_bytes()).collect();
         let inner = &mut self.inner;
         py.detach(|| inner.apply_records(slices)).py_err()
@@ -314,7 +310,8 @@ impl PyEngine {
     /// Every account with a balance, a stake or a hotkey, ascending.
     fn accounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let s = &self.inner.state;
-        let mut all: std::collections::BTreeSet<AccountId> = s.free.keys_sorted().into_iter().collect();
+        let mut all: std::collections::BTreeSet<AccountId> =
+            s.free.keys_sorted().into_iter().collect();
         for (h, m) in s.stake.iter_sorted() {
             all.insert(*h);
             all.extend(m.iter().filter(|(_, x)| **x > 0).map(|(c, _)| *c));
