@@ -74,6 +74,12 @@ impl<'a> Rd<'a> {
         Ok(n)
     }
     fn uint<T: num_traits::FromPrimitive + Into<u64> + Copy>(&mut self, what: W, ty: &str) -> R<T> {
+        if let Some((v, len)) = self.shortest_uint() {
+            if let Some(t) = T::from_u64(v) {
+                self.buf = &self.buf[len..];
+                return Ok(t);
+            }
+        }
         let start = self.pos();
         let v = d::read_int::<T, _>(&mut self.buf).map_err(|e| match e {
             NumValueReadError::OutOfRange => {
@@ -129,6 +135,13 @@ impl<'a> Rd<'a> {
             .map_err(|_| format!("{}: expected {N} bytes, got {}", show(what), b.len()))
     }
     pub fn acct(&mut self, what: W) -> R<AccountId> {
+        // bin 8 of length 32 is the one wire form of an account: read it straight
+        if let [0xc4, 32, rest @ ..] = self.buf {
+            if let Some(a) = rest.first_chunk::<32>() {
+                self.buf = &rest[32..];
+                return Ok(*a);
+            }
+        }
         self.fixed::<32>(what)
     }
     fn u16_array(&mut self, what: W) -> R<Vec<u16>> {
@@ -159,6 +172,24 @@ impl<'a> Rd<'a> {
         };
         self.buf = &self.buf[len..];
         Some(v)
+    }
+    /// The next value if it is an unsigned integer in its shortest encoding, with its length
+    /// (nothing is consumed): the checked path's result for every input it accepts.
+    fn shortest_uint(&self) -> Option<(u64, usize)> {
+        let b = self.buf;
+        let be = |n: usize| -> Option<u64> {
+            let bytes = b.get(1..1 + n)?;
+            Some(bytes.iter().fold(0u64, |acc, x| acc << 8 | u64::from(*x)))
+        };
+        let (v, len) = match *b.first()? {
+            x @ 0x00..=0x7f => (u64::from(x), 1),
+            0xcc => (be(1)?, 2),
+            0xcd => (be(2)?, 3),
+            0xce => (be(4)?, 5),
+            0xcf => (be(8)?, 9),
+            _ => return None,
+        };
+        (uint_len(v) == len).then_some((v, len))
     }
     fn nil(&mut self) -> bool {
         if self.peek() == Some(0xc0) {

@@ -2,7 +2,8 @@
 //!
 //! Nothing in this crate outside `py/` knows about Python, files, clocks or randomness. The same
 //! block records give the same state (and `state_root`) on every machine: all collections that are
-//! iterated are ordered (`BTreeMap`, `Vec`), and all arithmetic is integer or fixed point.
+//! iterated are ordered (`BTreeMap`, `Vec`, or the account maps' sorted iteration,
+//! `state::AccountMap`), and all arithmetic is integer or fixed point.
 //!
 //! Layers, lowest first; a module imports only from layers below it (no import cycle):
 //!
