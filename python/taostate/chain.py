@@ -13,7 +13,7 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -515,16 +515,20 @@ def _batches(log: BlockLog, start: int, stop: int, *, progress: bool = False,
             bar.close()
 
 
-def _read_batches(records: Iterator[tuple[int, bytes]]) -> Iterator[list[bytes]]:
+def _read_batches(records: Iterator[tuple[int, bytes]]) -> Generator[list[bytes], None, None]:
     batch: list[bytes] = []
     size = 0
-    with contextlib.closing(records):
+    try:
         for _, rec in records:
             batch.append(rec)
             size += len(rec)
             if len(batch) >= REPLAY_BATCH or size >= REPLAY_BATCH_BYTES:
                 yield batch
                 batch, size = [], 0
+    finally:
+        close = getattr(records, "close", None)  # ends the log's read transaction
+        if close is not None:
+            close()
     if batch:
         yield batch
 
@@ -532,7 +536,7 @@ def _read_batches(records: Iterator[tuple[int, bytes]]) -> Iterator[list[bytes]]
 _END = object()
 
 
-def _prefetched(lists: Iterator[list[bytes]]) -> Iterator[list[bytes]]:
+def _prefetched(lists: Generator[list[bytes], None, None]) -> Iterator[list[bytes]]:
     """`lists`, produced on a background thread up to PREFETCH items ahead of the consumer."""
     q: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH)
     stop = threading.Event()
