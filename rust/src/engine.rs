@@ -303,10 +303,13 @@ impl Engine {
         let mut current = prepare(first);
         loop {
             let next = chunks.next();
+            let chunk = std::mem::take(&mut current);
+            let engine = &mut *self;
             let (applied, prepared) = rayon::join(
-                || -> R<()> {
-                    for p in &current {
-                        self.apply_prepared(p, false)?;
+                // the chunk is freed on the pool thread too, not between the joins
+                move || -> R<()> {
+                    for p in &chunk {
+                        engine.apply_prepared(p, false)?;
                     }
                     Ok(())
                 },
