@@ -107,7 +107,8 @@ class BlockLog:
     """An append-only log of block records in an LMDB directory.
 
     Make one with :meth:`create` or :meth:`open`; close it (or use ``with``).
-    Block numbers start at 1; block 0 is the genesis record.
+    Block numbers start at b₀ + 1, where b₀ is the genesis record's ``block`` (0 unless it
+    says otherwise: a genesis of imported chain state is the state after block b₀).
     """
 
     __slots__ = ("_sh", "_readonly", "_writer", "_closed", "_pid", "__weakref__")
@@ -452,16 +453,21 @@ class BlockLog:
     # -- reading ---------------------------------------------------------
 
     def genesis(self) -> bytes:
-        """The genesis record bytes (block 0)."""
+        """The genesis record bytes (the state of block `genesis_block`)."""
         return self._live().genesis
 
+    @property
+    def genesis_block(self) -> int:
+        """The block the genesis record is the state of (0 unless the record says ``block``)."""
+        return self._live().base
+
     def head(self) -> int:
-        """The number of the last block in the log (0 if none)."""
+        """The number of the last block in the log (the genesis block if none)."""
         sh = self._live()
         try:
             with sh.env.begin(db=sh.blocks) as txn:
                 cur = txn.cursor()
-                return _unkey(cur.key(), sh.path) if cur.last() else 0
+                return _unkey(cur.key(), sh.path) if cur.last() else sh.base
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, "reading the head") from None
 
@@ -469,29 +475,34 @@ class BlockLog:
         """The record of ``block`` (1 ≤ block ≤ head)."""
         sh = self._live()
         n = _block_number(block, "block")
-        if n == 0:
-            raise LogError("block 0 is the genesis; read it with genesis()")
+        if n <= sh.base:
+            raise LogError(
+                f"block {n} is not a block record: the log starts after its genesis, block "
+                f"{sh.base} (read that with genesis())"
+            )
         try:
             with sh.env.begin(db=sh.blocks) as txn:
                 data = txn.get(_key(n))
                 if data is not None:
                     return _unblock(sh, n, data)
                 cur = txn.cursor()
-                head = _unkey(cur.key(), sh.path) if cur.last() else 0
+                head = _unkey(cur.key(), sh.path) if cur.last() else sh.base
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"reading block {n}") from None
         if n <= head:
             raise LogCorrupted(f"{sh.path}: block {n} is missing (head is {head})", block=n)
         raise LogError(f"{sh.path}: block {n} is not in the log yet (head is {head})")
 
-    def iter_blocks(self, start: int = 1, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
+    def iter_blocks(self, start: int | None = None, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
         """Yield ``(number, record)`` for ``start ≤ number < stop`` in order
-        (``stop=None``: to the head as of the first item), from one consistent
+        (``start=None``: from the first block; ``stop=None``: to the head as of the first item), from one consistent
         read transaction. A gap raises LogCorrupted naming the missing block."""
         sh = self._live()
-        first = _block_number(start, "start")
-        if first == 0:
-            raise LogError("blocks start at 1 (block 0 is the genesis record)")
+        first = sh.base + 1 if start is None else _block_number(start, "start")
+        if first <= sh.base:
+            raise LogError(
+                f"blocks start at {sh.base + 1} (block {sh.base} is the genesis record)"
+            )
         end = None if stop is None else _block_number(stop, "stop")
         return self._iter(sh, first, end)
 
@@ -557,7 +568,7 @@ class BlockLog:
         try:
             with sh.env.begin(write=True, db=sh.blocks) as txn:
                 cur = txn.cursor()
-                head = _unkey(cur.key(), sh.path) if cur.last() else 0
+                head = _unkey(cur.key(), sh.path) if cur.last() else sh.base
                 if numbers[0] != head + 1:
                     raise LogError(
                         f"{sh.path}: append must start at block {head + 1} (the head is {head}), "
@@ -583,17 +594,20 @@ class BlockLog:
     # -- snapshots -------------------------------------------------------
 
     def put_snapshot(self, block: int, data: bytes) -> None:
-        """Store the snapshot record of ``block`` (0 ≤ block ≤ head), replacing
+        """Store the snapshot record of ``block`` (genesis block ≤ block ≤ head), replacing
         any snapshot of that block."""
         sh = self._write()
         n = _block_number(block, "block")
+        if n < sh.base:
+            raise LogError(f"{sh.path}: cannot snapshot block {n}, the log starts at its genesis, "
+                           f"block {sh.base}")
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise LogError(f"put_snapshot: data is {type(data).__name__}, expected bytes")
         stored = sh.codec.snapshot(bytes(data))
         try:
             with sh.env.begin(write=True) as txn:
                 cur = txn.cursor(db=sh.blocks)
-                head = _unkey(cur.key(), sh.path) if cur.last() else 0
+                head = _unkey(cur.key(), sh.path) if cur.last() else sh.base
                 if n > head:
                     raise LogError(
                         f"{sh.path}: cannot snapshot block {n}, the log ends at block {head}"

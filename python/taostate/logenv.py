@@ -123,7 +123,7 @@ def _write_error(sh: _Shared, e: lmdb.Error, doing: str, size: int) -> LogError:
     try:
         with sh.env.begin(db=sh.blocks) as txn:
             cur = txn.cursor()
-            head = str(_unkey(cur.key(), sh.path) if cur.last() else 0)
+            head = str(_unkey(cur.key(), sh.path) if cur.last() else sh.base)
     except lmdb.Error:
         pass
     return DiskFull(
@@ -159,7 +159,7 @@ class _Shared:
 
     __slots__ = (
         "path", "env", "meta", "blocks", "snapshots", "writable", "writer",
-        "lock_fd", "refs", "pid", "format", "genesis", "codec",
+        "lock_fd", "refs", "pid", "format", "genesis", "codec", "base",
     )
 
     def __init__(
@@ -179,6 +179,7 @@ class _Shared:
         self.format = fmt
         self.genesis = genesis
         self.codec = Codec(int(fmt["version"]))
+        self.base = genesis_block(genesis)  # the genesis is the state after this block
 
 
 _REGISTRY: dict[str, _Shared] = {}
@@ -281,6 +282,17 @@ def _check_only_lmdb_files(real: str) -> None:
         )
 
 
+def genesis_block(genesis: bytes) -> int:
+    """The genesis record's ``block`` (0 if absent, or if the record is unreadable: the engine
+    reports that one when it reads the record)."""
+    try:
+        g = msgpack.unpackb(genesis, raw=False, strict_map_key=False)
+    except Exception:  # noqa: BLE001
+        return 0
+    b = g.get("block", 0) if isinstance(g, dict) else 0
+    return b if isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= _U64_MAX else 0
+
+
 def _check_genesis(genesis: bytes, ruleset: str) -> None:
     try:
         g = msgpack.unpackb(genesis, raw=False, strict_map_key=False)
@@ -295,6 +307,12 @@ def _check_genesis(genesis: bytes, ruleset: str) -> None:
             f"genesis.ruleset: the record says {g['ruleset']!r} but the log is created "
             f"for {ruleset!r}",
             field="genesis.ruleset",
+        )
+    b = g.get("block", 0)
+    if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b < _U64_MAX:
+        raise InvalidGenesis(
+            f"genesis.block: {b!r} is not a block number (0 ≤ int < 2**64 − 1)",
+            field="genesis.block",
         )
 
 
