@@ -224,7 +224,7 @@ def _stakes(subnets: Sequence[SubnetImport]) -> list[list[Any]]:
         for uid, n in enumerate(s.neurons):
             where = f"genesis.subnets[{i}].neurons[{uid}].stake"
             h = bytes(to_account(n.hotkey, where))
-            st = {bytes(to_account(c, where)): int(v) for c, v in n.stake.items() if int(v) != 0}
+            st = {bytes(to_account(c, where)): int(v) for c, v in n.stake.items()}  # zeros kept, as stored
             if h in seen and seen[h] != st:
                 raise InvalidGenesis(f"{where}: the stake of hotkey {to_account(h, where)} differs from "
                                      f"its stake in another imported subnet", field=where)

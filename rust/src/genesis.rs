@@ -43,10 +43,8 @@ pub fn import(s: &mut State, g: &Genesis) -> R<()> {
                 hex(h)
             ));
         }
-        if *v == 0 {
-            return bad(format!("{path}: a stake of 0 rao (leave it out)"));
-        }
-        if s.stake_of(h, c) != 0 {
+        // A stake of 0 is kept: the chain stores explicit zero entries (docs/ruleset.md §7).
+        if s.stake.get(h).and_then(|m| m.get(c)).is_some() {
             return bad(format!(
                 "{path}: hotkey {} / coldkey {} appears twice",
                 hex(h),

@@ -143,8 +143,8 @@ fn bad_imports_name_the_field() {
             "genesis.stakes[0]: hotkey 0c0c",
         ),
         (
-            record(1000, subnet(3, ok.clone()), &[(10, 20, 0)]),
-            "genesis.stakes[0]: a stake of 0",
+            record(1000, subnet(3, ok.clone()), &[(10, 20, 0), (10, 20, 0)]),
+            "genesis.stakes[1]: hotkey 0a0a",
         ),
         (
             record(950, subnet(3, ok.clone()), &[]),
