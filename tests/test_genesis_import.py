@@ -238,3 +238,26 @@ def test_the_cli_imports_a_recorded_answer(tmp_path: Path, answer: str) -> None:
     with ts.Chain.open(path, readonly=True) as chain:
         assert chain.metagraph(NETUID).n == 256 and chain.head > LAST_UPDATE - 1
         assert chain.subnet(NETUID)["activity_cutoff"] == 5000
+
+
+def test_a_full_sdk_metagraph_imports_as_the_state_it_shows(answer: str, raw: list[RawNeuron]) -> None:
+    """Round trip: the SDK's `metagraph(lite=False)` of the imported chain (through
+    taostate.bittensor) imported again gives the same neurons, stakes and epoch inputs."""
+    import taostate.bittensor as tsb
+
+    g = _genesis(answer, raw)
+    with ts.Chain.ephemeral(g) as chain:
+        mg = tsb.Subtensor(chain).metagraph(NETUID, lite=False)
+        again = ts.Genesis.from_neurons(mg, block=g.block, hyperparameters={NETUID: PARAMS},
+                                        pending_emissions={NETUID: sum(n.emission for n in raw)})
+        with ts.Chain.ephemeral(again) as copy:
+            a, b = chain.metagraph(NETUID), copy.metagraph(NETUID)
+            for f in ("hotkeys", "coldkeys", "stake", "ranks_u16", "trust_u16", "consensus_u16",
+                      "incentive_u16", "dividends_u16", "validator_trust_u16", "emission", "active",
+                      "validator_permit", "last_update", "pruning_scores"):
+                assert list(getattr(a, f)) == list(getattr(b, f)), f
+            assert chain.weight_rows(NETUID) == copy.weight_rows(NETUID)
+            assert chain.bond_rows(NETUID) == copy.bond_rows(NETUID)
+            chain.step(250)
+            copy.step(250)
+            assert list(chain.metagraph(NETUID).dividends_u16) == list(copy.metagraph(NETUID).dividends_u16)

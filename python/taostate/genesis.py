@@ -11,7 +11,7 @@ same blocks as on the real chain (docs/ruleset.md §9.5). The core checks every 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, SupportsInt, cast
 
@@ -318,8 +318,7 @@ def _neurons_of(src: Any, where: str) -> tuple[int, list[NeuronImport]]:
         netuids = {n.netuid for n in raw}
         converted = [_from_raw(n) for n in raw]
     else:
-        items = list(getattr(src, "neurons", src) if not isinstance(src, Iterable) or hasattr(src, "neurons")
-                     else src)
+        items = list(src.neurons if hasattr(src, "neurons") else src)  # a metagraph, or a list
         if items and not all(hasattr(n, "uid") or isinstance(n, NeuronImport) for n in items):
             raise InvalidGenesis(f"{where}: expected NeuronInfo objects, a metagraph or a get_neurons "
                                  f"answer", field="neurons")
