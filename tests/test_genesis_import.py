@@ -261,3 +261,35 @@ def test_a_full_sdk_metagraph_imports_as_the_state_it_shows(answer: str, raw: li
             chain.step(250)
             copy.step(250)
             assert list(chain.metagraph(NETUID).dividends_u16) == list(copy.metagraph(NETUID).dividends_u16)
+
+
+def test_the_log_starts_after_the_genesis_block(tmp_path: Path) -> None:
+    """BlockLog keys, head and checks follow the genesis record's `block`."""
+    import msgpack
+
+    from taostate.errors import LogError
+    from taostate.log import BlockLog
+
+    genesis = msgpack.packb({"block": 1000, "balances": [], "sudo": b"\0" * 32, "ruleset": "finney-2023"},
+                            use_bin_type=True)
+    path = tmp_path / "log"
+    with BlockLog.create(path, genesis) as lg:
+        assert (lg.genesis_block, lg.head(), list(lg.iter_blocks())) == (1000, 1000, [])
+        with pytest.raises(LogError, match="must start at block 1001"):
+            lg.append([(1, b"\x94x")])
+        assert lg.append([(1001, b"\x94a"), (1002, b"\x94b")]) == 1002
+        assert list(lg.iter_blocks()) == [(1001, b"\x94a"), (1002, b"\x94b")]
+        with pytest.raises(LogError, match="genesis, block 1000"):
+            lg.get(1000)
+        with pytest.raises(LogError, match="blocks start at 1001"):
+            list(lg.iter_blocks(5))
+        lg.put_snapshot(1000, b"\x94s")
+        with pytest.raises(LogError, match="starts at its genesis, block 1000"):
+            lg.put_snapshot(999, b"\x94s")
+    with BlockLog.open(path, readonly=True) as lg:
+        assert (lg.genesis_block, lg.head(), lg.snapshots()) == (1000, 1002, [1000])
+    for bad in (-1, True, "5", 2**64 - 1):
+        g = msgpack.packb({"block": bad, "sudo": b"\0" * 32}, use_bin_type=True)
+        with pytest.raises(InvalidGenesis, match="genesis.block"):
+            BlockLog.create(tmp_path / f"bad{bad}", g)
+        assert not (tmp_path / f"bad{bad}").exists()
