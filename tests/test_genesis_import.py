@@ -22,6 +22,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -211,6 +212,9 @@ def test_bad_imports_are_named_and_nothing_is_written(tmp_path: Path, answer: st
         (lambda: ts.Genesis.from_neurons(answer, hyperparameters={NETUID: {"max_allowed_uids": 100}}),
          "max_allowed_uids"),
         (lambda: ts.Genesis.from_neurons(answer[:-20]), "get_neurons answer"),
+        (lambda: ts.Genesis.from_neurons(42), "expected NeuronInfo objects"),
+        (lambda: ts.Genesis.from_neurons(SimpleNamespace(netuid=2, neurons=[
+            SimpleNamespace(uid=0, netuid=2, hotkey=ts.account("h").ss58)])), "no weights and bonds"),
     ]
     for make, field in cases:
         with pytest.raises(InvalidGenesis, match=field.replace("[", r"\[").replace("]", r"\]")):

@@ -318,14 +318,21 @@ def _neurons_of(src: Any, where: str) -> tuple[int, list[NeuronImport]]:
         netuids = {n.netuid for n in raw}
         converted = [_from_raw(n) for n in raw]
     else:
-        items = list(src.neurons if hasattr(src, "neurons") else src)  # a metagraph, or a list
-        if items and not all(hasattr(n, "uid") or isinstance(n, NeuronImport) for n in items):
+        try:
+            items = list(src.neurons if hasattr(src, "neurons") else src)  # a metagraph, or a list
+        except TypeError:
+            items = [None]
+        if not all(hasattr(n, "uid") and hasattr(n, "hotkey") for n in items):
             raise InvalidGenesis(f"{where}: expected NeuronInfo objects, a metagraph or a get_neurons "
                                  f"answer", field="neurons")
         netuids = {int(n.netuid) for n in items if hasattr(n, "netuid")}
         if hasattr(src, "netuid"):
             netuids.add(int(src.netuid))
-        converted = [n if isinstance(n, NeuronImport) else _from_sdk(n) for n in items]
+        if any(not hasattr(n, "weights") or not hasattr(n, "bonds") for n in items):
+            raise InvalidGenesis(f"{where}: the neurons carry no weights and bonds (NeuronInfoLite, a "
+                                 f"`lite=True` metagraph): use `neurons(netuid)` or `metagraph(netuid, "
+                                 f"lite=False)`", field="neurons")
+        converted = [_from_sdk(n) for n in items]
     if len(netuids) != 1:
         raise InvalidGenesis(f"{where}: the neurons must be of one subnet, found netuids {sorted(netuids)}",
                              field="netuid")
