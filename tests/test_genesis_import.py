@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def test_replay_forks_and_time_travel_from_the_imported_state(tmp_path: Path, an
     path = tmp_path / "chain"
     hk = ts.AccountId(raw[0].hotkey)
     with ts.Chain.create(path, g, snapshot_every=100) as chain:
-        assert (chain.head, chain._log.genesis_block) == (b0, b0)
+        assert (chain.head, chain.genesis_block) == (b0, b0)
         chain.step(250)  # past the epoch, snapshots at …500, …600
         root, head = chain.state_root(), chain.head
         assert chain.at(b0).metagraph(NETUID).dividends_u16.tolist() == [n.dividends for n in raw]
@@ -226,7 +227,7 @@ def test_an_old_genesis_record_reads_as_block_zero() -> None:
     g = ts.Genesis(balances={ts.account("a"): 10**12}, sudo=ts.account("s"))
     assert b"block" not in g.to_msgpack() and b"subnets" not in g.to_msgpack()
     with ts.Chain.ephemeral(g) as chain:
-        assert chain.head == 0 and chain._log.genesis_block == 0
+        assert chain.head == 0 and chain.genesis_block == 0
         chain.step(2)
         assert chain.at(0).block == 0
 
@@ -242,6 +243,14 @@ def test_the_cli_imports_a_recorded_answer(tmp_path: Path, answer: str) -> None:
     with ts.Chain.open(path, readonly=True) as chain:
         assert chain.metagraph(NETUID).n == 256 and chain.head > LAST_UPDATE - 1
         assert chain.subnet(NETUID)["activity_cutoff"] == 5000
+        root = chain.state_root()
+    # the node's RPC answer as JSON (`neuronInfo_getNeurons`: a list of byte values) imports the same
+    rpc = tmp_path / "sn2.json"
+    rpc.write_text(json.dumps({"jsonrpc": "2.0", "result": list(bytes.fromhex(answer)), "id": 1}))
+    subprocess.run([sys.executable, "-m", "taostate", "import", str(rpc), str(tmp_path / "chain2"),
+                    "--set", "2.tempo=360", "--set", "2.activity_cutoff=5000"], capture_output=True, check=True)
+    with ts.Chain.open(tmp_path / "chain2", readonly=True) as chain:
+        assert chain.state_root() == root
 
 
 def test_a_full_sdk_metagraph_imports_as_the_state_it_shows(answer: str, raw: list[RawNeuron]) -> None:

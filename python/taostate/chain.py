@@ -194,6 +194,12 @@ class Chain(Queries, Frames):
         return int(self._engine.head)
 
     @property
+    def genesis_block(self) -> int:
+        """The block the genesis record is the state of: 0, or b₀ for imported chain state
+        (`Genesis.from_neurons`), whose first block is b₀ + 1."""
+        return self._log.genesis_block
+
+    @property
     def head_hash(self) -> str:
         """Hex of the last committed block's hash (at the genesis block: of the genesis record)."""
         return bytes(self._engine.head_hash).hex()

@@ -149,14 +149,23 @@ def _netuid_values(items: Sequence[str], what: str) -> dict[int, int]:
 def cmd_import(args: argparse.Namespace) -> int:
     from .genesis import Genesis
 
-    sources: list[bytes | str] = []
+    sources: list[bytes | str | list[int]] = []
     for f in args.files:
         with open(f, "rb") as fh:
             raw = fh.read()
-        try:  # a hex dump (as `bt-decode`'s fixtures and `substrate.rpc_request` give it) or bytes
-            sources.append(raw.decode("ascii"))
+        try:
+            text = raw.decode("ascii").strip()
         except UnicodeDecodeError:
-            sources.append(raw)
+            sources.append(raw)  # the answer's bytes
+            continue
+        if text[:1] in ("[", "{"):  # the RPC's JSON: [byte, …] or {"jsonrpc": …, "result": [byte, …]}
+            try:
+                doc = json.loads(text)
+            except ValueError as e:
+                raise SystemExit(f"taostate import: {f}: not JSON ({e})") from None
+            sources.append(doc["result"] if isinstance(doc, dict) and "result" in doc else doc)
+        else:
+            sources.append(text)  # a hex dump, as `bt-decode`'s fixtures hold it
     hp: dict[int, dict[str, int | bool]] = {}
     for it in args.set or []:
         k, sep, v = it.partition("=")
@@ -261,8 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None, help="default 0")
     im = cmd("import", cmd_import, "create a chain whose genesis is real subnets' state (recorded "
              "get_neurons answers)", path=False)
-    im.add_argument("files", nargs="+", metavar="FILE", help="a SCALE-encoded get_neurons answer (hex or "
-                    "binary), one per subnet")
+    im.add_argument("files", nargs="+", metavar="FILE", help="a SCALE-encoded get_neurons answer (hex, "
+                    "binary, or the neuronInfo_getNeurons RPC's JSON), one per subnet")
     im.add_argument("path", help="the new chain's directory")
     im.add_argument("--block", type=int, default=None, help="the block the answers are from (default: the "
                     "latest block they mention)")

@@ -312,8 +312,9 @@ def _from_sdk(n: Any) -> NeuronImport:
 
 def _neurons_of(src: Any, where: str) -> tuple[int, list[NeuronImport]]:
     """(netuid, neurons by uid) of one source."""
-    if isinstance(src, (bytes, bytearray, memoryview, str)):
-        raw = decode_neurons(src if isinstance(src, str) else bytes(src))
+    if isinstance(src, (bytes, bytearray, memoryview, str)) or (
+            isinstance(src, list) and src and all(isinstance(x, int) for x in src)):
+        raw = decode_neurons(src if isinstance(src, (str, list)) else bytes(src))
         items: list[Any] = list(raw)
         netuids = {n.netuid for n in raw}
         converted = [_from_raw(n) for n in raw]

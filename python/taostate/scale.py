@@ -131,9 +131,14 @@ def _neuron(r: _Reader) -> RawNeuron:
                      **values)
 
 
-def decode_neurons(data: bytes | str) -> list[RawNeuron]:
-    """The neurons of a `get_neurons` answer: its bytes, or their hex (with or without ``0x``).
-    Malformed input raises InvalidGenesis saying where."""
+def decode_neurons(data: bytes | str | list[int]) -> list[RawNeuron]:
+    """The neurons of a `get_neurons` answer: its bytes, their hex (with or without ``0x``), or
+    the list of byte values the node's `neuronInfo_getNeurons` RPC returns (and the SDK passes
+    to `NeuronInfo.list_from_vec_u8`). Malformed input raises InvalidGenesis saying where."""
+    if isinstance(data, list):
+        if not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 256 for x in data):
+            raise InvalidGenesis("get_neurons answer: a list must hold byte values (0..255)", field="neurons")
+        data = bytes(data)
     if isinstance(data, str):
         text = data.strip()
         text = text[2:] if text[:2] in ("0x", "0X") else text
