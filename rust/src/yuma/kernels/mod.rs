@@ -37,6 +37,8 @@ use super::fx::{dec, mul_lt, mul_p, proportion_u16, Cols, Divisor, Divisors, ONE
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod lanes;
 #[cfg(test)]
 mod tests;
 
