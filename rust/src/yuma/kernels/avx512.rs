@@ -79,12 +79,12 @@ impl Lanes for __m512i {
         _mm512_cmpeq_epi64_mask(self, b)
     }
     #[inline(always)]
-    unsafe fn add_where(self, m: Self::Mask, b: Self) -> Self {
-        _mm512_mask_add_epi64(self, m, self, b)
+    unsafe fn select(self, m: Self::Mask, b: Self) -> Self {
+        _mm512_mask_mov_epi64(self, m, b)
     }
     #[inline(always)]
-    unsafe fn inc_where(self, m: Self::Mask) -> Self {
-        _mm512_mask_add_epi64(self, m, self, _mm512_set1_epi64(1))
+    unsafe fn add_where(self, m: Self::Mask, b: Self) -> Self {
+        _mm512_mask_add_epi64(self, m, self, b)
     }
     #[inline(always)]
     unsafe fn inc_where_not(self, m: Self::Mask) -> Self {

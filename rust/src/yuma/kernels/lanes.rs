@@ -56,10 +56,10 @@ pub(super) trait Lanes: Copy {
     unsafe fn max(self, b: Self) -> Self;
     /// The lanes where `self == b`.
     unsafe fn eq(self, b: Self) -> Self::Mask;
+    /// `b` in the lanes of `m`, `self` elsewhere.
+    unsafe fn select(self, m: Self::Mask, b: Self) -> Self;
     /// `self + b` in the lanes of `m`, `self` elsewhere.
     unsafe fn add_where(self, m: Self::Mask, b: Self) -> Self;
-    /// `self + 1` in the lanes of `m`, `self` elsewhere.
-    unsafe fn inc_where(self, m: Self::Mask) -> Self;
     /// `self + 1` outside the lanes of `m`, `self` in them.
     unsafe fn inc_where_not(self, m: Self::Mask) -> Self;
     /// 0 in the lanes of `m`, `self` elsewhere.
@@ -124,7 +124,7 @@ unsafe fn div<V: Lanes>(x: V, cols: &super::Cols<'_>, j: usize) -> V {
 /// As [`Lanes`].
 #[inline(always)]
 unsafe fn dec<V: Lanes>(k: V) -> V {
-    k.inc_where(k.eq(V::splat(u64::from(u32::MAX))))
+    k.select(k.eq(V::splat(u64::from(u32::MAX))), V::splat(super::ONE))
 }
 
 /// The `a_i < 1` case of [`super::load_normalize`], `N` entries at a time, for the entries
