@@ -10,9 +10,9 @@
 
 use std::arch::x86_64::*;
 
-use super::lanes::{lanes_entries, Lanes};
+use super::lanes::{lanes_entries, Lanes, Words};
 
-lanes_entries!(__m256i, "avx2");
+lanes_entries!(__m256i, Two, "avx2");
 
 /// `b` in the lanes of `m` (all ones or all zeros), `a` elsewhere, by the 64-bit blend
 /// `vblendvpd`. Measured on the project's machine (AMD EPYC, `Simd::Avx2` forced, ns for a row
@@ -145,79 +145,74 @@ impl Lanes for __m256i {
         lanes.into_iter().max().unwrap_or(0)
     }
 }
-/// [`super::stake_at_most_u32`]: per row, two 8-lane compares (`k ≤ mid` as `max(k, mid) = mid`)
-/// select the row's stake into two vectors of u32 sums.
-#[target_feature(enable = "avx2")]
-pub(super) fn stake_at_most_u32(
-    strip: &[u32],
-    st: &[u32],
-    mid: &[u32; super::LANES],
-) -> [u32; super::LANES] {
-    const _: () = assert!(super::LANES == 16);
-    // SAFETY: `mid` holds 16 u32 (two unaligned loads of 8).
-    let (m0, m1) = unsafe {
-        (
-            _mm256_loadu_si256(mid.as_ptr().cast()),
-            _mm256_loadu_si256(mid.as_ptr().add(8).cast()),
-        )
-    };
-    let (mut a0, mut a1) = (_mm256_setzero_si256(), _mm256_setzero_si256());
-    for (seg, &s) in strip.chunks_exact(16).zip(st) {
-        let sv = _mm256_set1_epi32(s as i32);
-        // SAFETY: `seg` is a chunk of exactly 16 u32 (two unaligned loads of 8).
-        let (k0, k1) = unsafe {
-            (
-                _mm256_loadu_si256(seg.as_ptr().cast()),
-                _mm256_loadu_si256(seg.as_ptr().add(8).cast()),
-            )
-        };
-        let le0 = _mm256_cmpeq_epi32(_mm256_max_epu32(k0, m0), m0);
-        let le1 = _mm256_cmpeq_epi32(_mm256_max_epu32(k1, m1), m1);
-        a0 = _mm256_add_epi32(a0, _mm256_and_si256(le0, sv));
-        a1 = _mm256_add_epi32(a1, _mm256_and_si256(le1, sv));
-    }
-    let mut out = [0u32; super::LANES];
-    // SAFETY: `out` holds 16 u32 (two unaligned stores of 8).
-    unsafe {
-        _mm256_storeu_si256(out.as_mut_ptr().cast(), a0);
-        _mm256_storeu_si256(out.as_mut_ptr().add(8).cast(), a1);
-    }
-    out
-}
 
-/// `avx512::scatter_runs` with two 8-lane halves per block of 16 pairs.
-#[target_feature(enable = "avx2")]
-pub(super) fn scatter_runs(bytes: &[u8], row: &mut [u16], next: &mut usize) -> usize {
-    let n = row.len();
-    let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    let (low, eight) = (_mm256_set1_epi32(0xffff), _mm256_set1_epi32(8));
-    let mut off = 0;
-    while let Some(block) = bytes.get(off..off + 64) {
-        let j0 = usize::from(u16::from_le_bytes([block[0], block[1]]));
-        if j0 < *next || j0 + 16 > n {
-            break;
-        }
-        // SAFETY: `block` is 64 bytes (two unaligned loads of 32); the store writes
-        // row[j0..j0 + 16], inside the row (j0 + 16 ≤ n checked above).
-        unsafe {
-            let w0 = _mm256_loadu_si256(block.as_ptr().cast());
-            let w1 = _mm256_loadu_si256(block.as_ptr().add(32).cast());
-            let want0 = _mm256_add_epi32(_mm256_set1_epi32(j0 as i32), iota);
-            let want1 = _mm256_add_epi32(want0, eight);
-            let ok = _mm256_and_si256(
-                _mm256_cmpeq_epi32(_mm256_and_si256(w0, low), want0),
-                _mm256_cmpeq_epi32(_mm256_and_si256(w1, low), want1),
-            );
-            if _mm256_movemask_epi8(ok) != -1 {
-                break;
-            }
-            // Values (< 2^16) packed per 128-bit half, then the halves put back in order.
-            let v = _mm256_packus_epi32(_mm256_srli_epi32::<16>(w0), _mm256_srli_epi32::<16>(w1));
-            let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(v);
-            _mm256_storeu_si256(row.as_mut_ptr().add(j0).cast(), v);
-        }
-        *next = j0 + 16;
-        off += 64;
+/// Sixteen u32 lanes as two AVX2 vectors (lanes 0–7, 8–15).
+#[derive(Clone, Copy)]
+pub(super) struct Two(__m256i, __m256i);
+
+// As for `Lanes` above: AVX2 instructions, inlined into the entry points.
+impl Words for Two {
+    type Mask = Two;
+
+    #[inline(always)]
+    unsafe fn splat(x: u32) -> Self {
+        let v = _mm256_set1_epi32(x as i32);
+        Two(v, v)
     }
-    off
+    #[inline(always)]
+    unsafe fn iota() -> Self {
+        Two(
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15),
+        )
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const u32) -> Self {
+        Two(
+            _mm256_loadu_si256(p.cast()),
+            _mm256_loadu_si256(p.add(8).cast()),
+        )
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut u32) {
+        _mm256_storeu_si256(p.cast(), self.0);
+        _mm256_storeu_si256(p.add(8).cast(), self.1);
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        Two(_mm256_add_epi32(self.0, b.0), _mm256_add_epi32(self.1, b.1))
+    }
+    #[inline(always)]
+    unsafe fn and(self, b: Self) -> Self {
+        Two(_mm256_and_si256(self.0, b.0), _mm256_and_si256(self.1, b.1))
+    }
+    #[inline(always)]
+    unsafe fn le(self, b: Self) -> Self::Mask {
+        // k ≤ m as max(k, m) = m (no unsigned compare in AVX2).
+        Two(
+            _mm256_cmpeq_epi32(_mm256_max_epu32(self.0, b.0), b.0),
+            _mm256_cmpeq_epi32(_mm256_max_epu32(self.1, b.1), b.1),
+        )
+    }
+    #[inline(always)]
+    unsafe fn add_where(self, m: Self::Mask, b: Self) -> Self {
+        self.add(m.and(b))
+    }
+    #[inline(always)]
+    unsafe fn all_eq(self, b: Self) -> bool {
+        let eq = _mm256_and_si256(
+            _mm256_cmpeq_epi32(self.0, b.0),
+            _mm256_cmpeq_epi32(self.1, b.1),
+        );
+        _mm256_movemask_epi8(eq) == -1
+    }
+    #[inline(always)]
+    unsafe fn store_high_u16(self, p: *mut u16) {
+        // Packed per 128-bit half (values < 2^16), then the halves put back in order.
+        let v = _mm256_packus_epi32(
+            _mm256_srli_epi32::<16>(self.0),
+            _mm256_srli_epi32::<16>(self.1),
+        );
+        _mm256_storeu_si256(p.cast(), _mm256_permute4x64_epi64::<0b11_01_10_00>(v));
+    }
 }

@@ -6,10 +6,10 @@
 
 use std::arch::x86_64::*;
 
-use super::lanes::{lanes_entries, Lanes};
+use super::lanes::{lanes_entries, Lanes, Words};
 use super::{LANES, RUN};
 
-lanes_entries!(__m512i, "avx512f");
+lanes_entries!(__m512i, __m512i, "avx512f");
 
 // The methods compile to AVX-512F instructions: they run only inside the `#[target_feature]`
 // entry points above (the trait's safety contract), into which they inline.
@@ -124,38 +124,6 @@ impl Lanes for __m512i {
     }
 }
 
-/// The leading blocks of 16 consecutive uids of [`super::scatter_bytes`]' input in AVX-512, one
-/// vector each, while they are in order (first uid ≥ `next`) and inside the row; returns the
-/// bytes consumed (the caller checks and copies the next block its own way). x86 is
-/// little-endian: a pair's word has the uid in its low 16 bits.
-#[target_feature(enable = "avx512f")]
-pub(super) fn scatter_runs(bytes: &[u8], row: &mut [u16], next: &mut usize) -> usize {
-    let n = row.len();
-    let iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    let low = _mm512_set1_epi32(0xffff);
-    let mut off = 0;
-    while let Some(block) = bytes.get(off..off + 4 * RUN) {
-        let j0 = usize::from(u16::from_le_bytes([block[0], block[1]]));
-        if j0 < *next || j0 + RUN > n {
-            break;
-        }
-        // SAFETY: `block` is 64 bytes (unaligned load); the store writes row[j0..j0 + 16],
-        // inside the row (j0 + 16 ≤ n checked above).
-        unsafe {
-            let w = _mm512_loadu_si512(block.as_ptr().cast());
-            let want = _mm512_add_epi32(_mm512_set1_epi32(j0 as i32), iota);
-            if _mm512_cmpneq_epi32_mask(_mm512_and_si512(w, low), want) != 0 {
-                break;
-            }
-            let vals = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(w));
-            _mm256_storeu_si256(row.as_mut_ptr().add(j0).cast(), vals);
-        }
-        *next = j0 + RUN;
-        off += 4 * RUN;
-    }
-    off
-}
-
 /// [`gather_marked`] in AVX-512: each block of 16 entries becomes 16 words `j | (v − 1) << 16`
 /// (a `(uid, value)` pair's bytes on little-endian x86), compressed to the existing entries
 /// and stored at the end of `out` in one move.
@@ -220,20 +188,51 @@ pub(super) fn stake_at_most(strip: &[u32], st: &[u64], mid: &[u32; LANES]) -> [u
     acc
 }
 
-/// [`super::stake_at_most_u32`]: one 16-lane u32 masked add per row.
-#[target_feature(enable = "avx512f")]
-pub(super) fn stake_at_most_u32(strip: &[u32], st: &[u32], mid: &[u32; LANES]) -> [u32; LANES] {
-    // SAFETY: `mid` holds LANES u32 (64 bytes); unaligned load.
-    let midv = unsafe { _mm512_loadu_si512(mid.as_ptr().cast()) };
-    let mut acc = _mm512_setzero_si512();
-    for (seg, &s) in strip.chunks_exact(LANES).zip(st) {
-        // SAFETY: `seg` is a chunk of exactly LANES u32 (64 bytes); unaligned load.
-        let keys = unsafe { _mm512_loadu_si512(seg.as_ptr().cast()) };
-        let m = _mm512_cmple_epu32_mask(keys, midv);
-        acc = _mm512_mask_add_epi32(acc, m, acc, _mm512_set1_epi32(s as i32));
+// As for `Lanes` above: AVX-512F instructions, inlined into the entry points.
+impl Words for __m512i {
+    type Mask = __mmask16;
+
+    #[inline(always)]
+    unsafe fn splat(x: u32) -> Self {
+        _mm512_set1_epi32(x as i32)
     }
-    let mut out = [0u32; LANES];
-    // SAFETY: `out` holds LANES u32 (64 bytes); unaligned store.
-    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), acc) };
-    out
+    #[inline(always)]
+    unsafe fn iota() -> Self {
+        _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const u32) -> Self {
+        _mm512_loadu_si512(p.cast())
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut u32) {
+        _mm512_storeu_si512(p.cast(), self)
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        _mm512_add_epi32(self, b)
+    }
+    #[inline(always)]
+    unsafe fn and(self, b: Self) -> Self {
+        _mm512_and_si512(self, b)
+    }
+    #[inline(always)]
+    unsafe fn le(self, b: Self) -> Self::Mask {
+        _mm512_cmple_epu32_mask(self, b)
+    }
+    #[inline(always)]
+    unsafe fn add_where(self, m: Self::Mask, b: Self) -> Self {
+        _mm512_mask_add_epi32(self, m, self, b)
+    }
+    #[inline(always)]
+    unsafe fn all_eq(self, b: Self) -> bool {
+        _mm512_cmpneq_epi32_mask(self, b) == 0
+    }
+    #[inline(always)]
+    unsafe fn store_high_u16(self, p: *mut u16) {
+        _mm256_storeu_si256(
+            p.cast(),
+            _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(self)),
+        )
+    }
 }

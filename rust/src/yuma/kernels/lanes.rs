@@ -80,6 +80,37 @@ pub(super) trait Lanes: Copy {
     unsafe fn top(self) -> u64;
 }
 
+/// Sixteen u32 lanes (a block of `RUN`, or a strip row of `LANES`): one AVX-512 vector, or a
+/// pair of AVX2 vectors.
+///
+/// # Safety
+/// As [`Lanes`]; the pointer methods read or write 16 elements.
+pub(super) trait Words: Copy {
+    /// A lane mask.
+    type Mask: Copy;
+
+    /// Every lane `x`.
+    unsafe fn splat(x: u32) -> Self;
+    /// Lane `c` holds `c`.
+    unsafe fn iota() -> Self;
+    /// 16 u32 at `p`.
+    unsafe fn load(p: *const u32) -> Self;
+    /// Writes the lanes to `p`.
+    unsafe fn store(self, p: *mut u32);
+    /// `self + b` (wrapping).
+    unsafe fn add(self, b: Self) -> Self;
+    /// `self & b`.
+    unsafe fn and(self, b: Self) -> Self;
+    /// The lanes where `self ≤ b` (unsigned).
+    unsafe fn le(self, b: Self) -> Self::Mask;
+    /// `self + b` in the lanes of `m`, `self` elsewhere.
+    unsafe fn add_where(self, m: Self::Mask, b: Self) -> Self;
+    /// Whether every lane of `self` equals `b`'s.
+    unsafe fn all_eq(self, b: Self) -> bool;
+    /// Writes the high 16 bits of each lane to `p`, as 16 u16.
+    unsafe fn store_high_u16(self, p: *mut u16);
+}
+
 /// `fx::mul_lt` lane by lane: `k < 2^32`, `v ≤ 2^32` (`v = 2^32` adds `k` to the empty product).
 ///
 /// # Safety
@@ -287,12 +318,76 @@ pub(super) unsafe fn finish<V: Lanes>(
     (end, d.sum())
 }
 
-/// The entry points of the shared loops for one instruction set: `lanes_entries!(V, "feature")`
-/// defines `load_normalize`, `clip`, `ema_store` and `finish` (the signatures above without
-/// `V`), each compiled with the feature and called only when `Simd::checked` says the CPU has
-/// it.
+/// The leading blocks of 16 consecutive uids of [`super::scatter_bytes`]' input, one block of
+/// 16 words at a time, while they are in order (first uid ≥ `next`) and inside the row; returns
+/// the bytes consumed (the caller checks and copies the next block its own way). x86 is
+/// little-endian: a pair's word has the uid in its low 16 bits, the value in its high 16.
+///
+/// # Safety
+/// As [`Words`].
+#[inline(always)]
+pub(super) unsafe fn scatter_runs<W: Words>(
+    bytes: &[u8],
+    row: &mut [u16],
+    next: &mut usize,
+) -> usize {
+    const _: () = assert!(super::RUN == 16);
+    let n = row.len();
+    let (iota, low) = (W::iota(), W::splat(0xffff));
+    let mut off = 0;
+    while let Some(block) = bytes.get(off..off + 4 * super::RUN) {
+        let j0 = usize::from(u16::from_le_bytes([block[0], block[1]]));
+        if j0 < *next || j0 + super::RUN > n {
+            break;
+        }
+        // SAFETY: `block` is 64 bytes (unaligned load); the store writes row[j0..j0 + 16],
+        // inside the row (j0 + 16 ≤ n checked above).
+        unsafe {
+            let w = W::load(block.as_ptr().cast());
+            if !w.and(low).all_eq(W::splat(j0 as u32).add(iota)) {
+                break;
+            }
+            w.store_high_u16(row.as_mut_ptr().add(j0));
+        }
+        *next = j0 + super::RUN;
+        off += 4 * super::RUN;
+    }
+    off
+}
+
+/// [`super::stake_at_most_u32`]: per row of the strip, one unsigned compare of its 16 keys with
+/// the 16 midpoints selects the lanes to which the row's stake is added.
+///
+/// # Safety
+/// As [`Words`].
+#[inline(always)]
+pub(super) unsafe fn stake_at_most_u32<W: Words>(
+    strip: &[u32],
+    st: &[u32],
+    mid: &[u32; super::LANES],
+) -> [u32; super::LANES] {
+    const _: () = assert!(super::LANES == 16);
+    // SAFETY: `mid` holds 16 u32.
+    let midv = unsafe { W::load(mid.as_ptr()) };
+    let mut acc = W::splat(0);
+    for (seg, &s) in strip.chunks_exact(super::LANES).zip(st) {
+        // SAFETY: `seg` is a chunk of exactly 16 u32.
+        let keys = unsafe { W::load(seg.as_ptr()) };
+        acc = acc.add_where(keys.le(midv), W::splat(s));
+    }
+    let mut out = [0u32; super::LANES];
+    // SAFETY: `out` holds 16 u32.
+    unsafe { acc.store(out.as_mut_ptr()) };
+    out
+}
+
+/// The entry points of the shared loops for one instruction set:
+/// `lanes_entries!(V, W, "feature")` defines `load_normalize`, `clip`, `ema_store`, `finish`
+/// (over the [`Lanes`] `V`), `scatter_runs` and `stake_at_most_u32` (over the [`Words`] `W`), with
+/// the signatures above less the type, each compiled with the feature and called only when
+/// `Simd::checked` says the CPU has it.
 macro_rules! lanes_entries {
-    ($v:ty, $feature:literal) => {
+    ($v:ty, $w:ty, $feature:literal) => {
         /// [`super::lanes::load_normalize`] on this instruction set.
         #[target_feature(enable = $feature)]
         pub(super) fn load_normalize(
@@ -338,6 +433,24 @@ macro_rules! lanes_entries {
         pub(super) fn finish(row: &mut [u32], cols: &super::FinishCols<'_>) -> (usize, u64) {
             // SAFETY: this function runs only where the CPU has the feature it is compiled with.
             unsafe { super::lanes::finish::<$v>(row, cols) }
+        }
+
+        /// [`super::lanes::scatter_runs`] on this instruction set.
+        #[target_feature(enable = $feature)]
+        pub(super) fn scatter_runs(bytes: &[u8], row: &mut [u16], next: &mut usize) -> usize {
+            // SAFETY: this function runs only where the CPU has the feature it is compiled with.
+            unsafe { super::lanes::scatter_runs::<$w>(bytes, row, next) }
+        }
+
+        /// [`super::lanes::stake_at_most_u32`] on this instruction set.
+        #[target_feature(enable = $feature)]
+        pub(super) fn stake_at_most_u32(
+            strip: &[u32],
+            st: &[u32],
+            mid: &[u32; super::LANES],
+        ) -> [u32; super::LANES] {
+            // SAFETY: this function runs only where the CPU has the feature it is compiled with.
+            unsafe { super::lanes::stake_at_most_u32::<$w>(strip, st, mid) }
         }
     };
 }
