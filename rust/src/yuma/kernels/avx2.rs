@@ -1,12 +1,12 @@
-//! AVX2 (4 u64 lanes, for CPUs without AVX-512): [`Lanes`] for `__m256i`, the entry points of
-//! the shared loops (`lanes.rs`) compiled for AVX2, and the 32-bit-lane loops written for this
-//! instruction set (see `mod.rs` for which and why). Each loop does the same integer operations
-//! as its AVX-512 version and the portable loop, for the entries `0..returned` (a multiple of 4;
-//! the caller finishes the tail), and is called only when `Simd::checked` says the CPU has AVX2.
+//! AVX2 (for CPUs without AVX-512): the lane traits of `lanes.rs` for this instruction set —
+//! [`Lanes`] for `__m256i` (4 u64 lanes), [`Words`] for [`Two`] (16 u32 lanes in two vectors) —
+//! and the entry points of the shared loops compiled for AVX2, called only when `Simd::checked`
+//! says the CPU has it.
 //!
-//! AVX2 has no unsigned 64-bit compare, min or max, no mask registers and no saturating
-//! narrowing: every value the loops hold is below 2^63, so the signed compare serves; a mask is
-//! a vector of all-ones lanes; narrowing keeps the low 32 bits of lanes made below 2^32 first.
+//! AVX2 has no unsigned 64-bit compare, min or max, no mask registers, no unsigned 32-bit
+//! compare and no saturating narrowing: every u64 value the loops hold is below 2^63, so the
+//! signed compare serves; a mask is a vector of all-ones lanes; `k ≤ m` on u32 is
+//! `max(k, m) = m`; narrowing keeps the low 32 bits of lanes made below 2^32 first.
 
 use std::arch::x86_64::*;
 

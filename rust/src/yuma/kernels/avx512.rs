@@ -1,8 +1,9 @@
-//! AVX-512 (8 u64 lanes, or 16 u32): [`Lanes`] for `__m512i`, the entry points of the shared
-//! loops (`lanes.rs`) compiled for AVX-512F, and the loops written for this instruction set
-//! alone (see `mod.rs` for which and why). Each loop does the same integer operations as the
-//! portable loop it stands in for, for the entries `0..returned` (a multiple of 8; the caller
-//! finishes the tail), and is called only when `Simd::checked` says the CPU has AVX-512F.
+//! AVX-512: the lane traits of `lanes.rs` for this instruction set — [`Lanes`] (8 u64 lanes)
+//! and [`Words`] (16 u32 lanes) for `__m512i` — with the entry points of the shared loops
+//! compiled for AVX-512F, and the loops that exist for AVX-512 alone (`gather_marked`, the u64
+//! `stake_at_most`: see `mod.rs`). Everything here is called only when `Simd::checked` says the
+//! CPU has AVX-512F; each loop does the same integer operations as the portable loop it stands
+//! in for.
 
 use std::arch::x86_64::*;
 

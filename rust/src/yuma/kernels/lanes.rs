@@ -1,15 +1,20 @@
-//! The lanes abstraction of the hand-written loops (memchr's `Vector` pattern): [`Lanes`], a
-//! trait over one vector of u64 lanes whose methods wrap the intrinsics of one instruction set,
-//! implemented for `__m512i` (AVX-512, 8 lanes: `avx512.rs`) and `__m256i` (AVX2, 4 lanes:
-//! `avx2.rs`); and the row loops written once over it ([`load_normalize`], [`clip`],
-//! [`ema_store`], [`finish`]), which each file instantiates in a `#[target_feature]` entry point
-//! ([`lanes_entries!`]) so that the trait's `#[inline(always)]` methods are compiled with that
-//! instruction set.
+//! The hand-written loops written once (memchr's `Vector` pattern): two small lane traits whose
+//! methods wrap the intrinsics of one instruction set, each implemented in `avx512.rs` and
+//! `avx2.rs` —
+//! * [`Lanes`]: one vector of u64 lanes, `__m512i` (8) or `__m256i` (4);
+//! * [`Words`]: 16 u32 lanes, one `__m512i` or a pair of `__m256i` (`avx2::Two`);
 //!
-//! Every value the loops hold is below 2^63, so the trait's compare, min and max need only be
+//! and the loops generic over them: [`load_normalize`], [`clip`], [`ema_store`], [`finish`]
+//! (u64 lanes), [`scatter_runs`], [`stake_at_most_u32`] (u32 lanes). Each file instantiates them
+//! in `#[target_feature]` entry points ([`lanes_entries!`]), into which the generic loops and the
+//! traits' `#[inline(always)]` methods inline, compiled for that instruction set.
+//!
+//! Every value the loops hold is below 2^63, so [`Lanes`]' compare, min and max need only be
 //! right there: AVX-512 uses its unsigned 64-bit instructions, AVX2 its signed ones. A lane mask
 //! is the instruction set's own (a mask register, or a vector of all-ones lanes), and each
-//! masked operation the loops need is a method, so neither side emulates the other's form.
+//! masked operation the loops need is a method, so neither side emulates the other's form: the
+//! instantiated loops are the instructions the two hand-written files had (`mod.rs` has the
+//! measurements).
 
 /// One vector of `N` u64 lanes.
 ///
