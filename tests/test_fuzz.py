@@ -1,15 +1,19 @@
 """Differential fuzzing of state transitions: the real engine against the Python model.
 
 A hypothesis ``RuleBasedStateMachine`` drives a real ``ts.Chain.ephemeral`` (Rust core, real LMDB
-log) and ``tests/model.py`` (written from docs/ruleset.md) with the same random transactions — valid ones
-and invalid ones: random origins, amounts around ED / balance / stake / burn / the supply cap,
-unknown hotkeys, netuids that do not exist, misfit hyperparameter values — and block steps
-spanning epochs (tempos are made small through Sudo). After every rule it checks that both made
-the same accept/reject decision with the same error code, that a rejection changed nothing, and
-that balances, stakes, owners, delegates, uids, subnet parameters, emission values, pending
-emission and every metagraph vector agree, plus conservation of issuance. Every few steps, and at
-teardown, the log is replayed (``chain.verify()`` from genesis, ``chain.at(head)`` and a second
-read-only ``ts.Chain.open(path)`` from the latest snapshot) and must equal the live state root.
+log) and the model of ``tests/model/`` (written from docs/ruleset.md) with the same random
+transactions — valid ones and invalid ones: random origins, amounts around ED / balance / stake /
+burn / the supply cap, unknown hotkeys, netuids that do not exist, misfit hyperparameter values —
+and block steps spanning epochs (tempos are made small through Sudo). After every rule it checks
+that both made the same accept/reject decision with the same error code, that a rejection changed
+nothing, and that balances, stakes, owners, delegates, uids, subnet parameters, emission values,
+pending emission and every metagraph vector agree, plus conservation of issuance. Every few steps,
+and at teardown, the log is replayed (``chain.verify()`` from genesis, ``chain.at(head)`` and a
+second read-only ``ts.Chain.open(path)`` from the latest snapshot) and must equal the live state
+root.
+
+The engine/model plumbing and the state comparison are in ``chain_vs_model.py``; deterministic
+histories for paths random search reaches rarely are in ``test_fuzz_scenarios.py``.
 
 Profiles (tests/conftest.py): ``ci`` by default; ``HYPOTHESIS_PROFILE=deep`` for long campaigns.
 ``TAOSTATE_FUZZ_STATS=<file>`` makes every finished example add its counts to that JSON file.
@@ -20,112 +24,30 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from typing import Any
 
-import pytest
-from hypothesis import note, settings
-from hypothesis.control import currently_in_test_context
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import model as m
 import taostate as ts
+from chain_vs_model import (COLDKEYS, EVERYONE, GLOBAL_NAMES, HOTKEYS, ODD_NAMES, STRANGER,
+                            SUBNET_NAMES, SUDO, TAO, Pair, compare, raw)
 from taostate import testing as tst
 from taostate import tx
-
-TAO = ts.TAO
-COLDKEYS = [ts.account(f"fuzz/c{i}") for i in range(4)]
-HOTKEYS = [ts.account(f"fuzz/h{i}") for i in range(6)]
-SUDO = ts.account("fuzz/sudo")
-STRANGER = ts.account("fuzz/stranger")  # never funded by the genesis
-EVERYONE = [*COLDKEYS, *HOTKEYS, SUDO, STRANGER]
-
-SUBNET_NAMES = sorted(m.SUBNET_PARAMS)
-GLOBAL_NAMES = sorted(m.GLOBAL_PARAMS)
-ODD_NAMES = ["total_issuance", "burn", "senate_required_stake_percentage", "no_such_parameter"]
-# Engine `subnet(netuid)` info keys compared with the model (ruleset names).
-INFO_KEYS = ["netuid", "owner", "locked", "tempo", "n", "burn", "difficulty", "emission_value",
-             "pending_emission", "registered_at", "blocks_since_last_step",
-             "last_mechanism_step_block", "last_adjustment_block", "registrations_this_block",
-             "registrations_this_interval", "pow_registrations_this_interval",
-             "burn_registrations_this_interval", "modality", *SUBNET_NAMES]
-U16_VECTORS = {"ranks_u16": "ranks", "trust_u16": "trust", "consensus_u16": "consensus",
-               "incentive_u16": "incentive", "dividends_u16": "dividends",
-               "validator_trust_u16": "validator_trust", "pruning_scores": "pruning_scores"}
 
 STATS: Counter[str] = Counter()
 
 
-def known_divergence(model: m.Model, t: tx.Tx) -> str | None:
-    """Transactions whose outcome is a known engine divergence from docs/ruleset.md (see the report of
-    issue 6); they are not submitted so that the machine keeps exploring. Empty when none."""
-    return None
+class ChainVsModel(Pair, RuleBasedStateMachine):
+    """Random valid and invalid transactions and block steps, to the engine and the model."""
 
-
-def _b(a: Any) -> bytes:
-    return bytes(a)
-
-
-class ChainVsModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.chain: ts.Chain | None = None
-        self.model: m.Model | None = None
         self.fresh: list[ts.AccountId] = []
         self.ok = True  # the last rule / invariant completed (teardown checks only then)
-        self.blocks_since_verify = 0
-        self.counts: Counter[str] = Counter()
 
-    # ---- plumbing --------------------------------------------------------------------------
-    @property
-    def c(self) -> ts.Chain:
-        assert self.chain is not None
-        return self.chain
-
-    @property
-    def md(self) -> m.Model:
-        assert self.model is not None
-        return self.model
-
-    def run(self, t: tx.Tx) -> str | None:
-        """Submit ``t`` to both; assert the same outcome. Returns the error code or None."""
-        reason = known_divergence(self.md, t)
-        if reason is not None:
-            if currently_in_test_context():
-                note(f"skipped (known divergence {reason}): {t}")
-            self.counts["skipped"] += 1
-            return "skipped"
-        was_open = self.md.is_open
-        before = self.c.state_root() if was_open else None
-        got: str | None = None
-        receipt = None
-        try:
-            receipt = self.c.submit(t)
-        except ts.TxRejected as e:
-            got = e.code
-            assert type(e) is ts.errors.RULE_ERRORS[e.code], (type(e), e.code)
-            assert e.tx == t
-        want: str | None = None
-        try:
-            self.md.apply(t)
-        except m.Rejected as e:
-            want = e.code
-        if currently_in_test_context():
-            note(f"{t} -> engine {got or 'ok'}, model {want or 'ok'}")
-        assert got == want, f"{type(t).__name__}: engine {got or 'accepted'}, model {want or 'accepted'}: {t}"
-        if got is None:
-            assert receipt is not None and receipt.block == self.md.block
-        elif before is not None:
-            assert self.c.state_root() == before, "a rejected transaction changed the state"
-        self.counts[f"{type(t).__name__}:{got or 'ok'}"] += 1
-        self.counts["transactions"] += 1
-        return got
-
-    def step_both(self, blocks: int) -> None:
-        assert self.c.step(blocks=blocks) == self.md.step(blocks)
-        self.counts["blocks"] += blocks
-        self.blocks_since_verify += blocks
-
+    # ---- drawing ---------------------------------------------------------------------------
     def hotkeys_known(self) -> list[ts.AccountId]:
         return sorted({ts.AccountId(h) for h in self.md.owner})
 
@@ -196,14 +118,6 @@ class ChainVsModel(RuleBasedStateMachine):
         if data.draw(st.booleans()):
             self.bootstrap(data)
         self.ok = True
-
-    def open(self, balances: dict[ts.AccountId, int], params: dict[str, int], *,
-             snapshot_every: int = 5) -> None:
-        genesis = ts.Genesis(balances=balances, sudo=SUDO, triumvirate=[COLDKEYS[0]],
-                             params=params)
-        self.chain = ts.Chain.ephemeral(genesis, snapshot_every=snapshot_every)
-        self.model = m.Model({_b(k): v for k, v in balances.items()}, _b(SUDO), params,
-                             genesis_record=genesis.to_msgpack(), triumvirate=[_b(COLDKEYS[0])])
 
     def bootstrap(self, data: st.DataObject) -> None:
         """A quick route to interesting states: subnets with small tempos, staked neurons, staked
@@ -286,7 +200,7 @@ class ChainVsModel(RuleBasedStateMachine):
         self.ok = False
         src = self.pick_coldkey(data)
         dest = self.pick_account(data)
-        amount = self.amount(data, self.md.balance(_b(src)), m.ED - self.md.balance(_b(dest)))
+        amount = self.amount(data, self.md.balance(raw(src)), m.ED - self.md.balance(raw(dest)))
         self.run(tx.Transfer(origin=src, dest=dest, amount=amount))
         self.ok = True
 
@@ -295,7 +209,7 @@ class ChainVsModel(RuleBasedStateMachine):
         self.ok = False
         c = self.pick_coldkey(data)
         h = self.pick_hotkey(data)
-        amount = self.amount(data, self.md.balance(_b(c)))
+        amount = self.amount(data, self.md.balance(raw(c)))
         self.run(tx.AddStake(origin=c, hotkey=h, amount=amount))
         self.ok = True
 
@@ -303,15 +217,15 @@ class ChainVsModel(RuleBasedStateMachine):
     def remove_stake(self, data: st.DataObject) -> None:
         self.ok = False
         h = self.pick_hotkey(data)
-        owner = self.md.owner.get(_b(h))
-        stakers = sorted(self.md.stake.get(_b(h), {}))
+        owner = self.md.owner.get(raw(h))
+        stakers = sorted(self.md.stake.get(raw(h), {}))
         if stakers and data.draw(st.integers(0, 3)) < 3:
             c = ts.AccountId(data.draw(st.sampled_from(stakers)))
         elif owner is not None and data.draw(st.booleans()):
             c = ts.AccountId(owner)
         else:
             c = self.pick_coldkey(data)
-        amount = self.amount(data, self.md.stake.get(_b(h), {}).get(_b(c), 0))
+        amount = self.amount(data, self.md.stake.get(raw(h), {}).get(raw(c), 0))
         self.run(tx.RemoveStake(origin=c, hotkey=h, amount=amount))
         self.ok = True
 
@@ -319,7 +233,7 @@ class ChainVsModel(RuleBasedStateMachine):
     def become_delegate(self, data: st.DataObject) -> None:
         self.ok = False
         h = self.pick_hotkey(data)
-        owner = self.md.owner.get(_b(h))
+        owner = self.md.owner.get(raw(h))
         c = ts.AccountId(owner) if owner is not None and data.draw(st.booleans()) \
             else self.pick_coldkey(data)
         self.run(tx.BecomeDelegate(origin=c, hotkey=h))
@@ -416,7 +330,7 @@ class ChainVsModel(RuleBasedStateMachine):
             origin = ts.AccountId(data.draw(st.sampled_from(nr.keys)))
         else:
             origin = self.pick_hotkey(data)
-        me = nr.uids.get(_b(origin)) if nr is not None else None
+        me = nr.uids.get(raw(origin)) if nr is not None else None
         if netuid == 0:
             targets = [*self.md.subnets(), 7, 0xFFFF]
         else:
@@ -571,7 +485,7 @@ class ChainVsModel(RuleBasedStateMachine):
                 hk = ts.AccountId(data.draw(st.sampled_from(senators)))
             else:
                 hk = self.pick_hotkey(data)
-            owner = self.md.owner.get(_b(hk))
+            owner = self.md.owner.get(raw(hk))
             origin = ts.AccountId(owner) if owner is not None and data.draw(
                 st.integers(0, 4)) < 4 else self.pick_coldkey(data)
             h, index = self.pick_proposal(data)
@@ -603,19 +517,6 @@ class ChainVsModel(RuleBasedStateMachine):
         if self.blocks_since_verify >= 20:
             self.check_replay()
         self.ok = True
-
-    def check_replay(self) -> None:
-        """Replay the log from genesis (and from the latest snapshot) = the live state."""
-        assert not self.md.is_open
-        live = self.c.state_root()
-        report = self.c.verify()
-        assert report["state_root"] == live
-        assert report["head"] == self.md.head
-        assert self.c.at(self.c.head).state_root() == live
-        with ts.Chain.open(self.c._log.path, readonly=True) as reopened:  # snapshot + tail
-            assert reopened.head == self.md.head and reopened.state_root() == live
-        self.blocks_since_verify = 0
-        self.counts["replays"] += 1
 
     # ---- invariants ------------------------------------------------------------------------
     @invariant()
@@ -658,466 +559,9 @@ def _dump_stats(counts: Counter[str]) -> None:
     os.replace(path + ".tmp", path)
 
 
-def compare(c: ts.Chain, md: m.Model, people: list[ts.AccountId]) -> None:
-    """Every query the model answers, against the engine."""
-    assert c.block == md.block and c.head == md.head
-    assert c.head_hash == md.head_hash.hex(), "the block records differ from WIRE.md's form"
-    assert c.total_issuance == md.total_issuance
-    assert c.total_stake == md.total_stake
-    assert c.total_balance == md.total_balance
-    assert c.total_locked == md.total_locked
-    assert c.total_issuance == c.total_balance + c.total_stake + c.total_locked
-    assert c.total_issuance <= m.S_MAX or md.minted_past_cap
-    assert c.block_emission == md.block_emission
-    assert _b(c.sudo_key) == md.sudo_key
-    c.check_invariants()
-    hotkeys = sorted(set(md.owner) | {_b(h) for h in HOTKEYS})
-    for a in sorted({_b(p) for p in people} | set(md.free) | set(md.owner)):
-        assert c.balance(a) == md.balance(a), ("balance", ts.AccountId(a))
-        assert c.coldkey_stake(a) == md.coldkey_stake(a), ("coldkey_stake", ts.AccountId(a))
-    for h in hotkeys:
-        owner = c.owner(h)
-        assert (None if owner is None else _b(owner)) == md.owner.get(h), ("owner", h)
-        assert c.stake(h) == md.hotkey_stake(h), ("stake", ts.AccountId(h))
-        for ck in sorted(set(md.stake.get(h, {})) | {_b(x) for x in COLDKEYS}):
-            assert c.stake(h, ck) == md.stake.get(h, {}).get(ck, 0), ("stake", h, ck)
-    assert {_b(h): t for h, t in c.delegates().items()} == md.delegates
-    assert [_b(a) for a in c.accounts()] == md.accounts()
-    assert c.subnets() == md.subnets()
-    assert sorted(_b(s) for s in c.senate()) == sorted(md.senate)
-    assert sorted(_b(t) for t in c.triumvirate()) == sorted(md.triumvirate)
-    props = sorted(c.proposals(), key=lambda p: p["index"])
-    want = sorted(md.proposals.items(), key=lambda kv: kv[1]["index"])
-    assert [p["hash"] for p in props] == [h.hex() for h, _ in want]
-    for p, (_, w) in zip(props, want):
-        assert (p["index"], _b(p["proposer"]), p["threshold"], p["end"]) == (
-            w["index"], w["proposer"], w["threshold"], w["end"])
-        assert p["transaction"] == w["tx"]
-        assert [_b(a) for a in p["ayes"]] == w["ayes"] and [_b(a) for a in p["nays"]] == w["nays"]
-    if md.is_open:
-        assert c.lock_cost() == md.current_lock_cost()
-    for u in md.subnets():
-        compare_subnet(c, md, u, hotkeys)
-
-
-def model_info(md: m.Model, u: int) -> dict[str, Any]:
-    info: dict[str, Any] = {name: md.p(u, name) for name in SUBNET_NAMES}
-    owner = md.subnet_owner.get(u)
-    info.update(owner=None if owner is None else owner, locked=md.subnet_locked.get(u, 0),
-                n=md.neurons[u].n, burn=md.p(u, "burn"),
-                emission_value=md.emission_values.get(u, 0),
-                pending_emission=md.pending_emission.get(u, 0),
-                registered_at=md.registered_at.get(u, 0), netuid=u, modality=0,
-                blocks_since_last_step=md.blocks_since_last_step.get(u, 0),
-                last_mechanism_step_block=md.last_mechanism_step_block.get(u, 0),
-                last_adjustment_block=md.last_adjustment_block.get(u, 0),
-                registrations_this_block=md.registrations_this_block.get(u, 0),
-                registrations_this_interval=md.registrations_this_interval.get(u, 0),
-                pow_registrations_this_interval=md.pow_registrations_this_interval.get(u, 0),
-                burn_registrations_this_interval=md.burn_registrations_this_interval.get(u, 0))
-    return info
-
-
-def compare_subnet(c: ts.Chain, md: m.Model, u: int, hotkeys: list[bytes]) -> None:
-    info = c.subnet(u)
-    want = model_info(md, u)
-    for key in INFO_KEYS:
-        got = info[key]
-        if key == "owner" and got is not None:
-            got = _b(got)
-        assert got == want[key], ("subnet", u, key, got, want[key])
-    nr = md.neurons[u]
-    for h in hotkeys:
-        assert c.uid(u, h) == nr.uids.get(h), ("uid", u, ts.AccountId(h))
-        got_axon = c._engine.axon(u, h)  # axons are per (netuid, hotkey), registered or not
-        assert (None if got_axon is None else dict(got_axon)) == md.axon(u, h), ("axon", u, h)
-    mg = c.metagraph(u)
-    want_mg = md.metagraph(u)
-    assert mg.n == want_mg["n"] and mg.netuid == u
-    assert [_b(h) for h in mg.hotkeys] == want_mg["hotkeys"]
-    assert [_b(k) for k in mg.coldkeys] == want_mg["coldkeys"]
-    assert mg.stake.tolist() == want_mg["stake"], ("stake", u)
-    for ours, theirs in U16_VECTORS.items():
-        assert getattr(mg, ours).tolist() == want_mg[theirs], (ours, u)
-    for name in ("emission", "active", "validator_permit", "last_update",
-                 "block_at_registration"):
-        assert getattr(mg, name).tolist() == want_mg[name], (name, u)
-    # root rows hold netuids; the metagraph shows the n×n block (columns < n) like any subnet
-    assert mg.weights.tolist() == want_mg["weights"], ("weights", u)
-    assert mg.bonds.tolist() == want_mg["bonds"], ("bonds", u)
-
-
-
-
 # At least 150 histories of 60 rules even under the `ci` profile (≈ 15 s); `dev`/`deep` go beyond.
 _DEFAULT = settings.default
 assert _DEFAULT is not None
 ChainVsModel.TestCase.settings = settings(stateful_step_count=60,
                                           max_examples=max(150, _DEFAULT.max_examples))
 TestChainVsModel = ChainVsModel.TestCase
-
-
-# --------------------------------------------------------------------------------------------- #
-# Scenarios: deterministic histories through the same engine-vs-model comparison, for paths that
-# random search reaches rarely (and the pinned shrinks of earlier failures).
-
-
-class Duo:
-    """The engine and the model side by side, outside hypothesis."""
-
-    def __init__(self, balances: dict[ts.AccountId, int], **params: int) -> None:
-        self.mc = ChainVsModel()
-        self.mc.open(balances, dict(params), snapshot_every=4)
-        self.c, self.md = self.mc.c, self.mc.md
-
-    def __enter__(self) -> Duo:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.c.close()
-
-    def ok(self, t: tx.Tx) -> None:
-        assert self.mc.run(t) is None
-
-    def rejects(self, t: tx.Tx, code: str) -> None:
-        assert self.mc.run(t) == code
-
-    def sudo(self, netuid: int | None, name: str, value: int | bool) -> None:
-        self.ok(tx.SudoSetHyperparameter(origin=SUDO, netuid=netuid, name=name, value=value))
-
-    def step(self, blocks: int = 1) -> None:
-        self.mc.step_both(blocks)
-
-    def check(self, *extra: ts.AccountId) -> None:
-        compare(self.c, self.md, [*EVERYONE, *extra])
-
-    def replay(self) -> None:
-        if self.md.is_open:
-            self.step()
-        self.mc.check_replay()
-
-
-RICH = {COLDKEYS[0]: 100_000 * TAO, COLDKEYS[1]: 100_000 * TAO, SUDO: 1_000_000 * TAO}
-CHEAP = {"network_rate_limit": 0, "network_lock_reduction_interval": 1,
-         "network_min_lock_cost": TAO, "tx_rate_limit": 0}
-
-
-def test_accounts_lists_the_coldkey_of_a_hotkey() -> None:
-    """Pinned shrink: an unfunded account that root-registers a hotkey owns it and is listed."""
-    with Duo({COLDKEYS[0]: 100_000 * TAO, SUDO: TAO}, network_rate_limit=0) as d:
-        d.ok(tx.RootRegister(origin=HOTKEYS[0], hotkey=COLDKEYS[0]))
-        d.check()
-        assert HOTKEYS[0] in d.c.accounts() and d.c.balance(HOTKEYS[0]) == 0
-        d.replay()
-
-
-def test_senate_swaps_and_already_member() -> None:
-    senators = [ts.account(f"fuzz/s{i}") for i in range(16)]
-    with Duo(RICH, **CHEAP) as d:
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-        d.sudo(0, "max_registrations_per_block", 40)
-        d.sudo(0, "target_registrations_per_interval", 20)
-        d.sudo(0, "max_allowed_uids", 14)
-        for i, h in enumerate(senators):
-            d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=h, coldkey=COLDKEYS[1],
-                                 stake=(i + 1) * TAO, balance=0))
-        d.step()
-        for h in senators[:12]:
-            d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=h))
-        assert sorted(d.c.senate()) == sorted(senators[:12])
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=HOTKEYS[0]))  # no stake: no swap
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=senators[12]))  # swaps out senators[0]
-        assert senators[0] not in d.c.senate() and senators[12] in d.c.senate()
-        d.check(*senators)
-        # root is full (14): senators[13] replaces the lowest root stake (HOTKEYS[0], 0 rao)
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=senators[13]))
-        d.check(*senators)
-        # tie with the lowest senator: no swap
-        d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=HOTKEYS[1], coldkey=COLDKEYS[1],
-                             stake=0, balance=0))
-        d.ok(tx.AddStake(origin=COLDKEYS[1], hotkey=HOTKEYS[1],
-                         amount=d.c.stake(sorted(d.c.senate(), key=d.c.stake)[0])))
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=HOTKEYS[1]))
-        d.check(*senators)
-        assert d.md.coverage["senate_swap"] >= 2
-        d.replay()
-
-
-def test_senator_off_root_cannot_rejoin_the_senate() -> None:
-    a, b, c = HOTKEYS[:3]
-    with Duo(RICH, **CHEAP) as d:
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-        d.sudo(0, "max_registrations_per_block", 10)
-        d.sudo(0, "target_registrations_per_interval", 10)
-        d.sudo(0, "max_allowed_uids", 2)
-        for h, st_ in ((a, 1), (b, 2), (c, 3)):
-            d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=h, coldkey=COLDKEYS[1],
-                                 stake=st_ * TAO, balance=0))
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=a))
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=b))
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=c))  # replaces a on root; a stays senator
-        assert d.c.uid(0, a) is None and a in d.c.senate()
-        d.rejects(tx.RootRegister(origin=COLDKEYS[1], hotkey=a), "StakeTooLowForRoot")
-        d.ok(tx.AddStake(origin=COLDKEYS[1], hotkey=a, amount=5 * TAO))
-        d.rejects(tx.RootRegister(origin=COLDKEYS[1], hotkey=a), "AlreadySenateMember")
-        d.check()
-        d.replay()
-
-
-def test_uids_beyond_255_iterate_ascending() -> None:
-    """n = 280 on one subnet: epochs, permits (top 64 by stake, held by uids ≥ 256), weights to
-    uids across 255/256, then pruning a full subnet."""
-    keys = [ts.account(f"fuzz/u{i}") for i in range(280)]
-    with Duo(RICH, **CHEAP) as d:
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-        d.sudo(1, "max_allowed_uids", 290)
-        d.sudo(1, "tempo", 1)
-        d.sudo(1, "weights_set_rate_limit", 0)
-        d.sudo(1, "immunity_period", 0)
-        d.sudo(0, "tempo", 1)
-        d.sudo(0, "weights_set_rate_limit", 0)
-        for i, h in enumerate(keys):
-            stake = (i + 1) * TAO if i >= 200 else 0
-            d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=h, coldkey=COLDKEYS[1],
-                                 stake=stake, balance=0))
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=keys[279]))
-        d.step(2)
-        d.ok(tx.SetWeights(origin=keys[279], netuid=0, uids=[1], values=[65535]))
-        d.step(3)
-        d.check(*keys[250:])
-        mg = d.c.metagraph(1)
-        assert mg.validator_permit[256:].all() and not mg.validator_permit[:200].any()
-        for v in range(216, 280):  # every permit holder votes, so consensus forms
-            d.ok(tx.SetWeights(origin=keys[v], netuid=1, uids=[1, 255, 256, 270],
-                               values=[100, 65535, 40000, v]))
-        d.step(4)
-        d.check(*keys[250:])
-        assert d.c.metagraph(1).dividends_u16[256:].any()
-        for i in range(10):
-            d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=ts.account(f"fuzz/v{i}"),
-                                 coldkey=COLDKEYS[0], stake=0, balance=0))
-        d.step()
-        d.check(*keys[250:])
-        assert d.md.coverage["replace_neuron:subnet"] == 0
-        d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=HOTKEYS[5], coldkey=COLDKEYS[0],
-                             stake=0, balance=0))  # full: prunes
-        assert d.md.coverage["replace_neuron:subnet"] == 1
-        d.step(2)
-        d.check(*keys[250:])
-        d.replay()
-
-
-def test_recreated_netuid_inherits_loaded_and_pending_emission() -> None:
-    v, w = HOTKEYS[:2]
-    with Duo(RICH, **CHEAP, subnet_limit=3) as d:
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-        d.sudo(1, "tempo", 3)
-        d.sudo(1, "weights_set_rate_limit", 0)
-        d.sudo(0, "tempo", 1)
-        d.sudo(0, "weights_set_rate_limit", 0)
-        d.sudo(5, "serving_rate_limit", 9)  # no existence check: stored for a future netuid
-        d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=v, coldkey=COLDKEYS[1], stake=50 * TAO,
-                             balance=0))
-        d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=w, coldkey=COLDKEYS[1], stake=5 * TAO,
-                             balance=0))
-        d.ok(tx.BecomeDelegate(origin=COLDKEYS[1], hotkey=v))
-        d.ok(tx.AddStake(origin=COLDKEYS[0], hotkey=v, amount=20 * TAO))  # a nominator
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=v))
-        d.step(2)
-        d.ok(tx.SetWeights(origin=v, netuid=0, uids=[0, 1], values=[1, 65535]))
-        d.step(6)
-        d.ok(tx.SetWeights(origin=v, netuid=1, uids=[1], values=[65535]))
-        d.step(8)
-        d.check()
-        assert d.md.emission_values.get(1, 0) > 0
-        # stop right before an epoch of netuid 1, dissolve inside the epoch's block
-        while m.blocks_until_next_epoch(1, d.md.p(1, "tempo"), d.md.head + 1) != 0:
-            d.step()
-        d.ok(tx.DissolveNetwork(origin=COLDKEYS[0], netuid=1))
-        assert d.md.loaded_emission.get(1), "the epoch's tuples wait for netuid 1 to exist"
-        d.step(3)
-        d.check()
-        stake_v = d.c.stake(v)
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[1]))
-        assert d.c.subnets() == [0, 1] and d.c.subnet(1)["owner"] == COLDKEYS[1]
-        d.step(2)  # seals the block of the registration; A3 of the next drains the old tuples
-        d.check()
-        assert d.c.stake(v) > stake_v and 1 not in d.md.loaded_emission
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[1]))
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[1]))
-        assert 5 not in d.md.added and d.md.p(5, "serving_rate_limit") == 9
-        d.check()
-        d.replay()
-
-
-def test_emission_minted_past_the_supply_cap() -> None:
-    """Consistent with docs/ruleset.md: EmissionValues are fixed between root epochs and
-    sudo_register may fill the supply to exactly S_MAX, so the next blocks mint past it (engine and
-    model agree)."""
-    with Duo({COLDKEYS[0]: 100_000 * TAO, SUDO: m.S_MAX - 200_000 * TAO}, **CHEAP) as d:
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-        d.sudo(0, "tempo", 20)
-        d.sudo(0, "weights_set_rate_limit", 0)
-        d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=HOTKEYS[0], coldkey=COLDKEYS[1],
-                             stake=TAO, balance=0))
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=HOTKEYS[0]))
-        d.step()
-        d.ok(tx.SetWeights(origin=HOTKEYS[0], netuid=0, uids=[1], values=[65535]))
-        while d.md.last_root_epoch != "set":
-            d.step()
-        assert 0 < d.md.block_emission < 10**9
-        d.ok(tx.Transfer(origin=SUDO, dest=SUDO, amount=0))  # opens the block (it mints)
-        room = m.S_MAX - d.md.total_issuance
-        d.rejects(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=HOTKEYS[1], coldkey=COLDKEYS[1],
-                                  stake=room, balance=1), "ArithmeticOverflow")
-        d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=HOTKEYS[1], coldkey=COLDKEYS[1],
-                             stake=room, balance=0))
-        assert d.c.total_issuance == m.S_MAX
-        d.step(3)
-        d.check()
-        assert d.c.total_issuance > m.S_MAX and d.md.minted_past_cap
-        d.replay()
-
-
-def test_governance_approve_dispatch_and_vote_bookkeeping() -> None:
-    zero = ts.accounts.ZERO_ACCOUNT
-    s1, s2, s3, s4 = HOTKEYS[:4]
-    with Duo(RICH, **CHEAP) as d:
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-        d.sudo(0, "max_registrations_per_block", 10)
-        d.sudo(0, "target_registrations_per_interval", 10)
-        for i, senator in enumerate((s1, s2, s3)):
-            d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=senator, coldkey=COLDKEYS[1],
-                                 stake=(i + 1) * TAO, balance=0))
-            d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=senator))
-        d.step()
-        trium = COLDKEYS[0]
-
-        def propose(inner: tx.Tx, duration: int = 3600) -> tuple[bytes, int]:
-            d.ok(tx.Propose(origin=trium, transaction=inner, duration=duration))
-            h = tx.proposal_hash(inner)
-            return h, d.md.proposals[h]["index"]
-
-        def vote(h: bytes, index: int, who: ts.AccountId, approve: bool) -> None:
-            d.ok(tx.Vote(origin=COLDKEYS[1], hotkey=who, hash=h, index=index, approve=approve))
-
-        # approved by 2 of 3 (threshold 2, 2·2 > 3): dispatched with Sudo origin
-        set_tempo = tx.SudoSetHyperparameter(origin=zero, netuid=1, name="tempo", value=7)
-        h, i = propose(set_tempo)
-        d.rejects(tx.Propose(origin=trium, transaction=set_tempo, duration=3600),
-                  "DuplicateProposal")
-        d.rejects(tx.Close(origin=COLDKEYS[2], hash=h, index=i), "TooEarly")
-        vote(h, i, s1, True)
-        d.rejects(tx.Vote(origin=COLDKEYS[1], hotkey=s1, hash=h, index=i, approve=True),
-                  "DuplicateVote")
-        vote(h, i, s2, False)
-        vote(h, i, s2, True)  # switches sides
-        d.rejects(tx.Close(origin=COLDKEYS[2], hash=h, index=i + 1), "WrongIndex")
-        d.ok(tx.Close(origin=COLDKEYS[2], hash=h, index=i))
-        assert d.md.last_dispatch is None and d.c.subnet(1)["tempo"] == 7
-        d.check()
-        # an approved inner transaction that fails: the close succeeds, nothing else changes
-        h, i = propose(tx.SudoSetHyperparameter(origin=zero, netuid=1, name="bogus", value=1))
-        vote(h, i, s1, True)
-        vote(h, i, s3, True)
-        d.ok(tx.Close(origin=COLDKEYS[2], hash=h, index=i))
-        assert d.md.last_dispatch == "UnknownHyperparameter"
-        # the senate grows after proposing: y ≥ threshold but 2·y ≤ seats → BadOrigin result
-        h, i = propose(tx.SudoRegister(origin=zero, netuid=1, hotkey=s4, coldkey=COLDKEYS[2],
-                                       stake=TAO, balance=TAO))
-        d.ok(tx.SudoSenateAddMember(origin=SUDO, hotkey=COLDKEYS[3]))
-        vote(h, i, s1, True)
-        vote(h, i, s2, True)
-        d.ok(tx.Close(origin=COLDKEYS[2], hash=h, index=i))
-        assert d.md.last_dispatch == "BadOrigin" and d.c.uid(1, s4) is None
-        # disapproved by nays: seats − nays < threshold
-        h, i = propose(tx.SudoSenateAddMember(origin=zero, hotkey=s4))
-        vote(h, i, s1, False)
-        vote(h, i, s2, False)
-        d.ok(tx.Close(origin=COLDKEYS[2], hash=h, index=i))
-        assert s4 not in d.c.senate()
-        # removed senators' votes stay; triumvirate removal deletes the account's votes
-        h, i = propose(tx.SudoSenateAddMember(origin=zero, hotkey=s4))
-        vote(h, i, s1, True)
-        d.ok(tx.SudoSenateRemoveMember(origin=SUDO, hotkey=s1))
-        assert d.md.proposals[h]["ayes"] == [bytes(s1)]
-        d.ok(tx.SudoTriumvirateAddMember(origin=SUDO, member=s2))
-        vote(h, i, s2, True)
-        d.ok(tx.SudoTriumvirateSwapMember(origin=SUDO, old=s2, new=COLDKEYS[3]))
-        assert d.md.proposals[h]["ayes"] == [bytes(s1)]
-        d.check()
-        # proposals that may not be made
-        d.rejects(tx.Propose(origin=COLDKEYS[1], transaction=set_tempo, duration=3600),
-                  "NotTriumvirateMember")
-        d.rejects(tx.Propose(origin=trium, transaction=set_tempo, duration=3599), "WrongDuration")
-        d.rejects(tx.Propose(origin=trium, transaction=tx.SudoSetKey(origin=zero, new=trium),
-                             duration=3600), "BadOrigin")
-        d.rejects(tx.Propose(origin=trium, transaction=tx.SudoSetHyperparameter(
-            origin=SUDO, netuid=1, name="tempo", value=3), duration=3600), "BadOrigin")
-        for k in range(9):
-            propose(tx.SudoSetHyperparameter(origin=zero, netuid=1, name="kappa", value=k))
-        d.rejects(tx.Propose(origin=trium, transaction=set_tempo, duration=3600),
-                  "TooManyProposals")
-        d.ok(tx.SudoDisapproveProposal(origin=SUDO, hash=h))
-        d.ok(tx.SudoDisapproveProposal(origin=SUDO, hash=h))  # no existence check
-        d.check()
-        assert d.md.coverage["close:approve"] == 3 and d.md.coverage["close:disapprove"] == 1
-        d.replay()
-
-
-def _root_economy(d: Duo, validators: list[ts.AccountId]) -> None:
-    d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-    d.ok(tx.RegisterNetwork(origin=COLDKEYS[1]))
-    for u in (0, 1, 2):
-        d.sudo(u, "tempo", 2)
-        d.sudo(u, "weights_set_rate_limit", 0)
-    d.sudo(0, "max_registrations_per_block", 10)
-    d.sudo(0, "target_registrations_per_interval", 10)
-    for i, h in enumerate(validators):
-        d.ok(tx.SudoRegister(origin=SUDO, netuid=1, hotkey=h, coldkey=COLDKEYS[1],
-                             stake=(3 + i) * TAO, balance=0))
-        d.ok(tx.RootRegister(origin=COLDKEYS[1], hotkey=h))
-    d.step()
-    d.ok(tx.SetWeights(origin=validators[0], netuid=0, uids=[1, 2], values=[65535, 20000]))
-    d.ok(tx.SetWeights(origin=validators[1], netuid=0, uids=[1], values=[3]))
-
-
-@pytest.mark.parametrize(("kappa", "rho"), [(65535, 1), (0, 1), (32767, 0), (65535, 3),
-                                            (1, 45), (32767, 10)])
-def test_root_epoch_logistic_edges(kappa: int, rho: int) -> None:
-    """kappa 65535 / rho 1 makes x = −1 for a netuid nobody weights: exp(1) is the special
-    E23 = 22802600/2^23 of §5.2; rho 0 makes every x 0; large rho overflows the series."""
-    with Duo(RICH, **CHEAP) as d:
-        _root_economy(d, HOTKEYS[:2])
-        d.sudo(0, "kappa", kappa)
-        d.sudo(0, "rho", rho)
-        d.step(7)
-        d.check()
-        assert d.md.last_root_epoch in ("set", "exp_overflow")
-        d.replay()
-
-
-@pytest.mark.parametrize(("burns", "pows"), [(1, 2), (2, 1), (1, 1), (0, 1), (1, 0), (0, 0),
-                                             (0, 3), (3, 0), (0, 2)])
-def test_registration_adjustment_cases(burns: int, pows: int) -> None:
-    """§8.8 cases A–F with real burn and POW registrations in one interval of 1 block."""
-    with Duo(RICH, **CHEAP) as d:
-        d.ok(tx.RegisterNetwork(origin=COLDKEYS[0]))
-        for name, value in [("adjustment_interval", 1), ("max_registrations_per_block", 6),
-                            ("target_registrations_per_interval", 1), ("min_burn", 1),
-                            ("max_burn", 10**12), ("network_pow_registration_allowed", True),
-                            ("min_difficulty", 1), ("max_difficulty", 4000),
-                            ("difficulty", 1000), ("adjustment_alpha", 0)]:
-            d.sudo(1, name, value)
-        d.step()
-        for i in range(burns):
-            d.ok(tx.BurnedRegister(origin=COLDKEYS[1], netuid=1, hotkey=HOTKEYS[i]))
-        for i in range(pows):
-            h = ts.account(f"fuzz/pow{i}")
-            bn, nonce, work = d.c.create_pow(1, h)
-            d.ok(tx.Register(origin=h, netuid=1, block_number=bn, nonce=nonce, work=work,
-                             hotkey=h, coldkey=COLDKEYS[2]))
-        d.step(2)
-        d.check()
-        assert d.md.coverage["pow_register"] == pows
-        d.replay()

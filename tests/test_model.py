@@ -1,4 +1,4 @@
-"""The slow Python model (tests/model.py) against the worked vectors of docs/ruleset.md §15 and the
+"""The slow Python model (tests/model/) against the worked vectors of docs/ruleset.md §15 and the
 examples of the rule text, so that a divergence in the fuzzer points at the engine, not the model.
 
 These tests need no native module.
