@@ -9,6 +9,7 @@ from . import errors, frames, plot, rules, tx, yuma
 from .accounts import AccountId, account
 from .balance import RAO_PER_TAO, TAO, Balance
 from .chain import Chain, Genesis, Receipt, View
+from .genesis import NeuronImport, SubnetImport
 from .errors import InvalidTransaction, LogError, ReplayDivergence, TaoStateError, TxRejected
 from . import queries
 from .fork import Fork, Rejected
@@ -24,6 +25,8 @@ __all__ = [
     "Chain",
     "Fork",
     "Genesis",
+    "NeuronImport",
+    "SubnetImport",
     "InvalidTransaction",
     "LogError",
     "Metagraph",

@@ -13,8 +13,8 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgpack
@@ -22,16 +22,17 @@ import msgpack
 from . import _core
 from .accounts import AccountId, to_account
 from .errors import (
-    InvalidGenesis,
     InvalidTransaction,
     LogCorrupted,
     LogError,
     LogFormatError,
+    BlockOutOfRange,
     ReplayDivergence,
     TaoStateError,
     TxRejected,
 )
 from .frames import Forkable, Frames
+from .genesis import Genesis
 from .log import BlockLog
 from .queries import Queries, convert_events
 from .tx import Tx
@@ -44,41 +45,6 @@ REPLAY_BATCH_BYTES = 4 << 20
 PREFETCH = 2
 FORK_CACHE = 4  # restored states kept for forks (Chain._engine_at)
 Event = tuple[str, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Genesis:
-    """The genesis record (docs/design.md §2): balances, sudo key, triumvirate, global
-    parameters."""
-
-    balances: Mapping[Any, int] = field(default_factory=dict)
-    sudo: Any = None
-    triumvirate: Sequence[Any] = ()
-    params: Mapping[str, int | bool] = field(default_factory=dict)
-
-    def to_msgpack(self) -> bytes:
-        if self.sudo is None:
-            raise InvalidGenesis("Genesis.sudo: a sudo account is required")
-        balances = []
-        for k, v in self.balances.items():
-            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**64:
-                raise InvalidGenesis(f"Genesis.balances: {v!r} is not a rao amount (0 ≤ int < 2**64)")
-            balances.append([bytes(to_account(k, "Genesis.balances")), int(v)])
-        balances.sort()
-        for name, value in self.params.items():
-            if not isinstance(name, str):
-                raise InvalidGenesis(f"Genesis.params: parameter names are strings, got {name!r}")
-            if not isinstance(value, (bool, int)) or (not isinstance(value, bool) and not 0 <= value < 2**64):
-                raise InvalidGenesis(f"Genesis.params.{name}: {value!r} is not a bool or u64")
-        record = {
-            "balances": balances,
-            "sudo": bytes(to_account(self.sudo, "Genesis.sudo")),
-            "triumvirate": [bytes(to_account(m, "Genesis.triumvirate")) for m in self.triumvirate],
-            "params": dict(sorted(self.params.items())),
-            "ruleset": RULESET,
-        }
-        packed: bytes = msgpack.packb(record, use_bin_type=True)
-        return packed
 
 
 class Receipt:
@@ -234,8 +200,14 @@ class Chain(Queries, Frames):
         return int(self._engine.head)
 
     @property
+    def genesis_block(self) -> int:
+        """The block the genesis record is the state of: 0, or b₀ for imported chain state
+        (`Genesis.from_neurons`), whose first block is b₀ + 1."""
+        return self._log.genesis_block
+
+    @property
     def head_hash(self) -> str:
-        """Hex of the last committed block's hash (block 0: of the genesis record)."""
+        """Hex of the last committed block's hash (at the genesis block: of the genesis record)."""
         return bytes(self._engine.head_hash).hex()
 
     def submit(self, tx: Tx) -> Receipt:
@@ -400,26 +372,35 @@ class Chain(Queries, Frames):
 
     # ---- reading history ----------------------------------------------------------------
     def at(self, block: int) -> View:
-        """The committed state after `block` (0 = genesis), read-only."""
+        """The committed state after `block` (the genesis block, 0 unless the genesis says
+        otherwise, is the genesis state), read-only."""
         self._check_open()
+        first = self._log.genesis_block
+        if isinstance(block, int) and not isinstance(block, bool) and 0 <= block < first:
+            raise BlockOutOfRange(f"block {block} is before this chain's genesis: it starts from the state "
+                                  f"of block {first} (an imported genesis); choose {first} ≤ block ≤ head "
+                                  f"({self._log.head()})")
         if not isinstance(block, int) or block < 0 or block > self._log.head():
-            raise ValueError(f"block {block!r} is not committed: choose 0 ≤ block ≤ head ({self._log.head()})")
+            raise ValueError(f"block {block!r} is not committed: choose {first} ≤ block ≤ head ({self._log.head()})")
         return View(_replay_to(self._log, block))
 
     def block_hash(self, block: int) -> str:
-        """Hex of committed block `block`'s hash: BLAKE2b-256 of its log record (block 0: of the
+        """Hex of committed block `block`'s hash: BLAKE2b-256 of its log record (the genesis block: of the
         genesis record), the hash the POW seal uses (docs/ruleset.md §8.3)."""
         self._check_open()
-        if not isinstance(block, int) or isinstance(block, bool) or not 0 <= block <= self._log.head():
-            raise ValueError(f"block {block!r} is not committed: choose 0 ≤ block ≤ head ({self._log.head()})")
-        record = self._log.genesis() if block == 0 else self._log.get(block)
+        first = self._log.genesis_block
+        if not isinstance(block, int) or isinstance(block, bool) or not first <= block <= self._log.head():
+            raise BlockOutOfRange(f"block {block!r} is not committed: choose {first} ≤ block ≤ head "
+                                  f"({self._log.head()})")
+        record = self._log.genesis() if block == first else self._log.get(block)
         return hashlib.blake2b(record, digest_size=32).hexdigest()
 
     def events(self, block: int) -> list[Event]:
         """The events of committed block `block`: its block step's, then each transaction's."""
         self._check_open()
-        if not isinstance(block, int) or not 1 <= block <= self._log.head():
-            raise ValueError(f"block {block!r} is not committed: choose 1 ≤ block ≤ head ({self._log.head()})")
+        first = self._log.genesis_block + 1
+        if not isinstance(block, int) or not first <= block <= self._log.head():
+            raise ValueError(f"block {block!r} is not committed: choose {first} ≤ block ≤ head ({self._log.head()})")
         engine = _replay_to(self._log, block - 1)
         return convert_events(engine.apply_record_events(self._log.get(block)))
 
@@ -429,7 +410,7 @@ class Chain(Queries, Frames):
         return self._log.head()
 
     def _first_block(self) -> int:
-        return 0
+        return self._log.genesis_block
 
     def _engine_at(self, block: int) -> _core.Engine:
         """The committed state after `block`, restored once (snapshot + tail) and cached; callers
@@ -466,7 +447,7 @@ class Chain(Queries, Frames):
                 snaps[b] = snap[1]
         engine = _core.Engine.from_genesis(self._log.genesis())
         checked = 0
-        for batch in _batches(self._log, 1, head, progress=progress, desc="verify"):
+        for batch in _batches(self._log, int(engine.head) + 1, head, progress=progress, desc="verify"):
             # Replay up to each snapshot block in the batch, comparing roots there.
             start = int(engine.head) + 1
             cut = [b for b in snaps if start <= b < start + len(batch)]

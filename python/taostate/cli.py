@@ -1,4 +1,4 @@
-"""The `taostate` command: demo, synth, replay, info, metagraph, balance, verify, snapshot;
+"""The `taostate` command: demo, synth, import, replay, info, metagraph, balance, verify, snapshot;
 history, plot and whatif live in `cli_frames.py`, sweep in `cli_sweep.py`.
 
 Tables for people, `--json` for programs, progress bars on anything that takes seconds.
@@ -136,14 +136,66 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _netuid_values(items: Sequence[str], what: str) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for it in items:
+        k, sep, v = it.partition("=")
+        if not sep or not k.isdigit() or not v.isdigit():
+            raise SystemExit(f"taostate import: {what} takes NETUID=RAO, got {it!r}")
+        out[int(k)] = int(v)
+    return out
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .genesis import Genesis
+
+    sources: list[bytes | str | list[int]] = []
+    for f in args.files:
+        with open(f, "rb") as fh:
+            raw = fh.read()
+        try:
+            text = raw.decode("ascii").strip()
+        except UnicodeDecodeError:
+            sources.append(raw)  # the answer's bytes
+            continue
+        if text[:1] in ("[", "{"):  # the RPC's JSON: [byte, …] or {"jsonrpc": …, "result": [byte, …]}
+            try:
+                doc = json.loads(text)
+            except ValueError as e:
+                raise SystemExit(f"taostate import: {f}: not JSON ({e})") from None
+            sources.append(doc["result"] if isinstance(doc, dict) and "result" in doc else doc)
+        else:
+            sources.append(text)  # a hex dump, as `bt-decode`'s fixtures hold it
+    hp: dict[int, dict[str, int | bool]] = {}
+    for it in args.set or []:
+        k, sep, v = it.partition("=")
+        netuid, dot, name = k.partition(".")
+        if not sep or not dot or not netuid.isdigit():
+            raise SystemExit(f"taostate import: --set takes NETUID.NAME=VALUE, got {it!r}")
+        hp.setdefault(int(netuid), {})[name] = v == "true" if v in ("true", "false") else int(v)
+    g = Genesis.from_neurons(*sources, block=args.block, hyperparameters=hp,
+                             emission_values=_netuid_values(args.emission_value or [], "--emission-value"),
+                             pending_emissions=_netuid_values(args.pending_emission or [], "--pending-emission"))
+    with Chain.create(args.path, g) as chain:
+        data: dict[str, Any] = {"path": args.path, "genesis_block": chain.head, "subnets": chain.subnets(),
+                                "neurons": {s.netuid: len(s.neurons) for s in g.subnets},
+                                "total_stake": chain.total_stake, "state_root": chain.state_root()}
+    _out(args, data, [f"imported {sum(data['neurons'].values())} neurons of subnet(s) "
+                      f"{', '.join(str(s.netuid) for s in g.subnets)} as the state of block {data['genesis_block']}",
+                      f"total stake {Balance(data['total_stake'])}", f"state root  {data['state_root']}",
+                      f"the chain continues at block {data['genesis_block'] + 1}: taostate info {args.path}"])
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     with Chain.open(args.path, readonly=True) as chain:
         t0 = time.perf_counter()
         report = chain.verify(progress=not args.json)
         dt = time.perf_counter() - t0
+        blocks = report["head"] - chain._first_block()  # an imported genesis starts later than 0
     report["seconds"] = dt
-    report["blocks_per_second"] = report["head"] / max(dt, 1e-9)
-    _out(args, report, [f"replayed {report['head']} blocks in {dt:.2f} s "
+    report["blocks_per_second"] = blocks / max(dt, 1e-9)
+    _out(args, report, [f"replayed {blocks} blocks in {dt:.2f} s "
                         f"({report['blocks_per_second']:,.0f} blocks/s)",
                         f"state root {report['state_root']}"])
     return 0
@@ -216,6 +268,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--blocks", type=int, default=None, help="default 7200 (finney-year: 2 628 000)")
     s.add_argument("--tx-per-block", type=float, default=None, help="default 4")
     s.add_argument("--seed", type=int, default=None, help="default 0")
+    im = cmd("import", cmd_import, "create a chain whose genesis is real subnets' state (recorded "
+             "get_neurons answers)", path=False)
+    im.add_argument("files", nargs="+", metavar="FILE", help="a SCALE-encoded get_neurons answer (hex, "
+                    "binary, or the neuronInfo_getNeurons RPC's JSON), one per subnet")
+    im.add_argument("path", help="the new chain's directory")
+    im.add_argument("--block", type=int, default=None, help="the block the answers are from (default: the "
+                    "latest block they mention)")
+    im.add_argument("--set", action="append", metavar="NETUID.NAME=VALUE", help="a subnet hyperparameter "
+                    "(docs/ruleset.md §13.1 names; default: a new subnet's)")
+    im.add_argument("--emission-value", action="append", metavar="NETUID=RAO", help="rao per block")
+    im.add_argument("--pending-emission", action="append", metavar="NETUID=RAO",
+                    help="rao waiting for the next epoch")
     cmd("replay", cmd_replay, "replay a chain from genesis and time it")
     cmd("info", cmd_info, "summary of the head state")
     m = cmd("metagraph", cmd_metagraph, "a subnet's metagraph")

@@ -1,5 +1,5 @@
-//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transaction fields, block records,
-//! genesis records.
+//! msgpack wire forms (docs/design.md §2, docs/WIRE.md): transaction fields, block records;
+//! genesis records in `codec/genesis.rs`.
 //!
 //! The transaction layout per kind comes from the call table (`calls.rs`): each call's argument
 //! struct is declared once with `call_args!`, which gives it its `Args` reader over `Field`s.
@@ -7,15 +7,17 @@
 //! Reading uses `rmp`'s low-level decoder straight over the byte slice: no intermediate value tree,
 //! no allocation for fixed-size fields, which keeps replay fast. Errors name the field.
 
-use crate::state::{AccountId, Hash, RULESET};
+use crate::state::{AccountId, Hash};
 use rmp::decode::{self as d, NumValueReadError};
-use std::collections::BTreeMap;
 
 pub const RECORD_VERSION: u64 = 1;
 
 type R<T> = std::result::Result<T, String>;
 
 pub use crate::params::ParamValue;
+
+mod genesis;
+pub use genesis::{decode_genesis, Genesis, GenesisNeuron, GenesisSubnet, NEURON_FIELDS};
 
 /// Where a value sits, e.g. ("Transfer", "amount"); formatted only when an error is reported, so
 /// the hot decoding path allocates nothing.
@@ -437,75 +439,4 @@ pub fn encode_block(number: u64, parent_hash: &Hash, txs: &[Vec<u8>]) -> Vec<u8>
         out.extend_from_slice(t);
     }
     out
-}
-
-/// The decoded genesis record (docs/design.md §2).
-#[derive(Clone, Debug, Default)]
-pub struct Genesis {
-    pub balances: Vec<(AccountId, u64)>,
-    pub sudo: AccountId,
-    pub triumvirate: Vec<AccountId>,
-    pub params: BTreeMap<String, ParamValue>,
-}
-
-pub fn decode_genesis(bytes: &[u8]) -> R<Genesis> {
-    let mut rd = Rd::new(bytes);
-    let n = d::read_map_len(&mut rd.buf).map_err(|_| "genesis: expected a map".to_string())?;
-    let mut g = Genesis::default();
-    let mut seen = Vec::new();
-    for _ in 0..n {
-        let key = rd.str(at("genesis key"))?;
-        if seen.contains(&key) {
-            return Err(format!("genesis: duplicate key {key:?}"));
-        }
-        seen.push(key);
-        match key {
-            "balances" => {
-                let m = rd.array(at("genesis.balances"))?;
-                for _ in 0..m {
-                    if rd.array(at("genesis.balances entry"))? != 2 {
-                        return Err("genesis.balances: each entry is [account, rao]".into());
-                    }
-                    let a = rd.acct(at("genesis.balances account"))?;
-                    let v = rd.u64(at("genesis.balances amount"))?;
-                    g.balances.push((a, v));
-                }
-            }
-            "sudo" => g.sudo = rd.acct(at("genesis.sudo"))?,
-            "triumvirate" => {
-                let m = rd.array(at("genesis.triumvirate"))?;
-                for _ in 0..m {
-                    g.triumvirate
-                        .push(rd.acct(at("genesis.triumvirate member"))?);
-                }
-            }
-            "params" => {
-                let m = d::read_map_len(&mut rd.buf)
-                    .map_err(|_| "genesis.params: expected a map".to_string())?;
-                for _ in 0..m {
-                    let k = rd.str(at("genesis.params name"))?.to_string();
-                    let v = rd
-                        .param_value(at("genesis.params value"))
-                        .map_err(|e| format!("{e} (parameter {k:?})"))?;
-                    g.params.insert(k, v);
-                }
-            }
-            "ruleset" => {
-                let r = rd.str(at("genesis.ruleset"))?;
-                if r != RULESET {
-                    return Err(format!(
-                        "genesis.ruleset is {r:?}; this engine implements {RULESET:?}"
-                    ));
-                }
-            }
-            other => return Err(format!("genesis: unknown key {other:?}")),
-        }
-    }
-    if !seen.contains(&"sudo") {
-        return Err("genesis: missing key \"sudo\"".into());
-    }
-    if !rd.buf.is_empty() {
-        return Err("genesis: trailing bytes".into());
-    }
-    Ok(g)
 }

@@ -119,9 +119,11 @@ pub fn genesis_state(bytes: &[u8]) -> R<State> {
         },
     );
     s.total_networks = 1;
+    // Imported subnets and stakes, and the genesis block b₀ (0 unless the record says so).
+    crate::genesis::import(&mut s, &g)?;
     let h = blake2b_256(bytes);
-    s.head_hash = h;
-    s.recent_hashes = vec![(0, h)];
+    (s.block, s.head, s.head_hash) = (g.block, g.block, h);
+    s.recent_hashes = vec![(g.block, h)];
     Ok(s)
 }
 

@@ -20,7 +20,8 @@
 //! 7. `emission` — the block step (A1–A4), using registration, staking and the epochs.
 //! 8. `calls` — the call table: `Call`, its wire kinds, origin rules, argument structs and rule
 //!    functions, the transaction reader and `dispatch` (it runs approved motions as Root).
-//! 9. `engine` — the block lifecycle: genesis, open, submit, seal, replay of records.
+//! 9. `genesis`, `engine` — imported subnets in a genesis record; the block lifecycle: genesis,
+//!    open, submit, seal, replay of records.
 //! 10. `fork`, `history` — what-if forks (another line's records re-submitted into an engine
 //!     copy) and history rows gathered after each replayed block.
 //! 11. `py` (feature `python`) — the binding, converting only.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod events;
 pub mod fixedpoint;
 pub mod fork;
+pub mod genesis;
 pub mod governance;
 pub mod history;
 pub mod hyperparams;

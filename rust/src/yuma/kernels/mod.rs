@@ -13,19 +13,30 @@
 //! Each public kernel is compiled for AVX-512, AVX2 and the baseline, and the best one the CPU
 //! supports is picked at run time (`multiversion`). The hottest loops, where the compiler's
 //! code is slower (it prices the 64-bit lanes' products as full 64-bit multiplies, or gathers
-//! lanes across rows), are also written by hand with `std::arch`, one file per instruction set
-//! (`avx512.rs`, `avx2.rs`), and picked by the [`Simd`] level the caller passes (the epoch
-//! passes [`Simd::detect`]; tests pass every lower level too). Every version executes the same
-//! integer operations, so results never depend on the machine: `tests.rs` pins each kernel to a
-//! scalar transcription at every level, and `yuma/tests/` whole epochs to the reference port.
+//! lanes across rows), are also written by hand with `std::arch` and picked by the [`Simd`]
+//! level the caller passes (the epoch passes [`Simd::detect`]; tests pass every lower level
+//! too). Every version executes the same integer operations, so results never depend on the
+//! machine: `tests.rs` pins each kernel to a scalar transcription at every level, and
+//! `yuma/tests/` whole epochs to the reference port.
 //!
-//! The two hand-written files are twins (same function names and signatures) but not generic
-//! over a lanes type (memchr's `Vector`): 8×u64 lanes with masks and unsigned 64-bit min/max
-//! (AVX-512) and 4×u64 lanes without them (AVX2) differ in the very operations these loops are
-//! made of, so a shared form needs an emulation layer on one side whose cost has not been
-//! measured yet (bench/README.md, "house"). AVX-512 alone has `gather_marked` and the u64
-//! `stake_at_most`: AVX2 lacks the compress and masked-add instructions that make them faster
-//! than the compiler's loops.
+//! The hand-written loops are written once (`lanes.rs`) over two lane traits (memchr's
+//! `Vector` pattern) implemented per instruction set: `avx512.rs` (8×u64, 16×u32 in one vector,
+//! mask registers) and `avx2.rs` (4×u64, 16×u32 as two vectors, masks as vectors). Shared:
+//! `load_normalize`, `clip`, `ema_store`, `finish`, `scatter_runs`, `stake_at_most_u32`. Each
+//! instantiation compiles to the loop its hand-written per-ISA copy had (disassembly of the
+//! loop bodies: the same instruction count, and the same instructions up to equivalent forms —
+//! `vpsllvq` for `vpsllq`, `vpcmpeqq` for `vptestmq`; the 32-bit loops identical), and none
+//! measured slower than its copy (one row of 256 at each level, six interleaved before/after
+//! pairs, AVX2 forced on this AVX-512 machine; after ÷ before of the best times): AVX-512
+//! `load_normalize` 0.96×, `clip` 0.96×, `ema_store` 0.96×, `finish` 0.99×,
+//! `stake_at_most_u32` 1.02×, `scatter_runs` 0.97×; AVX2 0.97×, 0.98×, 1.01×, 0.98×, 0.98×,
+//! 0.92× (the 1.02× is noise: identical instructions, medians 0.97×; bench/README.md, "Lanes",
+//! has the figures and the epoch benchmarks: 0.99× on `epoch_core`). One choice is per ISA:
+//! AVX2's lane select is `vblendvpd`, its min/max `vpblendvb` (`avx2::blend64`).
+//!
+//! Per instruction set, not shared: AVX-512 alone has `gather_marked` and the u64
+//! `stake_at_most` (AVX2 lacks the compress and masked-add instructions that make them faster
+//! than the compiler's loops, so AVX2 runs those), written directly in `avx512.rs`.
 //!
 //! All `unsafe` of the epoch is in this directory, each block with its `// SAFETY:` argument.
 
@@ -37,6 +48,8 @@ use super::fx::{dec, mul_lt, mul_p, proportion_u16, Cols, Divisor, Divisors, ONE
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod lanes;
 #[cfg(test)]
 mod tests;
 
