@@ -289,8 +289,8 @@ impl Engine {
 
     /// Replays many records in order (stops at the first error, which names the block: the same
     /// error `apply_record` one by one gives). The records are hashed and decoded a chunk ahead on
-    /// the rayon pool (pure work on the bytes) while this thread applies the chunk before; the
-    /// state is changed by this thread only, in record order.
+    /// the rayon pool (pure work on the bytes) while the chunk before is applied; the state is
+    /// changed by one task at a time, in record order.
     pub fn apply_records<'a>(&mut self, records: impl IntoIterator<Item = &'a [u8]>) -> R<()> {
         let records: Vec<&[u8]> = records.into_iter().collect();
         // one task per record: a thread that is done applying helps preparing the next chunk
