@@ -18,6 +18,7 @@ pub use crate::params::ParamValue;
 
 mod genesis;
 pub use genesis::{decode_genesis, Genesis, GenesisNeuron, GenesisSubnet, NEURON_FIELDS};
+pub mod serde_reader;
 
 /// Where a value sits, e.g. ("Transfer", "amount"); formatted only when an error is reported, so
 /// the hot decoding path allocates nothing.
@@ -69,9 +70,22 @@ impl<'a> Rd<'a> {
         Ok(())
     }
     pub fn array(&mut self, what: W) -> R<u32> {
+        // a fixarray (< 16 elements): pairs, tuples, short rows
+        if let [b @ 0x90..=0x9f, ..] = *self.buf {
+            self.buf = &self.buf[1..];
+            return Ok(u32::from(b & 0x0f));
+        }
         let start = self.pos();
         let n = d::read_array_len(&mut self.buf)
             .map_err(|_| format!("{}: expected an array", show(what)))?;
+        self.canonical(start, header_len(n as u64, 16), what)?;
+        Ok(n)
+    }
+    /// A map header: the number of key-value pairs.
+    fn map(&mut self, what: W) -> R<u32> {
+        let start = self.pos();
+        let n = d::read_map_len(&mut self.buf)
+            .map_err(|_| format!("{}: expected a map", show(what)))?;
         self.canonical(start, header_len(n as u64, 16), what)?;
         Ok(n)
     }

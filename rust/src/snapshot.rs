@@ -1,8 +1,10 @@
 //! Snapshot encoding of the whole state and the state root.
 //!
 //! The state is serialised with `rmp-serde`; every collection in it is ordered, so the bytes are
-//! canonical and `state_root = BLAKE2b-256(state bytes)` is the same on every machine.
+//! canonical and `state_root = BLAKE2b-256(state bytes)` is the same on every machine. Reading
+//! goes through the fast reader of `codec::serde_reader` first (issue 15: restore for `at(b)`).
 
+use crate::codec::serde_reader;
 use crate::error::{ChainError, Result};
 use crate::state::{Hash, State, RULESET};
 use blake2::digest::consts::U32;
@@ -30,9 +32,15 @@ pub fn encode(state: &State) -> Vec<u8> {
     rmp_serde::to_vec(&(SNAPSHOT_VERSION, RULESET, state)).expect("state serialises")
 }
 
+/// Reads a snapshot with the fast reader (`codec::serde_reader`: the shortest encodings, which
+/// `encode` writes), and with `rmp-serde` if that fails — so what is accepted, and every error,
+/// is `rmp-serde`'s.
 pub fn decode(bytes: &[u8]) -> Result<State> {
-    let (version, ruleset, state): (u32, String, State) = rmp_serde::from_slice(bytes)
-        .map_err(|e| ChainError::Format(format!("snapshot does not decode: {e}")))?;
+    let (version, ruleset, state): (u32, String, State) = match serde_reader::from_slice(bytes) {
+        Ok(v) => v,
+        Err(_) => rmp_serde::from_slice(bytes)
+            .map_err(|e| ChainError::Format(format!("snapshot does not decode: {e}")))?,
+    };
     if version != SNAPSHOT_VERSION {
         return Err(ChainError::Format(format!(
             "snapshot version {version}; this engine reads version {SNAPSHOT_VERSION}"

@@ -146,3 +146,43 @@ fn snapshot_bytes_are_pinned() {
         "65c610e19883f3ee893fdee2e7adffee71c54bddc614f99f6102f0df44c0eeec"
     );
 }
+
+/// The pinned history's snapshot is read by the fast reader itself (not its `rmp-serde`
+/// fallback), to the same state.
+#[test]
+fn fast_reader_reads_the_snapshot() {
+    let e = pinned_history();
+    let snap = e.snapshot().unwrap();
+    let (v, r, s): (u32, String, State) = serde_reader::from_slice(&snap).unwrap();
+    assert_eq!((v, r.as_str(), &s), (SNAPSHOT_VERSION, RULESET, &e.state));
+    let slow: (u32, String, State) = rmp_serde::from_slice(&snap).unwrap();
+    assert_eq!(slow.2, s);
+}
+
+/// A snapshot in longer encodings than `encode` writes is refused by the fast reader and still
+/// read (by `rmp-serde`); malformed ones fail with `rmp-serde`'s error.
+#[test]
+fn decode_falls_back_to_rmp_serde() {
+    let s = State {
+        block: 5,
+        ..State::default()
+    };
+    let snap = encode(&s);
+    // [1, "finney-2023", [block, …]]: the state's array 16 header, then `block` as a fixint
+    let at = 1 + 1 + 1 + RULESET.len() + 3;
+    assert_eq!(snap[at], 5);
+    let mut long = snap[..at].to_vec();
+    long.extend([0xcc, 5]);
+    long.extend(&snap[at + 1..]);
+    assert!(serde_reader::from_slice::<(u32, String, State)>(&long).is_err());
+    assert_eq!(decode(&long).unwrap(), s);
+    for bad in [&snap[..snap.len() - 1], &snap[..at], &[0x93, 1][..]] {
+        let want = rmp_serde::from_slice::<(u32, String, State)>(bad).unwrap_err();
+        match decode(bad) {
+            Err(ChainError::Format(m)) => {
+                assert_eq!(m, format!("snapshot does not decode: {want}"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+use super::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The values `rmp-serde` writes read back equal through the fast reader.
+fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug>(v: &T) {
+    let bytes = rmp_serde::to_vec(v).unwrap();
+    let back: T = from_slice(&bytes).unwrap();
+    assert_eq!(&back, v);
+}
+
+#[test]
+fn every_shortest_integer_encoding() {
+    let edges = [
+        0u64,
+        0x7f,
+        0x80,
+        0xff,
+        0x100,
+        0xffff,
+        0x1_0000,
+        0xffff_ffff,
+        0x1_0000_0000,
+        u64::MAX,
+    ];
+    round_trip(&edges.to_vec());
+    let small: Vec<u16> = edges
+        .iter()
+        .filter_map(|x| u16::try_from(*x).ok())
+        .collect();
+    assert_eq!(small, [0, 0x7f, 0x80, 0xff, 0x100, 0xffff]);
+    round_trip(&small);
+    round_trip(&small.iter().map(|x| (*x, *x)).collect::<Vec<_>>());
+    round_trip(&[0u8, 0x7f, 0x80, 0xff]);
+    round_trip(&vec![0u32, 0x80, 0xffff_ffff]);
+}
+
+#[test]
+fn the_state_types() {
+    // accounts (arrays of 32 u8), maps keyed by tuples, options, u128 (bin 16), strings, bools
+    type Axon = (u128, Option<u64>, bool);
+    let mut m: BTreeMap<(u16, [u8; 32]), Axon> = BTreeMap::new();
+    m.insert((1, [0xA1; 32]), (u128::MAX - 5, None, true));
+    m.insert((300, [7; 32]), (1 << 100, Some(1 << 40), false));
+    round_trip(&m);
+    round_trip(&(1u32, "finney-2023".to_string(), vec![Some([9u8; 32]), None]));
+    // 15 / 16 elements: the last fixarray and the first array 16; same for maps
+    round_trip(&vec![3u64; 15]);
+    round_trip(&vec![3u64; 16]);
+    round_trip(&(0..16u16).map(|i| (i, i)).collect::<BTreeMap<_, _>>());
+    round_trip(&vec![vec![(1u16, 2u16); 256]; 70_000 / 256]);
+}
+
+/// Only the shortest encodings are read: anything else is an error here (and `snapshot::decode`
+/// then reads it with `rmp-serde`, which accepts it).
+#[test]
+fn longer_encodings_are_refused() {
+    for (bytes, want) in [
+        (&[0x91, 0xcc, 0x05][..], 5u64),       // uint 8 for a fixint
+        (&[0x91, 0xcd, 0x00, 0x80][..], 0x80), // uint 16 for a uint 8
+        (&[0xdc, 0x00, 0x01, 0x05][..], 5),    // array 16 of 1 element
+        (&[0x91, 0xcf, 0, 0, 0, 0, 0, 0, 1, 0][..], 0x100), // uint 64 for a uint 16
+    ] {
+        assert!(from_slice::<Vec<u64>>(bytes).is_err(), "{bytes:02x?}");
+        assert_eq!(
+            rmp_serde::from_slice::<Vec<u64>>(bytes).unwrap(),
+            vec![want]
+        );
+    }
+    // u16 through its own fast path
+    assert!(from_slice::<Vec<u16>>(&[0x91, 0xcd, 0x00, 0x05]).is_err());
+}
+
+#[test]
+fn malformed_input_is_an_error() {
+    let ok = rmp_serde::to_vec(&vec![(1u16, 2u16), (3, 300)]).unwrap();
+    assert_eq!(
+        from_slice::<Vec<(u16, u16)>>(&ok).unwrap(),
+        [(1, 2), (3, 300)]
+    );
+    for cut in 0..ok.len() {
+        assert!(
+            from_slice::<Vec<(u16, u16)>>(&ok[..cut]).is_err(),
+            "cut {cut}"
+        );
+    }
+    // a pair of three, a u16 out of range, a negative number, a float, a string for a number
+    for bad in [
+        &[0x91, 0x93, 1, 2, 3][..],
+        &[0x91, 0x92, 1, 0xce, 0, 1, 0, 0],
+        &[0x91, 0x92, 1, 0xff],
+        &[0x91, 0x92, 1, 0xca, 0, 0, 0, 0],
+        &[0x91, 0x92, 1, 0xa1, b'x'],
+    ] {
+        assert!(from_slice::<Vec<(u16, u16)>>(bad).is_err(), "{bad:02x?}");
+        assert!(
+            rmp_serde::from_slice::<Vec<(u16, u16)>>(bad).is_err(),
+            "{bad:02x?}"
+        );
+    }
+    // a u128 must be exactly 16 bytes
+    assert!(from_slice::<u128>(&[0xc4, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+}
