@@ -101,3 +101,31 @@ fn malformed_input_is_an_error() {
     // a u128 must be exactly 16 bytes
     assert!(from_slice::<u128>(&[0xc4, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
 }
+
+/// Accounts (`[u8; 32]`) have their own fast path: every byte value, the fix and uint 8 forms
+/// mixed, and an account too close to the end for the fast path's window.
+#[test]
+fn accounts() {
+    let mut a = [0u8; 32];
+    for (i, x) in a.iter_mut().enumerate() {
+        *x = (i as u8).wrapping_mul(37) ^ 0x5a;
+    }
+    assert!(a.iter().any(|x| *x >= 0x80) && a.iter().any(|x| *x < 0x80));
+    for acct in [a, [0; 32], [0x7f; 32], [0x80; 32], [0xff; 32]] {
+        round_trip(&acct); // alone: shorter than the window
+        round_trip(&(acct, 5u64)); // one byte more
+        round_trip(&vec![acct; 3]);
+    }
+    for b in 0..=255u8 {
+        round_trip(&([b; 32], 0u64, 0u64));
+    }
+    // a byte in uint 8 form below 0x80 is not the shortest encoding
+    let mut long = rmp_serde::to_vec(&([1u8; 32], [[0u8; 32]; 2])).unwrap();
+    assert_eq!(&long[1..5], &[0xdc, 0x00, 32, 1]);
+    long.splice(4..5, [0xcc, 1]);
+    assert!(from_slice::<([u8; 32], [[u8; 32]; 2])>(&long).is_err());
+    assert_eq!(
+        rmp_serde::from_slice::<([u8; 32], [[u8; 32]; 2])>(&long).unwrap(),
+        ([1u8; 32], [[0u8; 32]; 2])
+    );
+}
