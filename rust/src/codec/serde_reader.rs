@@ -76,59 +76,27 @@ impl<'de> Reader<'de> {
     }
 
     /// The next value if it is an array of 32 bytes (an account or a hash: serde writes `[u8; 32]`
-    /// as a tuple), each in its shortest encoding (a positive fixint, or uint 8 = 0xcc and the
-    /// byte for 0x80–0xff); nothing is consumed otherwise.
-    ///
-    /// The bytes of an account are random, so a byte-by-byte parse mispredicts or waits on each
-    /// byte's length; instead the window of at most 64 element bytes is classified with bit masks
-    /// (one bit a byte): a byte < 0x80 is a fixint, 0xcc a marker or a payload, any other byte a
-    /// payload. A run of 0xcc bytes starts at an element (the byte before it ends one), so its
-    /// markers are at even offsets from the run's start.
+    /// as a tuple), each in its shortest encoding (a positive fixint, or uint 8 for 0x80–0xff);
+    /// nothing is consumed otherwise. Branch-free per byte: the bytes of an account are random.
     #[inline]
     fn account(&mut self) -> Option<[u8; 32]> {
-        const EVEN: u64 = 0x5555_5555_5555_5555;
         // array 16 header + at most 2 bytes per element
         let w: &[u8; 3 + 64] = self.rd.buf.first_chunk()?;
-        let (head, b) = w.split_first_chunk::<3>()?;
-        if *head != [0xdc, 0x00, 32] {
+        if w[..3] != [0xdc, 0x00, 32] {
             return None;
         }
-        let (mut cc, mut hi) = (0u64, 0u64);
-        for (j, x) in b.iter().enumerate() {
-            cc |= u64::from(*x == 0xcc) << j;
-            hi |= u64::from(*x >= 0x80) << j;
+        let (mut out, mut p, mut ok) = ([0u8; 32], 3usize, true);
+        for o in out.iter_mut() {
+            let (b, next) = (w[p], w[p + 1]);
+            let long = b == 0xcc;
+            ok &= b < 0x80 || (long && next >= 0x80);
+            *o = if long { next } else { b };
+            p += 1 + usize::from(long);
         }
-        // Adding a run's lowest bit clears the run: these are the runs starting at even offsets.
-        let starts = cc & !(cc << 1);
-        let even_runs = cc & !cc.wrapping_add(starts & EVEN);
-        let markers = (even_runs & EVEN) | (cc & !even_runs & !EVEN);
-        // the length e of 32 elements: e = 32 + the markers before e (the least such e)
-        let below = |e: u32| if e >= 64 { u64::MAX } else { (1u64 << e) - 1 };
-        let mut e = 32;
-        loop {
-            let next = 32 + (markers & below(e)).count_ones();
-            if next == e {
-                break;
-            }
-            if next > 64 {
-                return None;
-            }
-            e = next;
-        }
-        let m = markers & below(e);
-        // Exactly the shortest forms: every marker is followed by a payload (within the 32
-        // elements), every other byte ≥ 0x80 is the payload of a marker.
-        if m & (m << 1) != 0 || m >> (e - 1) != 0 || hi & below(e) != m | (m << 1) {
+        if !ok {
             return None;
         }
-        let mut out = [0u8; 32];
-        let mut k = 0usize;
-        for (j, x) in b.iter().enumerate().take(e as usize) {
-            // a marker is written where its payload goes next; k ≤ 31 here
-            out[k & 31] = *x;
-            k += usize::from(m >> j & 1 == 0);
-        }
-        self.rd.buf = &self.rd.buf[3 + e as usize..];
+        self.rd.buf = &self.rd.buf[p..];
         Some(out)
     }
 

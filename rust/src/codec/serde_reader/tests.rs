@@ -147,7 +147,7 @@ fn account_reference(buf: &[u8]) -> Option<([u8; 32], usize)> {
     Some((out, p))
 }
 
-/// The bit-mask parse of accounts against the byte-by-byte one, on valid encodings rich in 0xcc
+/// The account fast path against the plain element-by-element parse, on valid encodings rich in 0xcc
 /// (runs of the value 0xcc, odd and even) and on random windows of the bytes that matter.
 #[test]
 fn account_fast_path_agrees_with_the_reference() {
