@@ -186,3 +186,54 @@ fn decode_falls_back_to_rmp_serde() {
         }
     }
 }
+
+/// Every kind of value the state holds, each field non-empty (axons with their `u128` addresses,
+/// open proposals, options set), is read by the fast reader itself.
+#[test]
+fn fast_reader_reads_every_field() {
+    use crate::state::{AxonInfo, PrometheusInfo, Proposal};
+    let mut s = pinned_history().state;
+    let (k, ip) = ([0x9c; 32], u128::MAX - 0xcc);
+    s.axons.insert(
+        (1, k),
+        AxonInfo {
+            block: 7,
+            version: 70_000,
+            ip,
+            port: 8091,
+            ip_type: 6,
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 255,
+        },
+    );
+    s.prometheus.insert(
+        (1, k),
+        PrometheusInfo {
+            block: 8,
+            version: 1,
+            ip: 0x7f00_0001,
+            port: 9090,
+            ip_type: 4,
+        },
+    );
+    s.proposals.push(Proposal {
+        hash: [0xcc; 32],
+        index: 3,
+        proposer: k,
+        tx: vec![0x93, 0x01, 0xcc, 0xff],
+        threshold: 2,
+        ayes: vec![k, [0x80; 32]],
+        nays: vec![[0x7f; 32]],
+        end: u64::MAX,
+    });
+    s.senate.push(k);
+    s.triumvirate.push(k);
+    s.used_work.insert([0xab; 32], 12);
+    let sub = s.subnets.get_mut(&1).unwrap();
+    sub.loaded_emission = Some(vec![(k, 1, u64::MAX)]);
+    sub.owner = Some(k);
+    let snap = encode(&s);
+    let (_, _, back): (u32, String, State) = serde_reader::from_slice(&snap).unwrap();
+    assert_eq!(back, s);
+}
