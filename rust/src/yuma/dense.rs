@@ -161,12 +161,13 @@ where
             if clean(i) {
                 any.push(kernels::add_row(b, &mut sum));
             } else {
-                any.push(b.iter().any(|&x| x != 0));
-                for (j, (s, &x)) in sum.iter_mut().zip(b).enumerate() {
-                    if !p.outdated(i, j) {
-                        *s += u32::from(x);
-                    }
-                }
+                let lu = p.last_update[i];
+                any.push(kernels::add_row_current(
+                    b,
+                    lu,
+                    p.block_at_registration,
+                    &mut sum,
+                ));
             }
         }
         (sum, any)
@@ -206,11 +207,7 @@ where
             }
             let mut sum = kernels::load_row(w, row);
             sum -= u64::from(std::mem::take(&mut row[i]));
-            for (j, v) in row.iter_mut().enumerate() {
-                if p.outdated(i, j) {
-                    sum -= u64::from(std::mem::take(v));
-                }
-            }
+            sum -= kernels::clear_outdated(row, p.last_update[i], p.block_at_registration);
             let d = row_divisor(i, sum)?;
             kernels::normalize_row(row, d, a[i], &mut r0, &mut mx);
         }
@@ -273,8 +270,8 @@ where
                 continue;
             }
             let b = if has_b && !clean(i) {
-                masked.clear();
-                masked.extend((0..n).map(|j| if p.outdated(i, j) { 0 } else { b[j] }));
+                let lu = p.last_update[i];
+                kernels::current_entries(b, lu, p.block_at_registration, &mut masked);
                 &masked[..]
             } else {
                 b

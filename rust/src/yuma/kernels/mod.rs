@@ -50,8 +50,11 @@ mod avx2;
 mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod lanes;
+mod outdated;
 #[cfg(test)]
 mod tests;
+
+pub use outdated::{add_row_current, clear_outdated, current_entries};
 
 /// Which hand-written loops (`std::arch`) the kernels take. The compiler-generated versions
 /// (`multiversion`) are chosen separately, by the CPU alone.
