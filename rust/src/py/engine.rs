@@ -129,8 +129,10 @@ impl PyEngine {
     }
 
     #[staticmethod]
-    fn restore(py: Python<'_>, snapshot: Vec<u8>) -> PyResult<Self> {
-        let inner = py.detach(|| Engine::restore(&snapshot)).py_err()?;
+    fn restore(py: Python<'_>, snapshot: Bound<'_, PyBytes>) -> PyResult<Self> {
+        // borrowed, not copied: a late-year state is ~80 MB (issue 15, `at(b)`)
+        let bytes = snapshot.as_bytes();
+        let inner = py.detach(|| Engine::restore(bytes)).py_err()?;
         Ok(PyEngine { inner })
     }
 
