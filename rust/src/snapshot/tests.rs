@@ -237,3 +237,32 @@ fn fast_reader_reads_every_field() {
     let (_, _, back): (u32, String, State) = serde_reader::from_slice(&snap).unwrap();
     assert_eq!(back, s);
 }
+
+fn hex32(h: &Hash) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// BLAKE2b-256 (unkeyed, 32-byte digest: Python's `hashlib.blake2b(x, digest_size=32)`) on known
+/// inputs, and the several-at-once form equal to one at a time for every length class (empty,
+/// one block, block boundaries, several blocks) and for groups not a multiple of four lanes.
+#[test]
+fn blake2b_256_known_answers_and_many_equals_one_by_one() {
+    assert_eq!(
+        hex32(&blake2b_256(b"")),
+        "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"
+    );
+    assert_eq!(
+        hex32(&blake2b_256(b"abc")),
+        "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"
+    );
+    let data: Vec<u8> = (0..6000u32).map(|i| (i * 131 % 251) as u8).collect();
+    let lens = [0usize, 1, 3, 127, 128, 129, 255, 256, 257, 1000, 4999];
+    for group in 0..=9 {
+        let inputs: Vec<&[u8]> = (0..group)
+            .map(|k| &data[k..k + lens[(k * 7 + group) % lens.len()]])
+            .collect();
+        let many = blake2b_256_many(&inputs);
+        let one: Vec<Hash> = inputs.iter().map(|d| blake2b_256(d)).collect();
+        assert_eq!(many, one, "group of {group}");
+    }
+}
