@@ -45,6 +45,7 @@ from .. import tx
 from ..accounts import AccountId
 from ..chain import Chain
 from ..errors import TaoStateError, TxRejected
+from ..genesis import SDK_HYPERPARAMETERS as SDK_NAMES
 from ..queries import Queries
 from ._keys import ZERO_SS58, Keys
 from ._storage import Storage
@@ -52,19 +53,15 @@ from ._storage import Storage
 SdkSubtensor: Any = bittensor.subtensor
 EXISTENTIAL_DEPOSIT = 500  # docs/ruleset.md §2
 
-# btcli's hyperparameter names (`btcli sudo set --param`) -> docs/ruleset.md §13.1 names
-SDK_HYPERPARAMETERS: dict[str, str] = {
-    "serving_rate_limit": "serving_rate_limit", "min_difficulty": "min_difficulty",
-    "max_difficulty": "max_difficulty", "weights_version": "weights_version_key",
-    "weights_rate_limit": "weights_set_rate_limit", "max_weight_limit": "max_weights_limit",
-    "immunity_period": "immunity_period", "min_allowed_weights": "min_allowed_weights",
-    "activity_cutoff": "activity_cutoff",
-    "network_registration_allowed": "network_registration_allowed",
-    "network_pow_registration_allowed": "network_pow_registration_allowed",
-    "min_burn": "min_burn", "max_burn": "max_burn", "adjustment_alpha": "adjustment_alpha",
-    "rho": "rho", "kappa": "kappa", "difficulty": "difficulty",
-    "bonds_moving_avg": "bonds_moving_average",
-}
+# btcli's hyperparameter names (`btcli sudo set --param`) -> docs/ruleset.md §13.1 names: the
+# SDK's own spellings (`genesis.SDK_HYPERPARAMETERS`) where they differ from the ruleset's.
+BTCLI_HYPERPARAMETERS = (
+    "serving_rate_limit", "min_difficulty", "max_difficulty", "weights_version",
+    "weights_rate_limit", "max_weight_limit", "immunity_period", "min_allowed_weights",
+    "activity_cutoff", "network_registration_allowed", "network_pow_registration_allowed",
+    "min_burn", "max_burn", "adjustment_alpha", "rho", "kappa", "difficulty", "bonds_moving_avg",
+)
+SDK_HYPERPARAMETERS: dict[str, str] = {p: SDK_NAMES.get(p, p) for p in BTCLI_HYPERPARAMETERS}
 
 
 class Value:
