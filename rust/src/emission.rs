@@ -7,8 +7,9 @@ use crate::fixedpoint::{i96_to_u64, I96F32};
 use crate::registration;
 use crate::root::{self, RootAbort};
 use crate::staking;
-use crate::state::{AccountId, EmissionTuple, State, ROOT_NETUID, S_MAX};
-use crate::yuma::{self, EpochInput};
+use crate::state::neurons::Neurons;
+use crate::state::{EmissionTuple, State, Subnet, ROOT_NETUID, S_MAX};
+use crate::yuma::{self, EpochInput, EpochOutput, EpochShares};
 
 /// `emission(I)` of docs/ruleset.md §1.1, computed in I96F32 exactly as the reference does.
 pub fn block_emission(total_issuance: u64) -> u64 {
@@ -52,8 +53,23 @@ pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
     if state.subnet_exists(ROOT_NETUID) && epoch_due(ROOT_NETUID, root_tempo, state.block) {
         root_epoch(state, ev);
     }
-    drain(state, ev)?;
-    generate(state, ev)
+    let netuids = state.netuids();
+    let Some(early) = EarlyEpoch::take(state, &netuids) else {
+        drain(state, ev, &netuids)?;
+        return generate(state, ev, &netuids, None);
+    };
+    // The drain and the subnets before the early one, beside its epoch (see `EarlyEpoch`).
+    let k = netuids.partition_point(|&u| u < early.netuid);
+    let (before, shares) = rayon::join(
+        || -> Result<()> {
+            drain(state, ev, &netuids)?;
+            generate(state, ev, &netuids[..k], None)
+        },
+        || early.compute(),
+    );
+    let result = early.put_back(state, shares);
+    before?;
+    generate(state, ev, &netuids[k..], result)
 }
 
 /// A2: the root epoch (docs/ruleset.md §5.1) sets every subnet's `EmissionValues`.
@@ -115,8 +131,8 @@ fn root_epoch(state: &mut State, ev: &mut Events) {
 }
 
 /// A3: credit the tuples loaded by last block's epochs (docs/ruleset.md §6.2).
-fn drain(state: &mut State, ev: &mut Events) -> Result<()> {
-    for netuid in state.netuids() {
+fn drain(state: &mut State, ev: &mut Events, netuids: &[u16]) -> Result<()> {
+    for &netuid in netuids {
         let Some(tuples) = state.subnet_storage_mut(netuid).loaded_emission.take() else {
             continue;
         };
@@ -138,11 +154,17 @@ fn drain(state: &mut State, ev: &mut Events) -> Result<()> {
     Ok(())
 }
 
-/// A4: owner cut, pending emission and the subnet epochs that are due.
-fn generate(state: &mut State, ev: &mut Events) -> Result<()> {
+/// A4 for `netuids` (ascending): owner cut, pending emission and the subnet epochs that are
+/// due — the epoch of `early`'s netuid, if given, already computed.
+fn generate(
+    state: &mut State,
+    ev: &mut Events,
+    netuids: &[u16],
+    mut early: Option<(u16, Result<EpochShares>)>,
+) -> Result<()> {
     let cut_u16 = state.globals.subnet_owner_cut;
     let b = state.block;
-    for netuid in state.netuids() {
+    for &netuid in netuids {
         if netuid == ROOT_NETUID {
             continue;
         }
@@ -176,7 +198,10 @@ fn generate(state: &mut State, ev: &mut Events) -> Result<()> {
             continue;
         }
         let pending = std::mem::take(&mut state.subnet_storage_mut(netuid).pending_emission);
-        let tuples = subnet_epoch(state, netuid, pending)?;
+        let tuples = match early.take_if(|(u, _)| *u == netuid) {
+            Some((_, shares)) => store_epoch(state, netuid, shares?.priced(pending)),
+            None => subnet_epoch(state, netuid, pending)?,
+        };
         ev.emit(|| {
             Event::new("EpochRun")
                 .u("netuid", netuid)
@@ -209,36 +234,140 @@ pub fn subnet_epoch(
     if n == 0 {
         return Ok(Vec::new());
     }
-    let stake: Vec<u64> = sub
-        .neurons
+    let stake = epoch_stake(state, &sub.neurons);
+    let out = yuma::epoch(&epoch_input(
+        state.block,
+        sub,
+        &sub.neurons,
+        &stake,
+        rao_emission,
+    ))?;
+    Ok(store_epoch(state, netuid, out))
+}
+
+/// The stake input of an epoch: `TotalHotkeyStake` of each uid's hotkey.
+fn epoch_stake(state: &State, neurons: &Neurons) -> Vec<u64> {
+    neurons
         .keys
         .iter()
         .map(|h| state.total_hotkey_stake(h))
-        .collect();
-    let mut out = yuma::epoch(&EpochInput {
-        block: state.block,
-        stake: &stake,
-        weights: &sub.neurons.weights,
-        bonds: &sub.neurons.bonds,
-        last_update: &sub.neurons.last_update,
-        block_at_registration: &sub.neurons.block_at_registration[..n],
-        validator_permit: &sub.neurons.validator_permit,
+        .collect()
+}
+
+/// The epoch's inputs (docs/ruleset.md §4.4) from a subnet's record and its neurons (which the
+/// early epoch holds apart from the record).
+fn epoch_input<'a>(
+    block: u64,
+    sub: &'a Subnet,
+    neurons: &'a Neurons,
+    stake: &'a [u64],
+    rao_emission: u64,
+) -> EpochInput<'a> {
+    EpochInput {
+        block,
+        stake,
+        weights: &neurons.weights,
+        bonds: &neurons.bonds,
+        last_update: &neurons.last_update,
+        block_at_registration: &neurons.block_at_registration[..sub.n as usize],
+        validator_permit: &neurons.validator_permit,
         kappa: sub.params.kappa,
         bonds_moving_average: sub.params.bonds_moving_average,
         max_allowed_validators: sub.params.max_allowed_validators,
         activity_cutoff: sub.params.activity_cutoff,
         rao_emission,
-    })?;
-    let keys: Vec<AccountId> = sub.neurons.keys.clone();
-    state
-        .subnet_storage_mut(netuid)
-        .neurons
-        .store_epoch(&mut out);
-    Ok(keys
-        .into_iter()
+    }
+}
+
+/// Writes an epoch's outputs into its subnet and returns the emission tuples to load.
+fn store_epoch(state: &mut State, netuid: u16, mut out: EpochOutput) -> Vec<EmissionTuple> {
+    let neurons = &mut state.subnet_storage_mut(netuid).neurons;
+    neurons.store_epoch(&mut out);
+    neurons
+        .keys
+        .iter()
         .zip(out.server.into_iter().zip(out.validator))
-        .map(|(h, (s, v))| (h, s, v))
-        .collect())
+        .map(|(h, (s, v))| (*h, s, v))
+        .collect()
+}
+
+/// A subnet epoch due in this block, computed on the rayon pool's other thread while the drain
+/// (A3) and A4 of the subnets before it run — which is where a block with an epoch spends most
+/// of its time besides the epoch (crediting last block's emission tuples). The result is the
+/// one the serial order gives, because what the epoch reads cannot change in between:
+///
+/// * its neurons (weights, bonds, last updates, permits, registration blocks) are moved out of
+///   the subnet record meanwhile, so nothing could read or write them (nothing there does);
+/// * the block, the subnet's `n` and parameters are not written by A3 or A4;
+/// * the stakes it read are read again afterwards, when the serial order reads them: if the
+///   drain credited any of its hotkeys (a hotkey on two subnets), the epoch is run again then.
+///
+/// The pending emission it pays is only known in A4, so the epoch is priced then
+/// ([`yuma::epoch_shares`]). Taken only when the pool has a second thread and there are tuples
+/// to drain (otherwise nothing would run beside it).
+struct EarlyEpoch {
+    netuid: u16,
+    neurons: Neurons,
+    stake: Vec<u64>,
+    block: u64,
+    record: Subnet,
+}
+
+impl EarlyEpoch {
+    /// The first subnet (not root, with neurons) whose epoch is due, its neurons moved out.
+    fn take(state: &mut State, netuids: &[u16]) -> Option<EarlyEpoch> {
+        if rayon::current_num_threads() < 2 {
+            return None;
+        }
+        if netuids
+            .iter()
+            .all(|u| state.subnets[u].loaded_emission.is_none())
+        {
+            return None;
+        }
+        let b = state.block;
+        let netuid = *netuids.iter().find(|&&u| {
+            let s = &state.subnets[&u];
+            u != ROOT_NETUID && s.n > 0 && epoch_due(u, s.params.tempo, b)
+        })?;
+        let sub = state.subnet_storage_mut(netuid);
+        let neurons = std::mem::take(&mut sub.neurons);
+        // the scalars the epoch reads (`n`, parameters), without the moved-out neurons
+        let record = Subnet {
+            n: sub.n,
+            params: sub.params.clone(),
+            ..Subnet::default()
+        };
+        let stake = epoch_stake(state, &neurons);
+        Some(EarlyEpoch {
+            netuid,
+            neurons,
+            stake,
+            block: b,
+            record,
+        })
+    }
+
+    fn compute(&self) -> Result<EpochShares> {
+        yuma::epoch_shares(&epoch_input(
+            self.block,
+            &self.record,
+            &self.neurons,
+            &self.stake,
+            0,
+        ))
+    }
+
+    /// Puts the neurons back; the result if the stakes it read are still the stakes.
+    fn put_back(
+        self,
+        state: &mut State,
+        shares: Result<EpochShares>,
+    ) -> Option<(u16, Result<EpochShares>)> {
+        let unchanged = epoch_stake(state, &self.neurons) == self.stake;
+        state.subnet_storage_mut(self.netuid).neurons = self.neurons;
+        unchanged.then_some((self.netuid, shares))
+    }
 }
 
 #[cfg(test)]

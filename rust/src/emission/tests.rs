@@ -1,4 +1,5 @@
 use super::*;
+use crate::testutil::assert_supply;
 
 #[test]
 fn halving_vectors() {
@@ -52,4 +53,124 @@ fn epoch_schedule() {
     assert_eq!(blocks_until_next_epoch(1, 10, 0), 8);
     assert_eq!(blocks_until_next_epoch(1, 10, 8), 0);
     assert!(epoch_due(0, 100, 99) && epoch_due(0, 100, 200) && epoch_due(1, 360, 358));
+}
+
+/// A state with subnets 1 and 2 (tempo 10, `uids` neurons each: hotkeys `[10·u + k; 32]`, owned
+/// by coldkey `[200 + k; 32]`, staked `1000·(k + 1)` rao, every validator weighting every uid),
+/// at block 8: subnet 1's epoch is due, and subnet 2 holds tuples of last block's epoch to drain
+/// — `shared`: one of them names a hotkey of subnet 1 (a hotkey on both subnets).
+fn early_epoch_state(uids: u8, shared: bool) -> State {
+    let mut st = State {
+        block: 8,
+        ..State::default()
+    };
+    for netuid in [1u16, 2] {
+        let sub = st.subnet_storage_mut(netuid);
+        sub.added = true;
+        sub.params.tempo = 10;
+        sub.emission_values = 1_000_000;
+        for k in 0..uids {
+            let hk = [10 * netuid as u8 + k; 32];
+            let uid = sub.append_neuron(&hk, 0);
+            sub.neurons.last_update[uid as usize] = 5;
+            sub.neurons.validator_permit[uid as usize] = k < uids / 2;
+            if k < uids / 2 {
+                sub.neurons.weights[uid as usize] = (0..uids as u16)
+                    .map(|j| (j, 1000 + 37 * j + k as u16))
+                    .collect();
+            }
+        }
+        for k in 0..uids {
+            let hk = [10 * netuid as u8 + k; 32];
+            st.owner.insert(hk, [200 + k; 32]);
+            crate::staking::increase_stake(&mut st, &[200 + k; 32], &hk, 1000 * (k as u64 + 1))
+                .unwrap();
+        }
+    }
+    st.total_issuance = st.total_stake;
+    let mut tuples: Vec<EmissionTuple> = (0..uids).map(|k| ([20 + k; 32], 50, 70)).collect();
+    if shared {
+        tuples.push(([10; 32], 5, 0)); // uid 0 of subnet 1
+        st.owner.insert([10; 32], [200; 32]);
+    }
+    st.subnet_storage_mut(2).loaded_emission = Some(tuples);
+    st.total_networks = 2;
+    st
+}
+
+fn step_with_threads(st: &State, threads: usize) -> State {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let mut st = st.clone();
+    pool.install(|| block_step(&mut st, &mut Events::default()))
+        .unwrap();
+    st
+}
+
+/// The early epoch (`EarlyEpoch`, taken with two threads) gives exactly the serial block step:
+/// its result is used when the drain credits none of its hotkeys, and thrown away (the epoch
+/// run again in order) when it does.
+#[test]
+fn early_epoch_equals_the_serial_step() {
+    for shared in [false, true] {
+        let st = early_epoch_state(8, shared);
+        let serial = step_with_threads(&st, 1);
+        let early = step_with_threads(&st, 2);
+        assert_eq!(early, serial, "shared hotkey: {shared}");
+        // the epoch ran and loaded its tuples; the drain paid subnet 2's
+        let sub1 = &serial.subnets[&1];
+        assert_eq!(sub1.last_mechanism_step_block, 8);
+        assert!(sub1.loaded_emission.as_ref().is_some_and(|t| t.len() == 8));
+        assert!(sub1.neurons.validator_permit.iter().any(|&p| p));
+        assert!(serial.subnets[&2].loaded_emission.is_none());
+        assert_eq!(serial.total_hotkey_stake(&[20; 32]), 1000 + 120);
+        assert_supply(&serial);
+
+        // the pieces: taken with two threads, kept only when the stakes it read are unchanged
+        let netuids = st.netuids();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut s = st.clone();
+            let e = EarlyEpoch::take(&mut s, &netuids).expect("due, with tuples to drain");
+            assert_eq!(e.netuid, 1);
+            assert!(s.subnets[&1].neurons.keys.is_empty(), "moved out meanwhile");
+            let shares = e.compute();
+            drain(&mut s, &mut Events::default(), &netuids).unwrap();
+            let kept = e.put_back(&mut s, shares);
+            assert_eq!(kept.is_some(), !shared);
+            assert_eq!(s.subnets[&1].neurons, st.subnets[&1].neurons);
+        });
+        // one thread, or nothing to drain: not taken
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert!(one
+            .install(|| EarlyEpoch::take(&mut st.clone(), &netuids))
+            .is_none());
+        let mut idle = st.clone();
+        idle.subnet_storage_mut(2).loaded_emission = None;
+        assert!(pool
+            .install(|| EarlyEpoch::take(&mut idle, &netuids))
+            .is_none());
+    }
+}
+
+/// `epoch_shares` priced later is `epoch`.
+#[test]
+fn epoch_shares_priced_equals_epoch() {
+    let st = early_epoch_state(6, false);
+    let sub = &st.subnets[&1];
+    let stake = epoch_stake(&st, &sub.neurons);
+    for rao in [0u64, 1, 999_999_937, u64::MAX / 3] {
+        let input = epoch_input(st.block, sub, &sub.neurons, &stake, rao);
+        let direct = yuma::epoch(&input).unwrap();
+        assert_eq!(yuma::epoch_shares(&input).unwrap().priced(rao), direct);
+        assert!(rao < 1000 || direct.emission.iter().any(|&e| e > 0));
+    }
 }

@@ -64,7 +64,9 @@ pub use primitives::{
 use exec::{Exec, Rows, Store};
 use input::invalid;
 use kernels::Simd;
-use steps::{active_stake, activity, emission_split, normalized_stake, pruning_scores, rao, topk};
+use steps::{
+    active_stake, activity, emission_split, normalized_stake, pruning_scores, topk, Split,
+};
 
 use crate::error::Result;
 
@@ -136,6 +138,14 @@ pub struct EpochOutput {
 /// outside the I64F64 range; `Fatal` for a fixed-point overflow (a raw weight row or bonds column
 /// summing to 2^31 or more, impossible within the bounds of §13).
 pub fn epoch(input: &EpochInput<'_>) -> Result<EpochOutput> {
+    Ok(epoch_shares(input)?.priced(input.rao_emission))
+}
+
+/// The epoch of [`epoch`] with its emission not yet in rao: every output but `emission`,
+/// `server` and `validator`, which [`EpochShares::priced`] computes from the shares for the
+/// `rao_emission` given then (`input.rao_emission` is not read). The block step uses it to run
+/// a subnet's epoch before the pending emission it pays is known (`crate::emission`).
+pub fn epoch_shares(input: &EpochInput<'_>) -> Result<EpochShares> {
     let params = EpochParams {
         block: input.block,
         stake: input.stake,
@@ -146,10 +156,30 @@ pub fn epoch(input: &EpochInput<'_>) -> Result<EpochOutput> {
         bonds_moving_average: input.bonds_moving_average,
         max_allowed_validators: input.max_allowed_validators,
         activity_cutoff: input.activity_cutoff,
-        rao_emission: input.rao_emission,
+        rao_emission: 0,
     };
     let computed = epoch_rows(&params, input.weights, input.bonds)?;
-    Ok(computed.into_output())
+    let split = computed.split.clone();
+    Ok(EpochShares {
+        out: computed.into_output(),
+        split,
+    })
+}
+
+/// An epoch's outputs with the emission as shares (I32F32 bits) of the subnet's emission:
+/// see [`epoch_shares`].
+#[derive(Clone, Debug)]
+pub struct EpochShares {
+    out: EpochOutput,
+    split: Split,
+}
+
+impl EpochShares {
+    /// Steps 16–17 for `rao_emission`: the complete [`EpochOutput`].
+    pub fn priced(mut self, rao_emission: u64) -> EpochOutput {
+        self.split.price(&mut self.out, rao_emission);
+        self.out
+    }
 }
 
 /// Everything of [`EpochInput`] except the two matrices.
@@ -227,6 +257,8 @@ pub(crate) struct Computed {
     permit_prev: Vec<bool>,
     /// The SIMD level the epoch ran at (reading dense bonds rows back uses it too).
     simd: Simd,
+    /// Step 15's shares, from which `out`'s rao vectors were priced.
+    split: Split,
 }
 
 impl Computed {
@@ -236,6 +268,7 @@ impl Computed {
             bonds: Store::Sparse(Rows::with_capacities(std::iter::empty())),
             permit_prev: vec![],
             simd,
+            split: Split::default(),
         }
     }
 
@@ -423,28 +456,27 @@ where
     steps::normalize_bits(&mut dividends);
     // Steps 15–16: emission split and rao.
     let split = emission_split(&incentive, &dividends, &s, &a);
-    let to_rao = |v: &[u64]| -> Vec<u64> { v.iter().map(|&x| rao(x, p.rao_emission)).collect() };
     // Step 18: writes (as u16 proportions).
     let prop = |v: &[u64]| -> Vec<u16> { v.iter().map(|&x| fx::proportion_u16(x)).collect() };
+    let mut out = EpochOutput {
+        rank: prop(&incentive),
+        trust: prop(&trust),
+        consensus: prop(&c),
+        incentive: prop(&incentive),
+        dividends: prop(&dividends),
+        validator_trust: prop(&vt),
+        pruning_scores: pruning_scores(&split.combined),
+        active,
+        validator_permit: permit_new,
+        ..EpochOutput::default()
+    };
+    split.price(&mut out, p.rao_emission);
     Ok(Computed {
-        out: EpochOutput {
-            emission: to_rao(&split.combined),
-            server: to_rao(&split.server),
-            validator: to_rao(&split.validator),
-            rank: prop(&incentive),
-            trust: prop(&trust),
-            consensus: prop(&c),
-            incentive: prop(&incentive),
-            dividends: prop(&dividends),
-            validator_trust: prop(&vt),
-            pruning_scores: pruning_scores(&split.combined),
-            active,
-            validator_permit: permit_new,
-            bonds: Vec::new(),
-        },
+        out,
         bonds,
         permit_prev: p.validator_permit.to_vec(),
         simd: exec.simd,
+        split,
     })
 }
 

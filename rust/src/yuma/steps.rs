@@ -4,7 +4,7 @@
 //! and the pruning scores (17). O(n) work on raw I32F32 bits (`fx`).
 
 use super::fx::{self, Divisor, WideRecip};
-use super::EpochParams;
+use super::{EpochOutput, EpochParams};
 use crate::error::{ChainError, Result};
 
 /// `normalise` (§4.3) of non-negative bits in place (a zero sum leaves the vector unchanged).
@@ -114,10 +114,21 @@ pub(super) fn ema_alpha(bma: u64) -> (u64, u64) {
 }
 
 /// Step 15's normalised shares (I32F32 bits).
-pub(super) struct Split {
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Split {
     pub(super) server: Vec<u64>,
     pub(super) validator: Vec<u64>,
     pub(super) combined: Vec<u64>,
+}
+
+impl Split {
+    /// Step 16: the shares in rao of `emission` into `out` (`emission`, `server`, `validator`).
+    pub(super) fn price(&self, out: &mut EpochOutput, emission: u64) {
+        let to_rao = |v: &[u64]| -> Vec<u64> { v.iter().map(|&x| rao(x, emission)).collect() };
+        out.emission = to_rao(&self.combined);
+        out.server = to_rao(&self.server);
+        out.validator = to_rao(&self.validator);
+    }
 }
 
 /// Step 15: `σ = I ⊘ Σ`, `ν = D ⊘ Σ`, `ε = normalise(I + D)` with `Σ = Σ_i (I_i + D_i)`; when
