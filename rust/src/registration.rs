@@ -220,8 +220,7 @@ pub fn create_account(s: &mut State, coldkey: &AccountId, hotkey: &AccountId) {
         s.stake
             .entry(*hotkey)
             .or_default()
-            .entry(*coldkey)
-            .or_insert(0);
+            .get_or_insert_with(*coldkey, || 0);
     }
 }
 

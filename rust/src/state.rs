@@ -1,7 +1,8 @@
 //! The whole chain state (docs/ruleset.md §0.6) as plain data with a canonical serialisation.
 //!
-//! Every collection is a `BTreeMap`, a `Vec` or an [`AccountMap`] (a hash map on accounts that
-//! serialises as a `BTreeMap` and is iterated only in ascending key order), so serialising the
+//! Every collection is a `BTreeMap`, a `Vec`, an [`AccountMap`] (a hash map on accounts that
+//! serialises as a `BTreeMap` and is iterated only in ascending key order) or a [`SortedMap`] (a
+//! sorted `Vec` of entries, serialised as a `BTreeMap`), so serialising the
 //! state (snapshot, state root) is canonical and every iteration is in ascending key order
 //! (docs/ruleset.md §0.4). Per-netuid storage lives
 //! in one `Subnet` record per netuid that was ever touched; a netuid "exists" iff `added` is true.
@@ -9,8 +10,10 @@
 
 pub mod accounts;
 pub mod neurons;
+pub mod sorted_map;
 
 pub use accounts::AccountMap;
+pub use sorted_map::SortedMap;
 
 use neurons::{next_field, Neurons};
 use serde::de::SeqAccess;
@@ -188,13 +191,13 @@ pub struct State {
 
     pub owner: AccountMap<AccountId>,
     /// hotkey → coldkey → stake.
-    pub stake: AccountMap<BTreeMap<AccountId, u64>>,
+    pub stake: AccountMap<SortedMap<AccountId, u64>>,
     pub total_hotkey_stake: AccountMap<u64>,
     pub total_coldkey_stake: AccountMap<u64>,
     pub delegates: AccountMap<u16>,
     pub last_tx_block: AccountMap<u64>,
     /// hotkey → netuid → member flag.
-    pub is_network_member: AccountMap<BTreeMap<u16, bool>>,
+    pub is_network_member: AccountMap<SortedMap<u16, bool>>,
     pub used_work: BTreeMap<Hash, u64>,
 
     pub subnets: BTreeMap<u16, Subnet>,
