@@ -86,6 +86,26 @@ def test_replay_equals_live_and_at(tmp_path: object) -> None:
         assert chain.state_root() == roots[11]
 
 
+def test_history_reads_reuse_the_restored_snapshot(tmp_path: object) -> None:
+    """`at`/`events` keep the engine of the snapshot they restored and copy it for the next read
+    from the same snapshot: the copies replay their tails without changing it (the same roots in
+    any order of reads), and a read from another snapshot replaces it."""
+    path = os.path.join(str(tmp_path), "c")
+    roots = {}
+    with ts.Chain.create(path, genesis(), snapshot_every=4) as chain:
+        for b in range(1, 12):
+            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=b * 1000))
+            chain.step()
+            roots[b] = chain.state_root()
+    with ts.Chain.open(path, readonly=True) as chain:
+        for b in (7, 5, 4, 6, 9, 11, 6, 7, 5):
+            assert chain.at(b).state_root() == roots[b], b
+            assert chain._restored.block == (8 if b >= 8 else 4)
+        assert chain.events(6) == [("Transfer", {"from": ALICE, "to": BOB, "amount": 6000})]
+        assert chain._restored.block == 4 and chain.at(4).state_root() == roots[4]
+        assert chain.at(3).state_root() == roots[3] and chain._restored.block == 4  # from genesis
+
+
 def test_step_many_and_empty_blocks(tmp_path: object) -> None:
     with ts.Chain.ephemeral(genesis()) as chain:
         assert chain.step(blocks=5) == 5

@@ -619,6 +619,15 @@ class BlockLog:
     def latest_snapshot(self, at_most: int | None = None) -> tuple[int, bytes] | None:
         """The snapshot with the highest block ≤ ``at_most`` (any block if
         None), as ``(block, record)``, or None."""
+        found = self._latest_snapshot(at_most, read=True)
+        return None if found is None else (found[0], found[1] or b"")
+
+    def latest_snapshot_block(self, at_most: int | None = None) -> int | None:
+        """The block of ``latest_snapshot(at_most)``, without reading the snapshot."""
+        found = self._latest_snapshot(at_most, read=False)
+        return None if found is None else found[0]
+
+    def _latest_snapshot(self, at_most: int | None, *, read: bool) -> tuple[int, bytes | None] | None:
         sh = self._live()
         if at_most is not None:
             if isinstance(at_most, bool) or not isinstance(at_most, int):
@@ -639,7 +648,7 @@ class BlockLog:
                 if not found:
                     return None
                 n = _unkey(cur.key(), sh.path)
-                return n, _unsnapshot(sh, n, cur.value())
+                return n, (_unsnapshot(sh, n, cur.value()) if read else None)
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, "reading snapshots") from None
 
