@@ -162,11 +162,17 @@ def main() -> None:
                 ranges["at_recent"] = (max(1, head - window), head)
             for name, (lo, hi) in ranges.items():
                 samples = sorted(rng.randrange(lo, hi + 1) for _ in range(args.at_samples))
-                at_s, restore_s, tails = [], [], []
+                at_s, cold_s, restore_s, tails = [], [], [], []
                 for b in samples:
                     t0 = time.perf_counter()
                     chain.at(b)
                     at_s.append(time.perf_counter() - t0)
+                    # the same read as the first one of a freshly opened chain (nothing restored
+                    # yet: a one-shot command)
+                    with ts.Chain.open(path, readonly=True) as fresh:
+                        t0 = time.perf_counter()
+                        fresh.at(b)
+                        cold_s.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
                     found = log.latest_snapshot(b)
                     snap = _unpack_snapshot(found[1]) if found else None
@@ -176,6 +182,7 @@ def main() -> None:
                     tails.append(b - (found[0] if found else 0))
                 out[name] = {"blocks": samples, "seconds": at_s, "min_s": min(at_s),
                              "median_s": statistics.median(at_s), "max_s": max(at_s),
+                             "first_read_seconds": cold_s, "first_read_median_s": statistics.median(cold_s),
                              "baseline_restore_only_median_s": statistics.median(restore_s),
                              "tail_blocks_median": statistics.median(tails),
                              "snapshots": len(log.snapshots())}

@@ -565,23 +565,48 @@ class _Restored:
     """The engine of the snapshot the last history read (`at`, `events`, forks) started from,
     kept so that the next read from the same snapshot copies it (`fork_engine`: ~0.08 s for a
     Finney-scale year's end state) instead of reading, decompressing and restoring it again
-    (~0.35 s). One engine: ~100 MiB at that year's end."""
+    (~0.35 s). The kept engine is restored from the same bytes on a background thread while the
+    read that needed it replays its tail (the core releases the GIL), so that first read costs
+    what it did without the cache. One engine: ~100 MiB at that year's end."""
 
     def __init__(self) -> None:
         self.block: int | None = None
-        self.engine: _core.Engine | None = None
+        self._engine: _core.Engine | None = None
+        self._thread: threading.Thread | None = None
+
+    def engine(self) -> _core.Engine | None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        return self._engine
+
+    def keep(self, block: int, state: bytes) -> None:
+        """Restore `state` (a readable snapshot of `block`) in the background and keep it."""
+        self.engine()  # one restore at a time
+        self.block, self._engine = block, None
+
+        def restore() -> None:
+            try:
+                self._engine = _core.Engine.restore(state)
+            except Exception:  # it restored on the caller's thread: only memory can fail here
+                self.block = None
+
+        self._thread = threading.Thread(target=restore, name="taostate-restore", daemon=True)
+        self._thread.start()
 
 
 def _replay_to(log: BlockLog, block: int, *, progress: bool = False,
                restored: _Restored | None = None) -> _core.Engine:
     """Engine at `block`: the latest readable snapshot ≤ block, then the log's tail. With
-    `restored`, the snapshot's engine is taken from there when it is the same snapshot, and kept
-    there otherwise (the caller gets a copy)."""
+    `restored`, a copy of its engine when it holds that snapshot; otherwise the snapshot is
+    restored and also kept there."""
     engine = None
     at_most = block
-    if restored is not None and restored.engine is not None \
+    if restored is not None and restored.block is not None \
             and log.latest_snapshot_block(at_most) == restored.block:
-        engine = _core.fork_engine(restored.engine)
+        kept = restored.engine()
+        if kept is not None:
+            engine = _core.fork_engine(kept)
     while engine is None:
         found = log.latest_snapshot(at_most)
         if found is None:
@@ -598,9 +623,8 @@ def _replay_to(log: BlockLog, block: int, *, progress: bool = False,
             at_most = b - 1
             if at_most < 0:
                 engine = _core.Engine.from_genesis(log.genesis())
-        elif restored is not None:
-            restored.block, restored.engine = b, engine
-            engine = _core.fork_engine(engine)
+        elif restored is not None and snap is not None:
+            restored.keep(b, snap[2])
     start = int(engine.head) + 1
     for batch in _batches(log, start, block, progress=progress):
         engine.apply_records(batch)
