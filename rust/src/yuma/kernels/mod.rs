@@ -668,7 +668,7 @@ pub fn finish_row_patched(
     d
 }
 
-/// Columns per block of the dense median ([`stake_at_most`]).
+/// Columns per block of the dense median ([`stake_at_most`], [`keys_in_range`]).
 pub const LANES: usize = 16;
 
 /// Step 7's counting on a strip of LANES columns (K rows × LANES keys, row-major):
@@ -720,4 +720,20 @@ pub fn stake_at_most_u32(
         Simd::Portable => {}
     }
     stake_at_most_scalar(strip, st, mid)
+}
+
+/// `k·LANES + c`, in row order.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
+pub fn keys_in_range(strip: &[u32], lo: &[u32; LANES], hi: &[u32; LANES], hits: &mut Vec<u32>) {
+    for (k, seg) in strip.chunks_exact(LANES).enumerate() {
+        let seg: &[u32; LANES] = seg.try_into().expect("LANES keys");
+        let mut bits = 0u32;
+        for c in 0..LANES {
+            bits |= u32::from((seg[c] >= lo[c]) & (seg[c] <= hi[c])) << c;
+        }
+        while bits != 0 {
+            hits.push((k * LANES) as u32 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
 }

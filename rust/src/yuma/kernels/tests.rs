@@ -138,6 +138,7 @@ fn strip_kernels_match_their_definitions_at(level: Simd) {
             .collect();
         let st: Vec<u64> = (0..k).map(|_| rng.prop()).collect();
         let mid: [u32; LANES] = std::array::from_fn(|_| (rng.next() % 1100) as u32);
+        let lo: [u32; LANES] = std::array::from_fn(|c| mid[c] / 2);
         let acc = stake_at_most(level, &strip, &st, &mid);
         assert_eq!(acc, stake_at_most_scalar(&strip, &st, &mid));
         // Stakes whose total is below 2^32 also in u32.
@@ -151,6 +152,9 @@ fn strip_kernels_match_their_definitions_at(level: Simd) {
                 .sum();
             assert_eq!(u64::from(acc32[c]), want);
         }
+        let mut hits = Vec::new();
+        keys_in_range(&strip, &lo, &mid, &mut hits);
+        let mut want_hits = Vec::new();
         for c in 0..LANES {
             let want: u64 = (0..k)
                 .filter(|&r| strip[r * LANES + c] <= mid[c])
@@ -158,6 +162,15 @@ fn strip_kernels_match_their_definitions_at(level: Simd) {
                 .sum();
             assert_eq!(acc[c], want);
         }
+        for r in 0..k {
+            for c in 0..LANES {
+                let v = strip[r * LANES + c];
+                if lo[c] <= v && v <= mid[c] {
+                    want_hits.push((r * LANES + c) as u32);
+                }
+            }
+        }
+        assert_eq!(hits, want_hits);
     }
 }
 
