@@ -28,9 +28,11 @@ struct OpenBlock {
 
 /// `apply_records` hashes and decodes the records ahead of the ones being applied in chunks of
 /// about this many bytes (`PREPARE_GROUP` to `PREPARE_RECORDS` records), one rayon task per
-/// group of `PREPARE_GROUP` records (hashed together by `blake2b_256_many`).
+/// group of `PREPARE_GROUP` records (hashed together by `blake2b_256_many`). Each chunk is one
+/// `rayon::join`, whose wake-ups cost: 128 records a chunk replayed late-year blocks in ~0.9× the
+/// time of 32 (bench/README.md, session 7); 512 was no better.
 const PREPARE_BYTES: usize = 1 << 20;
-const PREPARE_RECORDS: usize = 32;
+const PREPARE_RECORDS: usize = 128;
 const PREPARE_GROUP: usize = 4;
 
 /// A block record's hash (BLAKE2b-256 of its bytes) and its decoding, computed from the bytes
