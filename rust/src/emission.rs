@@ -303,8 +303,8 @@ fn store_epoch(state: &mut State, netuid: u16, mut out: EpochOutput) -> Vec<Emis
 ///   drain credited any of its hotkeys (a hotkey on two subnets), the epoch is run again then.
 ///
 /// The pending emission it pays is only known in A4, so the epoch is priced then
-/// ([`yuma::epoch_shares`]). Taken only when the pool has a second thread and there are tuples
-/// to drain (otherwise nothing would run beside it).
+/// ([`yuma::epoch_shares`]). Taken only on a pool thread (replay) when the pool has a second
+/// thread and there are tuples to drain (otherwise nothing would run beside it).
 struct EarlyEpoch {
     netuid: u16,
     neurons: Neurons,
@@ -316,7 +316,10 @@ struct EarlyEpoch {
 impl EarlyEpoch {
     /// The first subnet (not root, with neurons) whose epoch is due, its neurons moved out.
     fn take(state: &mut State, netuids: &[u16]) -> Option<EarlyEpoch> {
-        if rayon::current_num_threads() < 2 {
+        // Only on a pool thread with a second one beside it (a replay's `apply_records`): from
+        // any other thread (a live `step` called from Python) the join would hand both halves
+        // to the pool and wait, which costs more than it saves.
+        if rayon::current_thread_index().is_none() || rayon::current_num_threads() < 2 {
             return None;
         }
         if netuids

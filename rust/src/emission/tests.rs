@@ -145,7 +145,8 @@ fn early_epoch_equals_the_serial_step() {
             assert_eq!(kept.is_some(), !shared);
             assert_eq!(s.subnets[&1].neurons, st.subnets[&1].neurons);
         });
-        // one thread, or nothing to drain: not taken
+        // not on a pool thread (a live step), one thread, or nothing to drain: not taken
+        assert!(EarlyEpoch::take(&mut st.clone(), &netuids).is_none());
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
