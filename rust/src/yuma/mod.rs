@@ -138,32 +138,44 @@ pub struct EpochOutput {
 /// outside the I64F64 range; `Fatal` for a fixed-point overflow (a raw weight row or bonds column
 /// summing to 2^31 or more, impossible within the bounds of §13).
 pub fn epoch(input: &EpochInput<'_>) -> Result<EpochOutput> {
-    Ok(epoch_shares(input)?.priced(input.rao_emission))
+    let computed = epoch_rows(&input.params(), input.weights, input.bonds)?;
+    Ok(computed.into_output())
 }
 
 /// The epoch of [`epoch`] with its emission not yet in rao: every output but `emission`,
 /// `server` and `validator`, which [`EpochShares::priced`] computes from the shares for the
 /// `rao_emission` given then (`input.rao_emission` is not read). The block step uses it to run
-/// a subnet's epoch before the pending emission it pays is known (`crate::emission`).
+/// a subnet's epoch before the pending emission it pays is known (`crate::emission`);
+/// `epoch_shares(x)?.priced(x.rao_emission) == epoch(x)?`.
 pub fn epoch_shares(input: &EpochInput<'_>) -> Result<EpochShares> {
     let params = EpochParams {
-        block: input.block,
-        stake: input.stake,
-        last_update: input.last_update,
-        block_at_registration: input.block_at_registration,
-        validator_permit: input.validator_permit,
-        kappa: input.kappa,
-        bonds_moving_average: input.bonds_moving_average,
-        max_allowed_validators: input.max_allowed_validators,
-        activity_cutoff: input.activity_cutoff,
         rao_emission: 0,
+        ..input.params()
     };
-    let computed = epoch_rows(&params, input.weights, input.bonds)?;
-    let split = computed.split.clone();
+    let mut computed = epoch_rows(&params, input.weights, input.bonds)?;
+    let split = std::mem::take(&mut computed.split);
     Ok(EpochShares {
         out: computed.into_output(),
         split,
     })
+}
+
+impl<'a> EpochInput<'a> {
+    /// Everything but the two matrices.
+    fn params(&self) -> EpochParams<'a> {
+        EpochParams {
+            block: self.block,
+            stake: self.stake,
+            last_update: self.last_update,
+            block_at_registration: self.block_at_registration,
+            validator_permit: self.validator_permit,
+            kappa: self.kappa,
+            bonds_moving_average: self.bonds_moving_average,
+            max_allowed_validators: self.max_allowed_validators,
+            activity_cutoff: self.activity_cutoff,
+            rao_emission: self.rao_emission,
+        }
+    }
 }
 
 /// An epoch's outputs with the emission as shares (I32F32 bits) of the subnet's emission:
