@@ -106,6 +106,34 @@ def test_history_reads_reuse_the_restored_snapshot(tmp_path: object) -> None:
         assert chain.at(3).state_root() == roots[3] and chain._restored.block == 4  # from genesis
 
 
+def test_ascending_reads_start_from_the_last_view(tmp_path: object) -> None:
+    """`at(b)` for ascending `b` starts from a copy of the last view's engine when it lies between
+    `b`'s snapshot and `b` (or before that snapshot, when the measured costs say replaying the
+    blocks between is cheaper than a restore); earlier views keep their state."""
+    path = os.path.join(str(tmp_path), "c")
+    roots = {}
+    with ts.Chain.create(path, genesis(), snapshot_every=4) as chain:
+        for b in range(1, 14):
+            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=b * 1000))
+            chain.step()
+            roots[b] = chain.state_root()
+    with ts.Chain.open(path, readonly=True) as chain:
+        views = {}
+        for b in (1, 2, 3, 5, 6, 6, 7):
+            views[b] = chain.at(b)
+            assert chain._restored.view is not None and chain._restored.view[0] == b
+            assert {k: v.state_root() for k, v in views.items()} == {k: roots[k] for k in views}
+        assert chain._restored.block == 4  # restored once, for 5; 6 and 7 came from the views
+        restored = chain._restored
+        restored.restore_s, restored.block_s = 1.0, 0.001  # replaying 7 → 8 beats restoring 8
+        assert chain.at(9).state_root() == roots[9] and restored.block == 4
+        restored.restore_s, restored.block_s = 0.001, 1.0  # restoring 12 beats replaying 9 → 12
+        assert chain.at(13).state_root() == roots[13] and restored.block == 12
+        assert chain.events(13) == [("Transfer", {"from": ALICE, "to": BOB, "amount": 13000})]
+        assert chain.at(13).state_root() == roots[13]  # events() did not change the view's engine
+        assert views[7].state_root() == roots[7]
+
+
 def test_step_many_and_empty_blocks(tmp_path: object) -> None:
     with ts.Chain.ephemeral(genesis()) as chain:
         assert chain.step(blocks=5) == 5

@@ -13,6 +13,7 @@ import queue
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -384,7 +385,9 @@ class Chain(Queries, Frames):
                                   f"({self._log.head()})")
         if not isinstance(block, int) or block < 0 or block > self._log.head():
             raise ValueError(f"block {block!r} is not committed: choose {first} ≤ block ≤ head ({self._log.head()})")
-        return View(_replay_to(self._log, block, restored=self._restored))
+        engine = _replay_to(self._log, block, restored=self._restored)
+        self._restored.view = (block, engine)
+        return View(engine)
 
     def block_hash(self, block: int) -> str:
         """Hex of committed block `block`'s hash: BLAKE2b-256 of its log record (the genesis block: of the
@@ -562,17 +565,27 @@ class _Raised:
 
 
 class _Restored:
-    """The engine of the snapshot the last history read (`at`, `events`, forks) started from,
-    kept so that the next read from the same snapshot copies it (`fork_engine`: ~0.08 s for a
-    Finney-scale year's end state) instead of reading, decompressing and restoring it again
-    (~0.35 s). The kept engine is restored from the same bytes on a background thread while the
-    read that needed it replays its tail (the core releases the GIL), so that first read costs
-    what it did without the cache. One engine: ~100 MiB at that year's end."""
+    """What history reads (`at`, `events`, forks) can start from besides a snapshot on disk.
+
+    * The engine of the snapshot the last read restored, kept so that the next read from the same
+      snapshot copies it (`fork_engine`: ~0.08 s for a Finney-scale year's end state) instead of
+      reading, decompressing and restoring it again (~0.35 s). It is restored from the same bytes
+      on a background thread while the read that needed it replays its tail (the core releases the
+      GIL), so that first read costs what it did without the cache.
+    * The engine of the last `at()` view (views never change their engine), so that reading
+      forward — `at(b)` for ascending `b`, the common scan — replays only the blocks since the last
+      read instead of those since the snapshot.
+
+    Two engines at most: ~100 MiB each at that year's end; `Chain.close()` releases them."""
 
     def __init__(self) -> None:
         self.block: int | None = None
         self._engine: _core.Engine | None = None
         self._thread: threading.Thread | None = None
+        self.view: tuple[int, _core.Engine] | None = None
+        # measured costs, for choosing between the last view and a snapshot across a snapshot
+        self.restore_s: float | None = None  # the last restore of a snapshot, seconds
+        self.block_s: float | None = None  # the last tail replay, seconds a block
 
     def engine(self) -> _core.Engine | None:
         if self._thread is not None:
@@ -594,25 +607,41 @@ class _Restored:
         self._thread = threading.Thread(target=restore, name="taostate-restore", daemon=True)
         self._thread.start()
 
+    def start(self, block: int, snapshot: int | None) -> _core.Engine | None:
+        """A copy of the cheapest engine held for reading `block` whose latest snapshot is
+        `snapshot`, or None (restore that snapshot). The last view wins when it lies between the
+        snapshot and `block`; before the snapshot, when replaying the blocks between costs less
+        than restoring (by the costs measured on earlier reads)."""
+        view = self.view
+        if view is not None and view[0] <= block:
+            since_snapshot = view[0] >= (snapshot if snapshot is not None else -1)
+            cheaper = (self.restore_s is not None and self.block_s is not None and snapshot is not None
+                       and (snapshot - view[0]) * self.block_s < self.restore_s)
+            if since_snapshot or (cheaper and self.block != snapshot):
+                return _core.fork_engine(view[1])
+        if self.block is not None and snapshot == self.block:
+            kept = self.engine()
+            if kept is not None:
+                return _core.fork_engine(kept)
+        return None
+
 
 def _replay_to(log: BlockLog, block: int, *, progress: bool = False,
                restored: _Restored | None = None) -> _core.Engine:
     """Engine at `block`: the latest readable snapshot ≤ block, then the log's tail. With
-    `restored`, a copy of its engine when it holds that snapshot; otherwise the snapshot is
-    restored and also kept there."""
+    `restored`, a copy of an engine it holds when that is cheaper (`_Restored.start`); otherwise
+    the snapshot is restored and also kept there."""
     engine = None
     at_most = block
-    if restored is not None and restored.block is not None \
-            and log.latest_snapshot_block(at_most) == restored.block:
-        kept = restored.engine()
-        if kept is not None:
-            engine = _core.fork_engine(kept)
+    if restored is not None:
+        engine = restored.start(block, log.latest_snapshot_block(at_most))
     while engine is None:
         found = log.latest_snapshot(at_most)
         if found is None:
             engine = _core.Engine.from_genesis(log.genesis())
             break
         b, data = found
+        t0 = time.perf_counter()
         snap = _unpack_snapshot(data)
         if snap is not None:
             try:
@@ -624,13 +653,17 @@ def _replay_to(log: BlockLog, block: int, *, progress: bool = False,
             if at_most < 0:
                 engine = _core.Engine.from_genesis(log.genesis())
         elif restored is not None and snap is not None:
+            restored.restore_s = time.perf_counter() - t0
             restored.keep(b, snap[2])
     start = int(engine.head) + 1
+    t0 = time.perf_counter()
     for batch in _batches(log, start, block, progress=progress):
         engine.apply_records(batch)
     if int(engine.head) != block:
         raise LogCorrupted(f"block {int(engine.head) + 1}: the log ends before block {block}",
                            block=int(engine.head) + 1)
+    if restored is not None and block - start >= 100:
+        restored.block_s = (time.perf_counter() - t0) / (block - start + 1)
     return engine
 
 
