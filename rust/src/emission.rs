@@ -58,14 +58,16 @@ pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
         drain(state, ev, &netuids)?;
         return generate(state, ev, &netuids, None);
     };
-    // The drain and the subnets before the early one, beside its epoch (see `EarlyEpoch`).
+    // The drain and the subnets before the early one, beside its epoch (see `EarlyEpoch`). The
+    // epoch, the longer of the two, runs on this thread: the other half waits to be taken by the
+    // pool's other thread, which usually sleeps and takes tens of µs to wake.
     let k = netuids.partition_point(|&u| u < early.netuid);
-    let (before, shares) = rayon::join(
+    let (shares, before) = rayon::join(
+        || early.compute(),
         || -> Result<()> {
             drain(state, ev, &netuids)?;
             generate(state, ev, &netuids[..k], None)
         },
-        || early.compute(),
     );
     let result = early.put_back(state, shares);
     before?;
