@@ -16,7 +16,7 @@ Stored forms (docs/WIRE.md "Storage"): format version 2 stores a block record
 as a zstd frame made with a fixed raw-content dictionary (``zstd-uids-1``: the
 msgpack forms of 0‥4095, which every dense weight row's uids are a run of)
 when that is shorter, else as the record itself, and a snapshot as a zstd frame
-(level 3). A zstd frame starts with ``28 b5 2f fd``, a record with ``94`` (a
+(level 5, long-distance matching). A zstd frame starts with ``28 b5 2f fd``, a record with ``94`` (a
 msgpack array of 4), so each value says which it is. Version 1 logs (every
 value as is) stay readable and writable in their own form. Callers see records
 only: the hash chain and snapshot roots are over the record bytes.

@@ -68,12 +68,12 @@ PRESETS: dict[str, SynthConfig] = {
     # 4 GB year allows — bench/README.md), root weights every 300–720 blocks, ~0.09 burned
     # registrations per block (one per subnet and adjustment interval), ~3 plain transactions per
     # block (transfers, delegation, undelegation, miners selling), a subnet dissolved or pruned
-    # and re-registered about every 20 days, a motion every 2 days; a snapshot every 50 000
-    # blocks plus one every 5 000 over the last 25 000 (bench/README.md: disk against `at(b)`:
-    # 3.3 GB for the year, where a 100 000 grid takes 2.8 GB and `at(b)` anywhere 1.8× longer).
+    # and re-registered about every 20 days, a motion every 2 days; a snapshot every 25 000
+    # blocks plus one every 5 000 over the last 25 000 (bench/README.md: disk against `at(b)`;
+    # the snapshots' long-distance compression, logcodec.py, pays for the grid of 25 000).
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
-        tempo=360, seed=0, snapshot_every=50_000, recent_snapshots=(5_000, 25_000),
+        tempo=360, seed=0, snapshot_every=25_000, recent_snapshots=(5_000, 25_000),
         governance_every=14_400, dense_weights=True,
         weights_period=(720, 2880), registrations_per_block=0.09, subnet_churn_every=144_000,
         chunk=512,
