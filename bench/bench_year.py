@@ -12,8 +12,10 @@ Measured in one run, each with its same-run baseline:
     decoding, hash chain, rules, epochs): seconds, blocks/s, tx/s — baseline: a Python loop that
     only reads the same values with py-lmdb, decompresses them and msgpack-decodes them;
   * `chain.at(b)` at random blocks of the whole history, and of the recent window the snapshot
-    policy keeps dense: seconds (min / median / max) — baseline: restoring the snapshot it starts
-    from, without the replay of the tail;
+    policy keeps dense: seconds (min / median / max) of the reads in ascending order in one
+    process (a scan: each may start from the last view), of each read as the first of a freshly
+    opened chain, and of the same blocks in random order in one process — baseline: restoring
+    the snapshot it starts from, without the replay of the tail;
   * disk: the LMDB file's allocated size, split into block records and snapshots, with the raw
     (uncompressed) sizes for the compression ratios;
   * peak RSS after each phase (the process high-water mark).
@@ -180,7 +182,17 @@ def main() -> None:
                         _core.Engine.restore(snap[2])
                     restore_s.append(time.perf_counter() - t0)
                     tails.append(b - (found[0] if found else 0))
+                # the same blocks in random order, in one freshly opened chain
+                shuffled = random.Random(16).sample(samples, len(samples))
+                shuffled_s = []
+                with ts.Chain.open(path, readonly=True) as fresh:
+                    for b in shuffled:
+                        t0 = time.perf_counter()
+                        fresh.at(b)
+                        shuffled_s.append(time.perf_counter() - t0)
                 out[name] = {"blocks": samples, "seconds": at_s, "min_s": min(at_s),
+                             "shuffled_seconds": shuffled_s,
+                             "shuffled_median_s": statistics.median(shuffled_s),
                              "median_s": statistics.median(at_s), "max_s": max(at_s),
                              "first_read_seconds": cold_s, "first_read_median_s": statistics.median(cold_s),
                              "baseline_restore_only_median_s": statistics.median(restore_s),
