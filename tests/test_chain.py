@@ -86,17 +86,24 @@ def test_replay_equals_live_and_at(tmp_path: object) -> None:
         assert chain.state_root() == roots[11]
 
 
+def _transfer_chain(tmp_path: object, blocks: int) -> tuple[str, dict[int, str]]:
+    """A chain of `blocks` blocks with one transfer each (block b: b·1000 rao) and a snapshot
+    every 4 blocks; its path and the state root after each block."""
+    path = os.path.join(str(tmp_path), "c")
+    roots = {}
+    with ts.Chain.create(path, genesis(), snapshot_every=4) as chain:
+        for b in range(1, blocks + 1):
+            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=b * 1000))
+            chain.step()
+            roots[b] = chain.state_root()
+    return path, roots
+
+
 def test_history_reads_reuse_the_restored_snapshot(tmp_path: object) -> None:
     """`at`/`events` keep the engine of the snapshot they restored and copy it for the next read
     from the same snapshot: the copies replay their tails without changing it (the same roots in
     any order of reads), and a read from another snapshot replaces it."""
-    path = os.path.join(str(tmp_path), "c")
-    roots = {}
-    with ts.Chain.create(path, genesis(), snapshot_every=4) as chain:
-        for b in range(1, 12):
-            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=b * 1000))
-            chain.step()
-            roots[b] = chain.state_root()
+    path, roots = _transfer_chain(tmp_path, 11)
     with ts.Chain.open(path, readonly=True) as chain:
         for b in (7, 5, 4, 6, 9, 11, 6, 7, 5):
             assert chain.at(b).state_root() == roots[b], b
@@ -110,13 +117,7 @@ def test_ascending_reads_start_from_the_last_view(tmp_path: object) -> None:
     """`at(b)` for ascending `b` starts from a copy of the last view's engine when it lies between
     `b`'s snapshot and `b` (or before that snapshot, when the measured costs say replaying the
     blocks between is cheaper than a restore); earlier views keep their state."""
-    path = os.path.join(str(tmp_path), "c")
-    roots = {}
-    with ts.Chain.create(path, genesis(), snapshot_every=4) as chain:
-        for b in range(1, 14):
-            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=b * 1000))
-            chain.step()
-            roots[b] = chain.state_root()
+    path, roots = _transfer_chain(tmp_path, 13)
     with ts.Chain.open(path, readonly=True) as chain:
         views = {}
         for b in (1, 2, 3, 5, 6, 6, 7):
