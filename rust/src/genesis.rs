@@ -44,7 +44,7 @@ pub fn import(s: &mut State, g: &Genesis) -> R<()> {
             ));
         }
         // A stake of 0 is kept: the chain stores explicit zero entries (docs/ruleset.md §7).
-        if s.stake.get(h).and_then(|m| m.get(c)).is_some() {
+        if s.stakes_of(h).and_then(|m| m.get(c)).is_some() {
             return bad(format!(
                 "{path}: hotkey {} / coldkey {} appears twice",
                 hex(h),

@@ -220,6 +220,7 @@ pub fn create_account(s: &mut State, coldkey: &AccountId, hotkey: &AccountId) {
         s.stake
             .entry(*hotkey)
             .or_default()
+            .coldkeys_mut()
             .get_or_insert_with(*coldkey, || 0);
     }
 }

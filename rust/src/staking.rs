@@ -8,7 +8,7 @@ use crate::balances;
 use crate::error::{ensure_with, ChainError, Rejection, Result, RuleError};
 use crate::events::{Event, Events};
 use crate::fixedpoint::{i64f64_to_u64, I64F64};
-use crate::state::{AccountId, State};
+use crate::state::{AccountId, HotkeyStake, State};
 
 fn overflow() -> ChainError {
     ChainError::from(RuleError::ArithmeticOverflow)
@@ -22,12 +22,20 @@ pub fn increase_stake(
     x: u64,
 ) -> Result<()> {
     let total = state.total_stake.checked_add(x).ok_or_else(overflow)?;
-    // Replay's hot path (emission credits): all three entries exist, so one lookup each.
-    if let (Some(th), Some(tc), Some(sc)) = (
-        state.total_hotkey_stake.get_mut(hotkey),
-        state.total_coldkey_stake.get_mut(coldkey),
-        state.stake.get_mut(hotkey).and_then(|m| m.get_mut(coldkey)),
-    ) {
+    // Replay's hot path (emission credits): all entries exist, so one lookup for the hotkey's
+    // stake and total, one for the coldkey's total.
+    let hot = state.stake.get_mut(hotkey);
+    if let (
+        Some(tc),
+        Some(HotkeyStake {
+            coldkeys: Some(m),
+            total: Some(th),
+        }),
+    ) = (state.total_coldkey_stake.get_mut(coldkey), hot)
+    {
+        let Some(sc) = m.get_mut(coldkey) else {
+            return increase_stake_new_entry(state, coldkey, hotkey, x, total);
+        };
         let new_th = th.checked_add(x).ok_or_else(overflow)?;
         let new_tc = tc.checked_add(x).ok_or_else(overflow)?;
         let new_sc = sc.checked_add(x).ok_or_else(overflow)?;
@@ -35,6 +43,17 @@ pub fn increase_stake(
         state.total_stake = total;
         return Ok(());
     }
+    increase_stake_new_entry(state, coldkey, hotkey, x, total)
+}
+
+/// `increase_stake` where an entry may be missing (its first stake, a new coldkey).
+fn increase_stake_new_entry(
+    state: &mut State,
+    coldkey: &AccountId,
+    hotkey: &AccountId,
+    x: u64,
+    total: u64,
+) -> Result<()> {
     let th = state
         .total_hotkey_stake(hotkey)
         .checked_add(x)
@@ -46,13 +65,10 @@ pub fn increase_stake(
     let cur = state.stake_of(hotkey, coldkey);
     let new = cur.checked_add(x).ok_or_else(overflow)?;
     state.total_stake = total;
-    state.total_hotkey_stake.insert(*hotkey, th);
     state.total_coldkey_stake.insert(*coldkey, tc);
-    state
-        .stake
-        .entry(*hotkey)
-        .or_default()
-        .insert(*coldkey, new);
+    let hot = state.stake.entry(*hotkey).or_default();
+    hot.total = Some(th);
+    hot.coldkeys_mut().insert(*coldkey, new);
     Ok(())
 }
 
@@ -62,13 +78,10 @@ pub fn decrease_stake(state: &mut State, coldkey: &AccountId, hotkey: &AccountId
     let cur = state.stake_of(hotkey, coldkey);
     debug_assert!(cur >= x);
     state.total_stake -= x;
-    *state.total_hotkey_stake.entry(*hotkey).or_default() -= x;
     *state.total_coldkey_stake.entry(*coldkey).or_default() -= x;
-    state
-        .stake
-        .entry(*hotkey)
-        .or_default()
-        .insert(*coldkey, cur - x);
+    let hot = state.stake.entry(*hotkey).or_default();
+    *hot.total_mut() -= x;
+    hot.coldkeys_mut().insert(*coldkey, cur - x);
 }
 
 /// Per-coldkey rate limit shared by add/remove stake and become_delegate (docs/ruleset.md §7).
@@ -252,7 +265,11 @@ pub fn credit_emission(
     // pre-tuple value, read just before the entry is increased) — the same additions as
     // `increase_stake` per nominator, without looking the hotkey up again for each one.
     let mut paid = 0u64;
-    if let Some(nominators) = state.stake.get_mut(hotkey) {
+    if let Some(nominators) = state
+        .stake
+        .get_mut(hotkey)
+        .and_then(|e| e.coldkeys.as_mut())
+    {
         for (c, stake_c) in nominators.iter_mut() {
             let share = if tot == 0 {
                 0
@@ -276,7 +293,7 @@ pub fn credit_emission(
         }
     }
     if paid > 0 {
-        *state.total_hotkey_stake.entry(*hotkey).or_insert(0) += paid;
+        *state.stake.entry(*hotkey).or_default().total_mut() += paid;
         state.total_stake = total - (rest - paid);
     }
     add(state, ev, &owner, take + (rest - paid))?;
@@ -286,8 +303,7 @@ pub fn credit_emission(
 /// Return every stake of a deregistered hotkey to its coldkeys (docs/ruleset.md §7.4).
 pub fn unstake_all(state: &mut State, hotkey: &AccountId, ev: &mut Events) -> Result<()> {
     let entries: Vec<(AccountId, u64)> = state
-        .stake
-        .get(hotkey)
+        .stakes_of(hotkey)
         .map(|m| m.iter().map(|(c, s)| (*c, *s)).collect())
         .unwrap_or_default();
     for (c, x) in entries {

@@ -2,17 +2,20 @@
 //!
 //! Every collection is a `BTreeMap`, a `Vec`, an [`AccountMap`] (a hash map on accounts that
 //! serialises as a `BTreeMap` and is iterated only in ascending key order) or a [`SortedMap`] (a
-//! sorted `Vec` of entries, serialised as a `BTreeMap`), so serialising the
+//! sorted `Vec` of entries, serialised as a `BTreeMap`); `Stake` and `TotalHotkeyStake` share one
+//! map entry per hotkey ([`HotkeyStake`]) and are serialised as the rules' two maps, so serialising the
 //! state (snapshot, state root) is canonical and every iteration is in ascending key order
 //! (docs/ruleset.md §0.4). Per-netuid storage lives
 //! in one `Subnet` record per netuid that was ever touched; a netuid "exists" iff `added` is true.
 //! Values that survive `remove` (docs/ruleset.md §9.4) simply stay in the record.
 
 pub mod accounts;
+pub mod hotkey_stake;
 pub mod neurons;
 pub mod sorted_map;
 
 pub use accounts::AccountMap;
+pub use hotkey_stake::{HotkeyStake, HotkeyStakes};
 pub use sorted_map::SortedMap;
 
 use neurons::{next_field, Neurons};
@@ -169,7 +172,8 @@ pub struct Proposal {
     pub end: u64,
 }
 
-#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "StateWire")]
 pub struct State {
     /// The block being processed (or last processed): `b` of the rules.
     pub block: u64,
@@ -190,9 +194,9 @@ pub struct State {
     pub total_networks: u16,
 
     pub owner: AccountMap<AccountId>,
-    /// hotkey → coldkey → stake.
-    pub stake: AccountMap<SortedMap<AccountId, u64>>,
-    pub total_hotkey_stake: AccountMap<u64>,
+    /// hotkey → (coldkey → stake, and the hotkey's total): `Stake` and `TotalHotkeyStake` of the
+    /// rules in one map ([`HotkeyStake`]), serialised as those two maps.
+    pub stake: HotkeyStakes,
     pub total_coldkey_stake: AccountMap<u64>,
     pub delegates: AccountMap<u16>,
     pub last_tx_block: AccountMap<u64>,
@@ -210,6 +214,147 @@ pub struct State {
     /// Open proposals in the order they were made.
     pub proposals: Vec<Proposal>,
     pub proposal_count: u32,
+}
+
+/// The state's serde form, borrowed: every field in order, `Stake` and `TotalHotkeyStake` as the
+/// rules' two maps (the snapshot bytes and the state root do not depend on how the state keeps
+/// them).
+#[derive(Serialize)]
+#[serde(rename = "State")]
+struct StateRef<'a> {
+    block: &'a u64,
+    head: &'a u64,
+    head_hash: &'a Hash,
+    recent_hashes: &'a Vec<(u64, Hash)>,
+    free: &'a AccountMap<u64>,
+    total_issuance: &'a u64,
+    block_emission: &'a u64,
+    total_stake: &'a u64,
+    sudo_key: &'a AccountId,
+    globals: &'a Globals,
+    network_last_lock_cost: &'a u64,
+    network_last_registered: &'a u64,
+    total_networks: &'a u16,
+    owner: &'a AccountMap<AccountId>,
+    stake: hotkey_stake::StakeColdkeys<'a>,
+    total_hotkey_stake: hotkey_stake::StakeTotals<'a>,
+    total_coldkey_stake: &'a AccountMap<u64>,
+    delegates: &'a AccountMap<u16>,
+    last_tx_block: &'a AccountMap<u64>,
+    is_network_member: &'a AccountMap<SortedMap<u16, bool>>,
+    used_work: &'a BTreeMap<Hash, u64>,
+    subnets: &'a BTreeMap<u16, Subnet>,
+    axons: &'a BTreeMap<(u16, AccountId), AxonInfo>,
+    prometheus: &'a BTreeMap<(u16, AccountId), PrometheusInfo>,
+    senate: &'a Vec<AccountId>,
+    triumvirate: &'a Vec<AccountId>,
+    proposals: &'a Vec<Proposal>,
+    proposal_count: &'a u32,
+}
+
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, z: S) -> std::result::Result<S::Ok, S::Error> {
+        let s = self;
+        StateRef {
+            block: &s.block,
+            head: &s.head,
+            head_hash: &s.head_hash,
+            recent_hashes: &s.recent_hashes,
+            free: &s.free,
+            total_issuance: &s.total_issuance,
+            block_emission: &s.block_emission,
+            total_stake: &s.total_stake,
+            sudo_key: &s.sudo_key,
+            globals: &s.globals,
+            network_last_lock_cost: &s.network_last_lock_cost,
+            network_last_registered: &s.network_last_registered,
+            total_networks: &s.total_networks,
+            owner: &s.owner,
+            stake: hotkey_stake::StakeColdkeys(&s.stake),
+            total_hotkey_stake: hotkey_stake::StakeTotals(&s.stake),
+            total_coldkey_stake: &s.total_coldkey_stake,
+            delegates: &s.delegates,
+            last_tx_block: &s.last_tx_block,
+            is_network_member: &s.is_network_member,
+            used_work: &s.used_work,
+            subnets: &s.subnets,
+            axons: &s.axons,
+            prometheus: &s.prometheus,
+            senate: &s.senate,
+            triumvirate: &s.triumvirate,
+            proposals: &s.proposals,
+            proposal_count: &s.proposal_count,
+        }
+        .serialize(z)
+    }
+}
+
+/// The state's serde form, read: [`StateRef`]'s fields, owned.
+#[derive(Deserialize)]
+struct StateWire {
+    block: u64,
+    head: u64,
+    head_hash: Hash,
+    recent_hashes: Vec<(u64, Hash)>,
+    free: AccountMap<u64>,
+    total_issuance: u64,
+    block_emission: u64,
+    total_stake: u64,
+    sudo_key: AccountId,
+    globals: Globals,
+    network_last_lock_cost: u64,
+    network_last_registered: u64,
+    total_networks: u16,
+    owner: AccountMap<AccountId>,
+    stake: HotkeyStakes,
+    total_hotkey_stake: AccountMap<u64>,
+    total_coldkey_stake: AccountMap<u64>,
+    delegates: AccountMap<u16>,
+    last_tx_block: AccountMap<u64>,
+    is_network_member: AccountMap<SortedMap<u16, bool>>,
+    used_work: BTreeMap<Hash, u64>,
+    subnets: BTreeMap<u16, Subnet>,
+    axons: BTreeMap<(u16, AccountId), AxonInfo>,
+    prometheus: BTreeMap<(u16, AccountId), PrometheusInfo>,
+    senate: Vec<AccountId>,
+    triumvirate: Vec<AccountId>,
+    proposals: Vec<Proposal>,
+    proposal_count: u32,
+}
+
+impl From<StateWire> for State {
+    fn from(mut w: StateWire) -> State {
+        hotkey_stake::merge_totals(&mut w.stake, w.total_hotkey_stake);
+        State {
+            block: w.block,
+            head: w.head,
+            head_hash: w.head_hash,
+            recent_hashes: w.recent_hashes,
+            free: w.free,
+            total_issuance: w.total_issuance,
+            block_emission: w.block_emission,
+            total_stake: w.total_stake,
+            sudo_key: w.sudo_key,
+            globals: w.globals,
+            network_last_lock_cost: w.network_last_lock_cost,
+            network_last_registered: w.network_last_registered,
+            total_networks: w.total_networks,
+            owner: w.owner,
+            stake: w.stake,
+            total_coldkey_stake: w.total_coldkey_stake,
+            delegates: w.delegates,
+            last_tx_block: w.last_tx_block,
+            is_network_member: w.is_network_member,
+            used_work: w.used_work,
+            subnets: w.subnets,
+            axons: w.axons,
+            prometheus: w.prometheus,
+            senate: w.senate,
+            triumvirate: w.triumvirate,
+            proposals: w.proposals,
+            proposal_count: w.proposal_count,
+        }
+    }
 }
 
 /// A copy made on the rayon pool: the per-hotkey maps (one allocation per hotkey ever registered)
@@ -237,7 +382,6 @@ impl Clone for State {
             total_networks: self.total_networks,
             owner,
             stake,
-            total_hotkey_stake: self.total_hotkey_stake.clone(),
             total_coldkey_stake: self.total_coldkey_stake.clone(),
             delegates: self.delegates.clone(),
             last_tx_block: self.last_tx_block.clone(),
@@ -295,7 +439,17 @@ impl State {
     }
 
     pub fn total_hotkey_stake(&self, h: &AccountId) -> u64 {
-        self.total_hotkey_stake.get(h).copied().unwrap_or(0)
+        self.stake.get(h).and_then(|e| e.total).unwrap_or(0)
+    }
+
+    /// The `Stake` map of the rules: (hotkey, coldkey → stake), ascending hotkey.
+    pub fn stake_maps_sorted(&self) -> Vec<(&AccountId, &SortedMap<AccountId, u64>)> {
+        hotkey_stake::coldkey_maps(&self.stake)
+    }
+
+    /// `Stake[hotkey]` if the hotkey has that entry.
+    pub fn stakes_of(&self, hotkey: &AccountId) -> Option<&SortedMap<AccountId, u64>> {
+        self.stake.get(hotkey).and_then(|e| e.coldkeys.as_ref())
     }
 
     pub fn total_coldkey_stake(&self, c: &AccountId) -> u64 {
@@ -303,8 +457,7 @@ impl State {
     }
 
     pub fn stake_of(&self, hotkey: &AccountId, coldkey: &AccountId) -> u64 {
-        self.stake
-            .get(hotkey)
+        self.stakes_of(hotkey)
             .and_then(|m| m.get(coldkey))
             .copied()
             .unwrap_or(0)
@@ -340,7 +493,12 @@ impl State {
     /// `TotalIssuance = Σ Free + Σ Stake + Σ SubnetLocked`, `TotalStake = Σ Stake` and the per-hotkey
     /// and per-coldkey stake totals (docs/ruleset.md §1.2).
     pub fn check_supply(&self) -> std::result::Result<(), String> {
-        let stake: u64 = self.stake.values_unordered().flat_map(|m| m.values()).sum();
+        let stake: u64 = self
+            .stake
+            .values_unordered()
+            .filter_map(|e| e.coldkeys.as_ref())
+            .flat_map(|m| m.values())
+            .sum();
         let rhs = self.total_balance() + stake + self.total_locked();
         if self.total_issuance != rhs {
             return Err(format!(
@@ -355,7 +513,7 @@ impl State {
             ));
         }
         let mut by_coldkey: BTreeMap<AccountId, u64> = BTreeMap::new();
-        for (h, m) in self.stake.iter_sorted() {
+        for (h, m) in self.stake_maps_sorted() {
             if self.total_hotkey_stake(h) != m.values().sum::<u64>() {
                 return Err(format!("TotalHotkeyStake mismatch for hotkey {h:02x?}"));
             }

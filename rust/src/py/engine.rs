@@ -314,7 +314,7 @@ impl PyEngine {
         let s = &self.inner.state;
         let mut all: std::collections::BTreeSet<AccountId> =
             s.free.keys_sorted().into_iter().collect();
-        for (h, m) in s.stake.iter_sorted() {
+        for (h, m) in s.stake_maps_sorted() {
             all.insert(*h);
             all.extend(m.iter().filter(|(_, x)| **x > 0).map(|(c, _)| *c));
         }
@@ -414,7 +414,7 @@ impl PyEngine {
     fn stakes<'py>(&self, py: Python<'py>, hotkey: &[u8]) -> PyResult<Bound<'py, PyList>> {
         let h = account(hotkey, "hotkey")?;
         let l = PyList::empty(py);
-        if let Some(m) = self.inner.state.stake.get(&h) {
+        if let Some(m) = self.inner.state.stakes_of(&h) {
             for (c, x) in m {
                 l.append((bytes(py, c), *x))?;
             }

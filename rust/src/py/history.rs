@@ -187,7 +187,7 @@ fn stake_table<'py>(
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyAny>)> {
     let (hot, cold) = (PyList::empty(py), PyList::empty(py));
     let mut amounts = Vec::new();
-    for (h, m) in engine.inner.state.stake.iter_sorted() {
+    for (h, m) in engine.inner.state.stake_maps_sorted() {
         for (c, v) in m {
             if *v > 0 {
                 hot.append(bytes(py, h))?;

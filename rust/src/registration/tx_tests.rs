@@ -107,8 +107,8 @@ fn burned_register_appends_and_recycles() {
     assert_eq!((sub.neurons.weights.len(), sub.neurons.bonds.len()), (1, 1));
     assert_eq!(s.owner[&k(10)], ALICE);
     assert_eq!(
-        s.stake[&k(10)][&ALICE],
-        0,
+        s.stakes_of(&k(10)).and_then(|m| m.get(&ALICE)),
+        Some(&0),
         "create-account writes an explicit zero stake"
     );
     assert!(s.is_network_member[&k(10)][&1]);

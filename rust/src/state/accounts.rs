@@ -77,6 +77,11 @@ impl<V> AccountMap<V> {
         v
     }
 
+    /// The entries, consumed, in no particular order: only to build another map from them.
+    pub fn into_unordered(self) -> impl Iterator<Item = (AccountId, V)> {
+        self.0.into_iter()
+    }
+
     /// The values in no particular order: only for reductions that do not depend on order (sums,
     /// `any`). Anything whose result or side effects follow the order uses `iter_sorted`.
     pub fn values_unordered(&self) -> impl Iterator<Item = &V> {
