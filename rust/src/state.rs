@@ -46,10 +46,12 @@ pub const RULESET: &str = "finney-2023";
 /// One emission tuple of an epoch: (hotkey, server rao, validator rao).
 pub type EmissionTuple = (AccountId, u64, u64);
 
-/// `pub field: type` rows with one `..field: Neurons` row → the struct, and its serde impls that
-/// encode it as one flat sequence: the fields before, each field of `Neurons`, the fields after
-/// (the layout the state root and stored snapshots were made with).
-macro_rules! subnet_record {
+/// `pub field: type` rows with one `..field: T` row → the struct, and its serde impls that
+/// encode it as one flat sequence: the fields before, the `T::FIELDS` fields `T` writes
+/// (`serialize_fields`, `deserialize_fields`), the fields after — the layout the state root and
+/// stored snapshots were made with (`Subnet`: `Neurons`' columns; `State`: `Stake` and
+/// `TotalHotkeyStake` from one map). The derives are the caller's.
+macro_rules! flat_record {
     (
         $(#[$meta:meta])*
         pub struct $S:ident {
@@ -59,7 +61,6 @@ macro_rules! subnet_record {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq)]
         pub struct $S {
             $( $(#[$hmeta])* pub $h: $ht, )*
             pub $nf: $nt,
@@ -103,8 +104,9 @@ macro_rules! subnet_record {
     };
 }
 
-subnet_record! {
+flat_record! {
     /// All per-netuid storage.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
     pub struct Subnet {
         pub added: bool,
         pub n: u16,
@@ -172,188 +174,49 @@ pub struct Proposal {
     pub end: u64,
 }
 
-#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(from = "StateWire")]
-pub struct State {
-    /// The block being processed (or last processed): `b` of the rules.
-    pub block: u64,
-    /// Last sealed block and its hash (block 0 = genesis, hash of the genesis record).
-    pub head: u64,
-    pub head_hash: Hash,
-    /// Hashes of the most recent sealed blocks, ascending, enough for the POW window (docs/ruleset.md §8.3).
-    pub recent_hashes: Vec<(u64, Hash)>,
+flat_record! {
+    /// The whole chain state.
+    #[derive(Debug, Default, PartialEq, Eq)]
+    pub struct State {
+        /// The block being processed (or last processed): `b` of the rules.
+        pub block: u64,
+        /// Last sealed block and its hash (block 0 = genesis, hash of the genesis record).
+        pub head: u64,
+        pub head_hash: Hash,
+        /// Hashes of the most recent sealed blocks, ascending, enough for the POW window (docs/ruleset.md §8.3).
+        pub recent_hashes: Vec<(u64, Hash)>,
 
-    pub free: AccountMap<u64>,
-    pub total_issuance: u64,
-    pub block_emission: u64,
-    pub total_stake: u64,
-    pub sudo_key: AccountId,
-    pub globals: Globals,
-    pub network_last_lock_cost: u64,
-    pub network_last_registered: u64,
-    pub total_networks: u16,
+        pub free: AccountMap<u64>,
+        pub total_issuance: u64,
+        pub block_emission: u64,
+        pub total_stake: u64,
+        pub sudo_key: AccountId,
+        pub globals: Globals,
+        pub network_last_lock_cost: u64,
+        pub network_last_registered: u64,
+        pub total_networks: u16,
 
-    pub owner: AccountMap<AccountId>,
-    /// hotkey → (coldkey → stake, and the hotkey's total): `Stake` and `TotalHotkeyStake` of the
-    /// rules in one map ([`HotkeyStake`]), serialised as those two maps.
-    pub stake: HotkeyStakes,
-    pub total_coldkey_stake: AccountMap<u64>,
-    pub delegates: AccountMap<u16>,
-    pub last_tx_block: AccountMap<u64>,
-    /// hotkey → netuid → member flag.
-    pub is_network_member: AccountMap<SortedMap<u16, bool>>,
-    pub used_work: BTreeMap<Hash, u64>,
+        pub owner: AccountMap<AccountId>,
+        // hotkey → (coldkey → stake, and the hotkey's total): `Stake` and `TotalHotkeyStake` of
+        // the rules in one map (`HotkeyStake`), serialised as those two maps
+        ..stake: HotkeyStakes,
+        pub total_coldkey_stake: AccountMap<u64>,
+        pub delegates: AccountMap<u16>,
+        pub last_tx_block: AccountMap<u64>,
+        /// hotkey → netuid → member flag.
+        pub is_network_member: AccountMap<SortedMap<u16, bool>>,
+        pub used_work: BTreeMap<Hash, u64>,
 
-    pub subnets: BTreeMap<u16, Subnet>,
-    pub axons: BTreeMap<(u16, AccountId), AxonInfo>,
-    pub prometheus: BTreeMap<(u16, AccountId), PrometheusInfo>,
+        pub subnets: BTreeMap<u16, Subnet>,
+        pub axons: BTreeMap<(u16, AccountId), AxonInfo>,
+        pub prometheus: BTreeMap<(u16, AccountId), PrometheusInfo>,
 
-    /// Ascending account order.
-    pub senate: Vec<AccountId>,
-    pub triumvirate: Vec<AccountId>,
-    /// Open proposals in the order they were made.
-    pub proposals: Vec<Proposal>,
-    pub proposal_count: u32,
-}
-
-/// The state's serde form, borrowed: every field in order, `Stake` and `TotalHotkeyStake` as the
-/// rules' two maps (the snapshot bytes and the state root do not depend on how the state keeps
-/// them).
-#[derive(Serialize)]
-#[serde(rename = "State")]
-struct StateRef<'a> {
-    block: &'a u64,
-    head: &'a u64,
-    head_hash: &'a Hash,
-    recent_hashes: &'a Vec<(u64, Hash)>,
-    free: &'a AccountMap<u64>,
-    total_issuance: &'a u64,
-    block_emission: &'a u64,
-    total_stake: &'a u64,
-    sudo_key: &'a AccountId,
-    globals: &'a Globals,
-    network_last_lock_cost: &'a u64,
-    network_last_registered: &'a u64,
-    total_networks: &'a u16,
-    owner: &'a AccountMap<AccountId>,
-    stake: hotkey_stake::StakeColdkeys<'a>,
-    total_hotkey_stake: hotkey_stake::StakeTotals<'a>,
-    total_coldkey_stake: &'a AccountMap<u64>,
-    delegates: &'a AccountMap<u16>,
-    last_tx_block: &'a AccountMap<u64>,
-    is_network_member: &'a AccountMap<SortedMap<u16, bool>>,
-    used_work: &'a BTreeMap<Hash, u64>,
-    subnets: &'a BTreeMap<u16, Subnet>,
-    axons: &'a BTreeMap<(u16, AccountId), AxonInfo>,
-    prometheus: &'a BTreeMap<(u16, AccountId), PrometheusInfo>,
-    senate: &'a Vec<AccountId>,
-    triumvirate: &'a Vec<AccountId>,
-    proposals: &'a Vec<Proposal>,
-    proposal_count: &'a u32,
-}
-
-impl Serialize for State {
-    fn serialize<S: serde::Serializer>(&self, z: S) -> std::result::Result<S::Ok, S::Error> {
-        let s = self;
-        StateRef {
-            block: &s.block,
-            head: &s.head,
-            head_hash: &s.head_hash,
-            recent_hashes: &s.recent_hashes,
-            free: &s.free,
-            total_issuance: &s.total_issuance,
-            block_emission: &s.block_emission,
-            total_stake: &s.total_stake,
-            sudo_key: &s.sudo_key,
-            globals: &s.globals,
-            network_last_lock_cost: &s.network_last_lock_cost,
-            network_last_registered: &s.network_last_registered,
-            total_networks: &s.total_networks,
-            owner: &s.owner,
-            stake: hotkey_stake::StakeColdkeys(&s.stake),
-            total_hotkey_stake: hotkey_stake::StakeTotals(&s.stake),
-            total_coldkey_stake: &s.total_coldkey_stake,
-            delegates: &s.delegates,
-            last_tx_block: &s.last_tx_block,
-            is_network_member: &s.is_network_member,
-            used_work: &s.used_work,
-            subnets: &s.subnets,
-            axons: &s.axons,
-            prometheus: &s.prometheus,
-            senate: &s.senate,
-            triumvirate: &s.triumvirate,
-            proposals: &s.proposals,
-            proposal_count: &s.proposal_count,
-        }
-        .serialize(z)
-    }
-}
-
-/// The state's serde form, read: [`StateRef`]'s fields, owned.
-#[derive(Deserialize)]
-struct StateWire {
-    block: u64,
-    head: u64,
-    head_hash: Hash,
-    recent_hashes: Vec<(u64, Hash)>,
-    free: AccountMap<u64>,
-    total_issuance: u64,
-    block_emission: u64,
-    total_stake: u64,
-    sudo_key: AccountId,
-    globals: Globals,
-    network_last_lock_cost: u64,
-    network_last_registered: u64,
-    total_networks: u16,
-    owner: AccountMap<AccountId>,
-    stake: HotkeyStakes,
-    total_hotkey_stake: AccountMap<u64>,
-    total_coldkey_stake: AccountMap<u64>,
-    delegates: AccountMap<u16>,
-    last_tx_block: AccountMap<u64>,
-    is_network_member: AccountMap<SortedMap<u16, bool>>,
-    used_work: BTreeMap<Hash, u64>,
-    subnets: BTreeMap<u16, Subnet>,
-    axons: BTreeMap<(u16, AccountId), AxonInfo>,
-    prometheus: BTreeMap<(u16, AccountId), PrometheusInfo>,
-    senate: Vec<AccountId>,
-    triumvirate: Vec<AccountId>,
-    proposals: Vec<Proposal>,
-    proposal_count: u32,
-}
-
-impl From<StateWire> for State {
-    fn from(mut w: StateWire) -> State {
-        hotkey_stake::merge_totals(&mut w.stake, w.total_hotkey_stake);
-        State {
-            block: w.block,
-            head: w.head,
-            head_hash: w.head_hash,
-            recent_hashes: w.recent_hashes,
-            free: w.free,
-            total_issuance: w.total_issuance,
-            block_emission: w.block_emission,
-            total_stake: w.total_stake,
-            sudo_key: w.sudo_key,
-            globals: w.globals,
-            network_last_lock_cost: w.network_last_lock_cost,
-            network_last_registered: w.network_last_registered,
-            total_networks: w.total_networks,
-            owner: w.owner,
-            stake: w.stake,
-            total_coldkey_stake: w.total_coldkey_stake,
-            delegates: w.delegates,
-            last_tx_block: w.last_tx_block,
-            is_network_member: w.is_network_member,
-            used_work: w.used_work,
-            subnets: w.subnets,
-            axons: w.axons,
-            prometheus: w.prometheus,
-            senate: w.senate,
-            triumvirate: w.triumvirate,
-            proposals: w.proposals,
-            proposal_count: w.proposal_count,
-        }
+        /// Ascending account order.
+        pub senate: Vec<AccountId>,
+        pub triumvirate: Vec<AccountId>,
+        /// Open proposals in the order they were made.
+        pub proposals: Vec<Proposal>,
+        pub proposal_count: u32,
     }
 }
 

@@ -3,13 +3,15 @@
 //! credited tuple in maps of every hotkey ever registered (~240 k by a Finney-scale year's end,
 //! beyond the cache) — finds both with one lookup (bench/README.md, "The year, session 8").
 //!
-//! The rules keep two maps, and so does the serde form: [`StakeColdkeys`] and [`StakeTotals`]
-//! serialise the entries that exist in each, exactly as the two `BTreeMap`s they replace, so
-//! snapshots and the state root are unchanged; reading them back fills the map from `Stake`
-//! (`HotkeyStake`'s `Deserialize`) and merges `TotalHotkeyStake` in ([`merge_totals`]).
+//! The rules keep two maps, and so does the serde form: the state's `..stake` row writes two fields
+//! (`serialize_fields`: the entries that exist in each, exactly as the two `BTreeMap`s they
+//! replace), so snapshots and the state root are unchanged; `deserialize_fields` fills the map from
+//! `Stake` (`HotkeyStake`'s `Deserialize`) and merges `TotalHotkeyStake` in.
 
+use super::neurons::next_field;
 use super::{AccountId, AccountMap, SortedMap};
-use serde::ser::SerializeMap;
+use serde::de::{Expected, SeqAccess};
+use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One hotkey's entries: each is absent when the rules' map has no entry for the hotkey.
@@ -22,7 +24,7 @@ pub struct HotkeyStake {
 }
 
 /// Read from a `Stake[hotkey]` map (the snapshot's `Stake`), straight into the state's map; the
-/// totals are merged in afterwards ([`merge_totals`]).
+/// totals are merged in afterwards (`deserialize_fields`).
 impl<'de> Deserialize<'de> for HotkeyStake {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(HotkeyStake {
@@ -47,18 +49,36 @@ impl HotkeyStake {
 /// The state's map of [`HotkeyStake`] entries.
 pub type HotkeyStakes = AccountMap<HotkeyStake>;
 
-/// Adds the snapshot's `TotalHotkeyStake` to the entries read from its `Stake`.
-pub fn merge_totals(stakes: &mut HotkeyStakes, totals: AccountMap<u64>) {
-    for (h, t) in totals.into_unordered() {
-        stakes.entry(h).or_default().total = Some(t);
+/// The two fields of the state's serde form this map is (`flat_record!` in `state.rs`).
+impl HotkeyStakes {
+    pub const FIELDS: usize = 2;
+
+    /// `Stake`, then `TotalHotkeyStake`.
+    pub fn serialize_fields<S: SerializeStruct>(&self, s: &mut S) -> Result<(), S::Error> {
+        s.serialize_field("stake", &StakeColdkeys(self))?;
+        s.serialize_field("total_hotkey_stake", &StakeTotals(self))
+    }
+
+    /// Reads `Stake` into the map, then adds `TotalHotkeyStake` to its entries.
+    pub fn deserialize_fields<'de, A: SeqAccess<'de>>(
+        seq: &mut A,
+        at: &mut usize,
+        expected: &dyn Expected,
+    ) -> Result<Self, A::Error> {
+        let mut stakes: HotkeyStakes = next_field(seq, at, expected)?;
+        let totals: AccountMap<u64> = next_field(seq, at, expected)?;
+        for (h, t) in totals.into_unordered() {
+            stakes.entry(h).or_default().total = Some(t);
+        }
+        Ok(stakes)
     }
 }
 
 /// `Stake` as the rules' map: the hotkeys with a coldkey map, ascending.
-pub struct StakeColdkeys<'a>(pub &'a HotkeyStakes);
+struct StakeColdkeys<'a>(&'a HotkeyStakes);
 
 /// `TotalHotkeyStake` as the rules' map: the hotkeys with a total, ascending.
-pub struct StakeTotals<'a>(pub &'a HotkeyStakes);
+struct StakeTotals<'a>(&'a HotkeyStakes);
 
 impl Serialize for StakeColdkeys<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -122,8 +142,18 @@ mod tests {
         assert_eq!(stake_bytes, rmp_serde::to_vec(&stake_ref).unwrap());
         assert_eq!(totals_bytes, rmp_serde::to_vec(&totals_ref).unwrap());
 
-        let mut back: HotkeyStakes = rmp_serde::from_slice(&stake_bytes).unwrap();
-        merge_totals(&mut back, rmp_serde::from_slice(&totals_bytes).unwrap());
-        assert!(back == stakes);
+        // in a state: the two maps side by side where the rules' state has them, read back whole
+        let state = crate::state::State {
+            stake: stakes,
+            ..Default::default()
+        };
+        let bytes = rmp_serde::to_vec(&state).unwrap();
+        let pair = [stake_bytes, totals_bytes].concat();
+        assert!(bytes.windows(pair.len()).any(|w| w == pair));
+        let back: crate::state::State = rmp_serde::from_slice(&bytes).unwrap();
+        assert!(back == state);
+        assert!(
+            crate::codec::serde_reader::from_slice::<crate::state::State>(&bytes).unwrap() == state
+        );
     }
 }
