@@ -80,26 +80,18 @@ pub(super) fn consensus_mat(
     exec.map(parts, |blocks| ctx.blocks(blocks)).concat()
 }
 
-/// Binary-search steps of [`dense_medians`] before the remaining candidates are listed.
-const DENSE_MEDIAN_LEVELS: usize = 6;
-
-/// Candidates per column (on average over a block's lanes) up to which [`dense_medians`]
-/// selects among them after [`DENSE_MEDIAN_LEVELS`] steps; with more, it searches on.
-const DENSE_MEDIAN_FEW: usize = 4;
-
 /// Step 7 on a dense matrix of keys, [`kernels::LANES`] columns at a time (the result is the
 /// characterisation of [`consensus`]: the smallest key v with `st(≤v) > minority`, with
 /// `0 ≤ minority < ss`). The kept rows' keys of the block are copied into a contiguous strip;
 /// per column, a binary search on the key keeps `st(≤lo−1) ≤ minority < st(≤hi)` (true at
 /// `lo = 0`, `hi` = the column maximum, whose `st` is `ss`), each step counting the stake at
-/// most `mid` for all lanes at once. After [`DENSE_MEDIAN_LEVELS`] steps the keys still in
-/// `[lo, hi]` are listed: when they are few ([`DENSE_MEDIAN_FEW`] a column), columns not yet
-/// settled (`lo < hi`) select among them with the stake below `lo` already passed; otherwise
-/// the search goes on until every lane is settled (at most 32 steps: keys are u32). Weights
-/// spread over the whole range (random ones) leave about one key a column after six steps, and
-/// selecting is cheaper than the ~20 more steps (`cargo bench --bench epoch_core`: searching on
-/// took 1.2×); Finney-like columns (64 values close together) leave many, and there searching
-/// on takes 0.7–0.75× the replay time of late-year blocks of `bench_year.py` (bench/README.md).
+/// most `mid` for all lanes at once. A step moves `hi` down to the largest key at most `mid`,
+/// or `lo` up to the smallest key above it, rather than to `mid` and `mid + 1`: no key lies in
+/// between, so the stakes at most either are the same and the invariant holds, and the range
+/// always runs from a key to a key. The search ends when every lane's range is one key (at most
+/// 33 steps: each at least halves a u32 range). Keys that stand close together — Finney-like
+/// columns, 64 validators weighting one miner alike — settle in about half the steps plain
+/// halving needs (16 against 32 a strip over late-year epochs of `bench_year.py`).
 fn dense_medians(
     m: &[u32],
     n: usize,
@@ -115,12 +107,7 @@ fn dense_medians(
         (st.iter().sum::<u64>() < fx::ONE).then(|| st.iter().map(|&x| x as u32).collect());
     let parts = exec.ranges(n.div_ceil(LANES));
     let results = exec.map(parts, |blocks| {
-        let mut scratch = MedianScratch {
-            strip: vec![0u32; kept.len() * LANES],
-            hits: Vec::new(),
-            cands: vec![Vec::new(); LANES],
-            hist: [0; 256],
-        };
+        let mut strip = vec![0u32; kept.len() * LANES];
         let mut out = Vec::with_capacity(blocks.len() * LANES);
         let cx = StripCtx {
             m,
@@ -133,7 +120,7 @@ fn dense_medians(
             simd: exec.simd,
         };
         for b in blocks {
-            median_strip(&cx, b * LANES, &mut scratch, &mut out);
+            median_strip(&cx, b * LANES, &mut strip, &mut out);
         }
         out
     });
@@ -153,23 +140,14 @@ struct StripCtx<'a> {
     simd: Simd,
 }
 
-/// Reused buffers of [`median_strip`].
-struct MedianScratch {
-    strip: Vec<u32>,
-    hits: Vec<u32>,
-    cands: Vec<Vec<(u32, u64)>>,
-    hist: [u64; 256],
-}
-
 /// The medians of columns `c0..c0 + LANES` (those below n) of [`dense_medians`], appended to
 /// `out`. Compiled for AVX-512 / AVX2 too, so that the per-lane steps of the search run as
 /// vector operations on the 16 lanes.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
-fn median_strip<'a>(cx: &StripCtx<'a>, c0: usize, sc: &mut MedianScratch, out: &mut Vec<u64>) {
+fn median_strip<'a>(cx: &StripCtx<'a>, c0: usize, strip: &mut [u32], out: &mut Vec<u64>) {
     use kernels::LANES;
     let (m, n, kept) = (cx.m, cx.n, cx.kept);
     let w = LANES.min(n - c0);
-    let strip = &mut sc.strip;
     if w == LANES {
         // Fixed-size copies (one vector move each, no memcpy call).
         for (seg, &i) in strip.chunks_exact_mut(LANES).zip(kept) {
@@ -183,7 +161,7 @@ fn median_strip<'a>(cx: &StripCtx<'a>, c0: usize, sc: &mut MedianScratch, out: &
             seg[..w].copy_from_slice(&m[i * n + c0..i * n + c0 + w]);
         }
     }
-    let (mut lo, mut below) = ([0u32; LANES], [0u64; LANES]);
+    let mut lo = [0u32; LANES];
     let mut hi = [0u32; LANES];
     for (h, &x) in hi.iter_mut().zip(&cx.col_max[c0..c0 + w]) {
         *h = enc(x);
@@ -191,19 +169,10 @@ fn median_strip<'a>(cx: &StripCtx<'a>, c0: usize, sc: &mut MedianScratch, out: &
     let settled = |lo: &[u32; LANES], hi: &[u32; LANES]| {
         (0..LANES).fold(true, |all, c| all & (lo[c] == hi[c]))
     };
-    let mut listed = false;
     // Each step at least halves every open range, so 33 steps settle any u32 range.
     for level in 0..=32 {
         if settled(&lo, &hi) {
             break;
-        }
-        if level == DENSE_MEDIAN_LEVELS + 1 {
-            sc.hits.clear();
-            kernels::keys_in_range(strip, &lo, &hi, &mut sc.hits);
-            if sc.hits.len() <= DENSE_MEDIAN_FEW * LANES {
-                listed = true;
-                break;
-            }
         }
         // Level 0 probes 0: sparse columns (most rows without a weight) have median 0.
         let mid: [u32; LANES] = match level {
@@ -214,32 +183,17 @@ fn median_strip<'a>(cx: &StripCtx<'a>, c0: usize, sc: &mut MedianScratch, out: &
             Some(st32) => kernels::stake_at_most_u32(cx.simd, strip, st32, &mid).map(u64::from),
             None => kernels::stake_at_most(cx.simd, strip, cx.st, &mid),
         };
+        let (key_at_most, key_above) = kernels::keys_beside(strip, &mid);
         // Branch-free (the comparisons are coin flips for the branch predictor).
         for c in 0..LANES {
             let open = lo[c] != hi[c];
             let gt = at_most[c] > cx.minority;
-            let up = open & !gt;
-            hi[c] = if open & gt { mid[c] } else { hi[c] };
-            lo[c] = if up { mid[c].wrapping_add(1) } else { lo[c] };
-            below[c] = if up { at_most[c] } else { below[c] };
+            hi[c] = if open & gt { key_at_most[c] } else { hi[c] };
+            lo[c] = if open & !gt { key_above[c] } else { lo[c] };
         }
     }
-    debug_assert!(listed || settled(&lo, &hi));
-    let cands = &mut sc.cands;
-    if listed {
-        cands.iter_mut().for_each(Vec::clear);
-        for &h in &sc.hits {
-            let (k, c) = (h as usize / LANES, h as usize % LANES);
-            cands[c].push((strip[h as usize], cx.st[k]));
-        }
-    }
-    for c in 0..w {
-        out.push(dec(if lo[c] == hi[c] {
-            lo[c]
-        } else {
-            select_refine(&mut cands[c], cx.minority - below[c], &mut sc.hist)
-        }));
-    }
+    debug_assert!(settled(&lo, &hi));
+    out.extend(lo[..w].iter().map(|&k| dec(k)));
 }
 
 /// The normalised weights as the median reads them: sparse rows, or a dense row-major n×n

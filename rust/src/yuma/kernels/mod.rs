@@ -668,7 +668,7 @@ pub fn finish_row_patched(
     d
 }
 
-/// Columns per block of the dense median ([`stake_at_most`], [`keys_in_range`]).
+/// Columns per block of the dense median ([`stake_at_most`], [`keys_beside`]).
 pub const LANES: usize = 16;
 
 /// Step 7's counting on a strip of LANES columns (K rows × LANES keys, row-major):
@@ -722,18 +722,19 @@ pub fn stake_at_most_u32(
     stake_at_most_scalar(strip, st, mid)
 }
 
-/// `k·LANES + c`, in row order.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+bmi2"))]
-pub fn keys_in_range(strip: &[u32], lo: &[u32; LANES], hi: &[u32; LANES], hits: &mut Vec<u32>) {
-    for (k, seg) in strip.chunks_exact(LANES).enumerate() {
-        let seg: &[u32; LANES] = seg.try_into().expect("LANES keys");
-        let mut bits = 0u32;
+/// The keys beside each lane's `mid` in a strip (as [`stake_at_most`]): per lane c, the largest
+/// key at most `mid_c` (0 if none) and the smallest key above it (`u32::MAX` if none). Written
+/// to be inlined into a caller compiled for wider vectors ([`crate::yuma`]'s median), where it
+/// becomes a masked max and a masked min per row.
+#[inline(always)]
+pub fn keys_beside(strip: &[u32], mid: &[u32; LANES]) -> ([u32; LANES], [u32; LANES]) {
+    let (mut at_most, mut above) = ([0u32; LANES], [u32::MAX; LANES]);
+    for seg in strip.chunks_exact(LANES) {
         for c in 0..LANES {
-            bits |= u32::from((seg[c] >= lo[c]) & (seg[c] <= hi[c])) << c;
-        }
-        while bits != 0 {
-            hits.push((k * LANES) as u32 + bits.trailing_zeros());
-            bits &= bits - 1;
+            let (k, le) = (seg[c], seg[c] <= mid[c]);
+            at_most[c] = at_most[c].max(if le { k } else { 0 });
+            above[c] = above[c].min(if le { u32::MAX } else { k });
         }
     }
+    (at_most, above)
 }
