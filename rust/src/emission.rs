@@ -171,19 +171,20 @@ fn generate(
             continue;
         }
         let sub = state.subnet_storage_mut(netuid);
-        let e = I96F32::from_num(sub.emission_values);
         let owner = sub.owner;
-        let cut = match owner {
-            Some(_) => (e * I96F32::from_num(cut_u16)) / I96F32::from_num(65535u32),
-            None => I96F32::ZERO,
+        let (paid, pending) = match owner {
+            Some(_) => owner_cut(sub.emission_values, cut_u16),
+            None => (0, sub.emission_values),
         };
         sub.pending_emission = sub
             .pending_emission
-            .checked_add(i96_to_u64(e - cut))
+            .checked_add(pending)
             .ok_or_else(|| ChainError::Fatal("pending emission overflow".into()))?;
-        let tempo = sub.params.tempo;
+        let due = epoch_due(netuid, sub.params.tempo, b);
+        if !due {
+            sub.blocks_since_last_step += 1;
+        }
         if let Some(o) = owner {
-            let paid = i96_to_u64(cut);
             if paid > 0 {
                 crate::balances::credit(state, &o, paid)?;
                 state.total_issuance += paid;
@@ -195,8 +196,7 @@ fn generate(
                 });
             }
         }
-        if !epoch_due(netuid, tempo, b) {
-            state.subnet_storage_mut(netuid).blocks_since_last_step += 1;
+        if !due {
             continue;
         }
         let pending = std::mem::take(&mut state.subnet_storage_mut(netuid).pending_emission);
@@ -223,6 +223,20 @@ fn generate(
         sub.last_mechanism_step_block = b;
     }
     Ok(())
+}
+
+/// A4.1 with the owner cut of §6.1: `(to_u64(cut), to_u64(e − cut))` for
+/// `cut = (e ⊗ cut_u16) ⊘ 65535` in I96F32. The product is exact there (e·cut_u16 < 2^80) and
+/// the quotient's 32 fraction bits are cut off, so `to_u64(cut)` is `⌊e·cut_u16 / 65535⌋` and
+/// `to_u64(e − cut)` is `e − ⌈e·cut_u16 / 65535⌉` (a fraction of a rao in the quotient leaves
+/// a fraction below 1 in `cut`, never 0): integer divisions by a constant instead of a 128-bit
+/// fixed-point one, in every block for every subnet. A unit test checks it against I96F32.
+pub(crate) fn owner_cut(e: u64, cut_u16: u16) -> (u64, u64) {
+    // e = hi·65535 + lo splits e·cut_u16 / 65535 into parts that fit u64.
+    let (hi, lo) = (e / 65535, e % 65535);
+    let c = u64::from(cut_u16);
+    let (q, r) = (hi * c + lo * c / 65535, lo * c % 65535);
+    (q, e - q - u64::from(r > 0))
 }
 
 /// The block-step wrapper of the subnet epoch (docs/ruleset.md §4.4): read inputs, write outputs.

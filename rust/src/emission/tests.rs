@@ -175,3 +175,34 @@ fn epoch_shares_priced_equals_epoch() {
         assert!(rao < 1000 || direct.emission.iter().any(|&e| e > 0));
     }
 }
+
+/// `owner_cut` is §6.1's I96F32 arithmetic, on the worked examples and across u64.
+#[test]
+fn owner_cut_is_the_fixed_point_formula() {
+    fn fixed(e: u64, c: u16) -> (u64, u64) {
+        let e = I96F32::from_num(e);
+        let cut = (e * I96F32::from_num(c)) / I96F32::from_num(65535u32);
+        (i96_to_u64(cut), i96_to_u64(e - cut))
+    }
+    assert_eq!(owner_cut(1_000_000_000, 11_796), (179_995_422, 820_004_577));
+    assert_eq!(owner_cut(246_922_263, 11_796), (44_444_877, 202_477_385));
+    assert_eq!(owner_cut(1, 11_796), (0, 0));
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let edges = [0, 1, 65_534, 65_535, 65_536, u64::MAX - 1, u64::MAX];
+    for &e in &edges {
+        for c in [0u16, 1, 11_796, 32_767, 65_534, 65_535] {
+            assert_eq!(owner_cut(e, c), fixed(e, c), "e={e} c={c}");
+        }
+    }
+    for _ in 0..100_000 {
+        let e = next() >> (next() % 64);
+        let c = next() as u16;
+        assert_eq!(owner_cut(e, c), fixed(e, c), "e={e} c={c}");
+    }
+}
