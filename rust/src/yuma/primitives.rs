@@ -45,9 +45,29 @@ pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
 
 /// `vec_max_upscale_to_u16` of u16 input (used by `set_weights`, docs/ruleset.md §10.1): each w is first
 /// converted to the integer `I32F32(w)`.
+///
+/// On integers the I32F32 steps are exact up to one truncation, so this computes their bits in
+/// u64 (one division per entry, or one for the whole vector, instead of 128-bit fixed-point
+/// ones; a validator's 256 weights in every `set_weights`): for M ≤ 32 768, `w ⊗ 65535` is the
+/// integer w·65535 < 2^31 and `⊘ M` has bits ⌊w·65535·2^32 / M⌋; for larger M, `r = 65535 ⊘ M`
+/// has bits ⌊65535·2^32 / M⌋ and `w ⊗ r` bits w·r. Then rounding, ties away from zero. A test
+/// checks it against [`vec_max_upscale_to_u16`] of the converted input.
 pub fn vec_max_upscale_u16(v: &[u16]) -> Vec<u16> {
-    let fixed: Vec<I32F32> = v.iter().map(|&w| I32F32::from_num(w)).collect();
-    vec_max_upscale_to_u16(&fixed)
+    let Some(&max) = v.iter().max() else {
+        return Vec::new();
+    };
+    let m = u64::from(max);
+    let round = |bits: u64| ((bits + (1 << 31)) >> 32).min(u64::from(u16::MAX)) as u16;
+    if m == 0 {
+        vec![0; v.len()]
+    } else if m > 32768 {
+        let r = (u64::from(u16::MAX) << 32) / m;
+        v.iter().map(|&w| round(u64::from(w) * r)).collect()
+    } else {
+        v.iter()
+            .map(|&w| round(((u64::from(w) * u64::from(u16::MAX)) << 32) / m))
+            .collect()
+    }
 }
 
 /// `check_vec_max_limited` of docs/ruleset.md §4.3: after normalising the u16 vector (as I32F32 integers),
