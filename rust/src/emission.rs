@@ -55,7 +55,7 @@ pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
     }
     let netuids = state.netuids();
     let Some(early) = EarlyEpoch::take(state, &netuids) else {
-        drain(state, ev, &netuids)?;
+        drain(state, ev)?;
         return generate(state, ev, &netuids, None);
     };
     // The drain and the subnets before the early one, beside its epoch (see `EarlyEpoch`). The
@@ -65,7 +65,7 @@ pub fn block_step(state: &mut State, ev: &mut Events) -> Result<()> {
     let (shares, before) = rayon::join(
         || early.compute(),
         || -> Result<()> {
-            drain(state, ev, &netuids)?;
+            drain(state, ev)?;
             generate(state, ev, &netuids[..k], None)
         },
     );
@@ -133,11 +133,16 @@ fn root_epoch(state: &mut State, ev: &mut Events) {
 }
 
 /// A3: credit the tuples loaded by last block's epochs (docs/ruleset.md §6.2).
-fn drain(state: &mut State, ev: &mut Events, netuids: &[u16]) -> Result<()> {
-    for &netuid in netuids {
-        let Some(tuples) = state.subnet_storage_mut(netuid).loaded_emission.take() else {
-            continue;
-        };
+fn drain(state: &mut State, ev: &mut Events) -> Result<()> {
+    // Taken in one pass over the subnets (most blocks have none); crediting reads no
+    // `LoadedEmission`, so taking them all first is the same as taking each in turn.
+    let loaded: Vec<(u16, Vec<EmissionTuple>)> = state
+        .subnets
+        .iter_mut()
+        .filter(|(_, s)| s.added && s.loaded_emission.is_some())
+        .filter_map(|(&u, s)| Some((u, s.loaded_emission.take()?)))
+        .collect();
+    for (netuid, tuples) in loaded {
         let mut total = 0u64;
         for (hotkey, server, validator) in &tuples {
             staking::credit_emission(state, netuid, hotkey, *server, *validator, ev)?;
@@ -338,9 +343,11 @@ impl EarlyEpoch {
         if rayon::current_thread_index().is_none() || rayon::current_num_threads() < 2 {
             return None;
         }
-        if netuids
-            .iter()
-            .all(|u| state.subnets[u].loaded_emission.is_none())
+        // (`netuids` are the subnets with `added`: one pass instead of a lookup each)
+        if state
+            .subnets
+            .values()
+            .all(|s| !s.added || s.loaded_emission.is_none())
         {
             return None;
         }

@@ -88,8 +88,8 @@ pub fn adjust_registration_terms(
 /// A1 of the block step for every existing netuid (ascending, root included).
 pub fn adjust_all(state: &mut State, ev: &mut Events) {
     let b = state.block;
-    for netuid in state.netuids() {
-        let sub = state.subnet_storage_mut(netuid);
+    // Every block: the subnets in place (ascending netuid), without a lookup per netuid.
+    for (&netuid, sub) in state.subnets.iter_mut().filter(|(_, s)| s.added) {
         let p = &sub.params;
         if b.saturating_sub(sub.last_adjustment_block) >= p.adjustment_interval as u64 {
             let input = AdjustInput {

@@ -175,9 +175,14 @@ pub fn exp_i64f64(x: I64F64) -> Option<I64F64> {
     let y = if x < 0 { x.checked_neg()? } else { x };
     let mut result = y.checked_add(I64F64::ONE)?;
     let mut term = y;
-    for i in 2..64 {
+    for i in 2..64i128 {
         term = term.checked_mul(y)?;
-        term = term.checked_div(I64F64::from_num(i))?;
+        // `term ⊘ I64F64(i)` has bits ⌊term_bits·2^64 / (i·2^64)⌋ = term_bits / i (term ≥ 0),
+        // which cannot overflow; an integer division instead of a fixed-point one.
+        term = I64F64::from_bits(term.to_bits() / i);
+        if term == 0 {
+            break; // every later term is 0 too, and adds nothing
+        }
         result = result.checked_add(term)?;
     }
     if x < 0 {

@@ -140,7 +140,7 @@ fn early_epoch_equals_the_serial_step() {
             assert_eq!(e.netuid, 1);
             assert!(s.subnets[&1].neurons.keys.is_empty(), "moved out meanwhile");
             let shares = e.compute();
-            drain(&mut s, &mut Events::default(), &netuids).unwrap();
+            drain(&mut s, &mut Events::default()).unwrap();
             let kept = e.put_back(&mut s, shares);
             assert_eq!(kept.is_some(), !shared);
             assert_eq!(s.subnets[&1].neurons, st.subnets[&1].neurons);

@@ -132,3 +132,47 @@ fn weights_quirks_follow_the_dense_reference_matrix() {
         root_epoch_values(&stake, &b, 2, 32767, 10, 1_000_000_000)
     );
 }
+
+/// The series with fixed-point divisions and every one of its 62 terms, as §5.2 states it.
+fn exp_literal(x: I64F64) -> Option<I64F64> {
+    if x == 0 {
+        return Some(I64F64::ONE);
+    }
+    if x == 1 {
+        return Some(I64F64::from_bits(22_802_600i128 << (64 - 23)));
+    }
+    let y = if x < 0 { x.checked_neg()? } else { x };
+    let mut result = y.checked_add(I64F64::ONE)?;
+    let mut term = y;
+    for i in 2..64 {
+        term = term.checked_mul(y)?;
+        term = term.checked_div(I64F64::from_num(i))?;
+        result = result.checked_add(term)?;
+    }
+    if x < 0 {
+        result = I64F64::ONE.checked_div(result)?;
+    }
+    Some(result)
+}
+
+/// `exp_i64f64` (integer divisions, stopping at the first zero term) is the literal series.
+#[test]
+fn exp_is_the_literal_series() {
+    let mut s = 0x853c_49e6_748f_ea9bu64;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let mut xs: Vec<I64F64> = (-60..=60).map(I64F64::from_num).collect();
+    xs.extend([I64F64::DELTA, -I64F64::DELTA, I64F64::MAX, I64F64::MIN]);
+    for _ in 0..20_000 {
+        // |x| up to 2^(6..70) in bits: fractions of a unit up to ~64, both signs
+        let bits = ((next() as i128) << 6 >> (next() % 64)) * if next() % 2 == 0 { 1 } else { -1 };
+        xs.push(I64F64::from_bits(bits));
+    }
+    for x in xs {
+        assert_eq!(exp_i64f64(x), exp_literal(x), "x bits {}", x.to_bits());
+    }
+}
