@@ -17,8 +17,7 @@ use crate::state::{
     ROOT_NETUID, S_MAX, TRIUMVIRATE_MAX,
 };
 use crate::Result as R;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use rayon::prelude::*;
 
 /// The block that is open (its step ran) but not yet sealed.
 #[derive(Clone, Debug, Default)]
@@ -63,73 +62,6 @@ impl Prepared {
             .zip(hashes)
             .map(|(r, h)| Self::with_hash(r, h))
             .collect()
-    }
-}
-
-/// The next chunk of `apply_records`, prepared group by group ([`PREPARE_GROUP`] records) by
-/// whichever thread claims a group first: the pool's other thread from the start, the applying
-/// one once its own chunk is applied. Between two groups the other thread runs any job posted
-/// meanwhile — the drain half of an epoch block ([`emission::block_step`]) — so that the half
-/// waits one group at most, not the whole chunk (rayon runs a thread's own pending splits before
-/// stealing another's, which is what the `par_chunks` this replaces made the drain wait for).
-struct PrepareQueue<'r> {
-    groups: Vec<&'r [&'r [u8]]>,
-    next: AtomicUsize,
-    done: Vec<OnceLock<Vec<Prepared>>>,
-}
-
-impl<'r> PrepareQueue<'r> {
-    fn new(chunk: &'r [&'r [u8]]) -> Self {
-        let groups: Vec<&[&[u8]]> = chunk.chunks(PREPARE_GROUP).collect();
-        let done = groups.iter().map(|_| OnceLock::new()).collect();
-        PrepareQueue {
-            groups,
-            next: AtomicUsize::new(0),
-            done,
-        }
-    }
-
-    /// Claims and prepares groups until none is left, yielding to posted jobs in between.
-    fn work(&self) {
-        loop {
-            let g = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(group) = self.groups.get(g) else {
-                return;
-            };
-            let _ = self.done[g].set(Prepared::group(group));
-            let _ = rayon::yield_now();
-        }
-    }
-
-    /// All of it on this thread (the first chunk, which nothing is applied beside).
-    fn run_here(self) -> Vec<Prepared> {
-        self.work();
-        self.into_prepared()
-    }
-
-    /// The prepared records in order; every group was claimed and finished by a `work` that
-    /// returned.
-    fn into_prepared(self) -> Vec<Prepared> {
-        self.done
-            .into_iter()
-            .flat_map(|g| {
-                g.into_inner()
-                    .expect("every group is prepared before the join ends")
-            })
-            .collect()
-    }
-}
-
-/// The pool's other thread, done preparing, stays awake until the chunk is applied, taking the
-/// jobs the applying thread posts (an epoch block's drain) as they come: a sleeping thread
-/// takes ~50 µs to wake on this machine's virtual CPUs, a third of an epoch block. Busy-waits
-/// through rayon's `yield_now` (which also lets the OS run others); with one thread in the pool
-/// this runs after the chunk was applied and returns at once.
-fn stay_at_hand(applied: &AtomicBool) {
-    while !applied.load(Ordering::Acquire) {
-        if rayon::yield_now() != Some(rayon::Yield::Executed) {
-            std::hint::spin_loop();
-        }
     }
 }
 
@@ -379,6 +311,12 @@ impl Engine {
     /// changed by one task at a time, in record order.
     pub fn apply_records<'a>(&mut self, records: impl IntoIterator<Item = &'a [u8]>) -> R<()> {
         let records: Vec<&[u8]> = records.into_iter().collect();
+        // one task per group: a thread that is done applying helps preparing the next chunk
+        let prepare = |c: &[&[u8]]| -> Vec<Prepared> {
+            c.par_chunks(PREPARE_GROUP)
+                .flat_map_iter(Prepared::group)
+                .collect()
+        };
         let bytes: usize = records.iter().map(|r| r.len()).sum();
         // whole groups, so that no chunk ends with a group too small for four lanes
         let per_chunk = (PREPARE_BYTES * records.len() / bytes.max(1))
@@ -388,33 +326,24 @@ impl Engine {
         let Some(first) = chunks.next() else {
             return Ok(());
         };
-        let mut current = PrepareQueue::new(first).run_here();
+        let mut current = prepare(first);
         loop {
-            let next = chunks.next().map(PrepareQueue::new);
+            let next = chunks.next();
             let chunk = std::mem::take(&mut current);
             let engine = &mut *self;
-            let applied = AtomicBool::new(false);
-            let (result, ()) = rayon::join(
-                || {
-                    let result = (|| -> R<()> {
-                        for p in &chunk {
-                            engine.apply_prepared(p, false)?;
-                        }
-                        Ok(())
-                    })();
-                    applied.store(true, Ordering::Release);
-                    next.as_ref().map(PrepareQueue::work); // help with what is left
-                    drop(chunk); // freed here too, not between the joins
-                    result
+            let (applied, prepared) = rayon::join(
+                // the chunk is freed on the pool thread too, not between the joins
+                move || -> R<()> {
+                    for p in &chunk {
+                        engine.apply_prepared(p, false)?;
+                    }
+                    Ok(())
                 },
-                || {
-                    next.as_ref().map(PrepareQueue::work);
-                    stay_at_hand(&applied);
-                },
+                || next.map(prepare),
             );
-            result?;
-            match next {
-                Some(q) => current = q.into_prepared(),
+            applied?;
+            match prepared {
+                Some(p) => current = p,
                 None => return Ok(()),
             }
         }
