@@ -60,3 +60,15 @@ pub fn assert_supply(s: &State) {
         panic!("{e}");
     }
 }
+
+/// A deterministic xorshift64 generator for tests (no `rand` dependency); the seed must not be 0.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}

@@ -187,13 +187,8 @@ fn owner_cut_is_the_fixed_point_formula() {
     assert_eq!(owner_cut(1_000_000_000, 11_796), (179_995_422, 820_004_577));
     assert_eq!(owner_cut(246_922_263, 11_796), (44_444_877, 202_477_385));
     assert_eq!(owner_cut(1, 11_796), (0, 0));
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = crate::testutil::XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut next = || rng.next();
     let edges = [0, 1, 65_534, 65_535, 65_536, u64::MAX - 1, u64::MAX];
     for &e in &edges {
         for c in [0u16, 1, 11_796, 32_767, 65_534, 65_535] {

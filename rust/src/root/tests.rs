@@ -158,13 +158,8 @@ fn exp_literal(x: I64F64) -> Option<I64F64> {
 /// `exp_i64f64` (integer divisions, stopping at the first zero term) is the literal series.
 #[test]
 fn exp_is_the_literal_series() {
-    let mut s = 0x853c_49e6_748f_ea9bu64;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut rng = crate::testutil::XorShift(0x853c_49e6_748f_ea9b);
+    let mut next = || rng.next();
     let mut xs: Vec<I64F64> = (-60..=60).map(I64F64::from_num).collect();
     xs.extend([I64F64::DELTA, -I64F64::DELTA, I64F64::MAX, I64F64::MIN]);
     for _ in 0..20_000 {

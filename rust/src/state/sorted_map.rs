@@ -183,13 +183,8 @@ mod tests {
     /// Every operation agrees with `BTreeMap`'s, and so does the msgpack form, both ways.
     #[test]
     fn behaves_and_encodes_like_a_btreemap() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut rng = crate::testutil::XorShift(0x2545_f491_4f6c_dd1d);
+        let mut next = || rng.next();
         let mut ours: SortedMap<u16, u64> = SortedMap::new();
         let mut theirs: BTreeMap<u16, u64> = BTreeMap::new();
         for _ in 0..5000 {

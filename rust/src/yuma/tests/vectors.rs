@@ -348,20 +348,12 @@ fn v15_6_vec_max_upscale_to_u16() {
     assert_eq!(vec_max_upscale_u16(&[65534]), vec![65535]);
     assert_eq!(vec_max_upscale_u16(&[0, 1, 65534]), vec![0, 1, 65535]);
     assert_eq!(vec_max_upscale_u16(&[32767, 32767]), vec![65535, 65535]); // §10.1 example
-                                                                          // The u16 form is the I32F32 one of the converted input, for maxima on both sides of 32 768.
-    let mut x = 0x2545_f491_4f6c_dd1du64;
+
+    // The u16 form is the I32F32 one of the converted input, for maxima on both sides of 32 768.
+    let mut rng = crate::testutil::XorShift(0x2545_f491_4f6c_dd1d);
     for len in (1..300).chain([0]) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
         let top = [0u64, 1, 2, 255, 32_767, 32_768, 32_769, 65_534, 65_535][len % 9] + 1;
-        let mut y = x;
-        let v: Vec<u16> = (0..len)
-            .map(|_| {
-                y = y.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                ((y >> 33) % top) as u16
-            })
-            .collect();
+        let v: Vec<u16> = (0..len).map(|_| (rng.next() % top) as u16).collect();
         let fixed: Vec<I32F32> = v.iter().map(|&w| I32F32::from_num(w)).collect();
         assert_eq!(
             vec_max_upscale_u16(&v),
