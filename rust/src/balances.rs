@@ -32,18 +32,11 @@ pub fn credit(state: &mut State, a: &AccountId, x: u64) -> Result<()> {
     if x == 0 {
         return Ok(());
     }
-    // One lookup (the block step credits every subnet owner in every block); x > 0, so the
-    // new balance is never the 0 that `set_free` would remove.
-    match state.free.get_mut(a) {
-        Some(f) => {
-            *f = f
-                .checked_add(x)
-                .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?
-        }
-        None => {
-            state.free.insert(*a, x);
-        }
-    }
+    let f = state
+        .free(a)
+        .checked_add(x)
+        .ok_or(ChainError::from(RuleError::ArithmeticOverflow))?;
+    state.set_free(a, f);
     Ok(())
 }
 

@@ -139,7 +139,7 @@ fn drain(state: &mut State, ev: &mut Events) -> Result<()> {
     let loaded: Vec<(u16, Vec<EmissionTuple>)> = state
         .subnets
         .iter_mut()
-        .filter(|(_, s)| s.added && s.loaded_emission.is_some())
+        .filter(|(_, s)| s.added)
         .filter_map(|(&u, s)| Some((u, s.loaded_emission.take()?)))
         .collect();
     for (netuid, tuples) in loaded {
