@@ -1,14 +1,23 @@
 //! Snapshot encoding of the whole state and the state root.
 //!
 //! The state is serialised with `rmp-serde`; every collection in it is ordered, so the bytes are
-//! canonical and `state_root = BLAKE2b-256(state bytes)` is the same on every machine. Reading
-//! goes through the fast reader of `codec::serde_reader` first (issue 15: restore for `at(b)`).
+//! canonical and `state_root = BLAKE2b-256(state bytes)` is the same on every machine. A snapshot
+//! is those bytes in their compact form (`compact`: accounts and hashes as 32-byte ext values,
+//! version 2); reading goes through the fast reader of `codec::serde_reader` first (issue 15:
+//! restore for `at(b)`).
 
 use crate::codec::serde_reader;
 use crate::error::{ChainError, Result};
 use crate::state::{Hash, State, RULESET};
 
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub mod compact;
+
+/// The version `encode` writes: 2 = compact accounts (`compact`). Version 1 (the canonical bytes
+/// as they are) is still read.
+pub const SNAPSHOT_VERSION: u32 = 2;
+
+/// The versions `decode` reads.
+const READS: [u32; 2] = [1, SNAPSHOT_VERSION];
 
 /// The parameters of every hash in taostate: BLAKE2b, 32-byte digest, no key.
 fn blake2b_256_params() -> blake2b_simd::Params {
@@ -46,23 +55,28 @@ pub fn state_root(state: &State) -> Hash {
     blake2b_256(&state_bytes(state))
 }
 
-/// `[version, ruleset, state]`.
+/// `[version, ruleset, state]` in compact form.
 pub fn encode(state: &State) -> Vec<u8> {
-    rmp_serde::to_vec(&(SNAPSHOT_VERSION, RULESET, state)).expect("state serialises")
+    let canonical =
+        rmp_serde::to_vec(&(SNAPSHOT_VERSION, RULESET, state)).expect("state serialises");
+    compact::compact(&canonical).expect("rmp-serde writes one complete msgpack value")
 }
 
 /// Reads a snapshot with the fast reader (`codec::serde_reader`: the shortest encodings, which
-/// `encode` writes), and with `rmp-serde` if that fails — so what is accepted, and every error,
-/// is `rmp-serde`'s.
+/// `encode` writes, and compact accounts), and if that fails, its canonical form with `rmp-serde`
+/// — so what is accepted, and every error, is `rmp-serde`'s.
 pub fn decode(bytes: &[u8]) -> Result<State> {
     let (version, ruleset, state): (u32, String, State) = match serde_reader::from_slice(bytes) {
         Ok(v) => v,
-        Err(_) => rmp_serde::from_slice(bytes)
-            .map_err(|e| ChainError::Format(format!("snapshot does not decode: {e}")))?,
+        Err(_) => {
+            let canonical = compact::expand(bytes);
+            rmp_serde::from_slice(canonical.as_deref().unwrap_or(bytes))
+                .map_err(|e| ChainError::Format(format!("snapshot does not decode: {e}")))?
+        }
     };
-    if version != SNAPSHOT_VERSION {
+    if !READS.contains(&version) {
         return Err(ChainError::Format(format!(
-            "snapshot version {version}; this engine reads version {SNAPSHOT_VERSION}"
+            "snapshot version {version}; this engine reads versions 1 and {SNAPSHOT_VERSION}"
         )));
     }
     if ruleset != RULESET {

@@ -11,7 +11,7 @@
 //! error, so the set of accepted snapshots and every error message stay `rmp-serde`'s.
 
 use super::{at, show, Rd, W};
-use serde::de::value::SeqDeserializer;
+use crate::snapshot::compact::{self, ACCOUNT_EXT};
 use serde::de::{self, DeserializeSeed, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -75,29 +75,39 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// The next value if it is an array of 32 bytes (an account or a hash: serde writes `[u8; 32]`
-    /// as a tuple), each in its shortest encoding (a positive fixint, or uint 8 for 0x80–0xff);
-    /// nothing is consumed otherwise. Branch-free per byte: the bytes of an account are random.
+    /// The 32 bytes of the next value if it is an array of 32 integers < 256 in their shortest
+    /// encodings (an account or a hash: serde writes `[u8; 32]` as a tuple) or the ext value that
+    /// stands for one in a compact snapshot (`snapshot::compact`); nothing is consumed otherwise.
     #[inline]
-    fn account(&mut self) -> Option<[u8; 32]> {
-        // array 16 header + at most 2 bytes per element
-        let w: &[u8; 3 + 64] = self.rd.buf.first_chunk()?;
-        if w[..3] != [0xdc, 0x00, 32] {
-            return None;
+    fn bytes_32(&mut self) -> Option<[u8; 32]> {
+        if let [0xc7, 32, ACCOUNT_EXT, rest @ ..] = self.rd.buf {
+            let bytes = *rest.first_chunk::<32>()?;
+            self.rd.buf = &rest[32..];
+            return Some(bytes);
         }
-        let (mut out, mut p, mut ok) = ([0u8; 32], 3usize, true);
-        for o in out.iter_mut() {
-            let (b, next) = (w[p], w[p + 1]);
-            let long = b == 0xcc;
-            ok &= b < 0x80 || (long && next >= 0x80);
-            *o = if long { next } else { b };
-            p += 1 + usize::from(long);
+        let (bytes, len) = compact::array_of_32_bytes(self.rd.buf)?;
+        self.rd.buf = &self.rd.buf[len..];
+        Some(bytes)
+    }
+
+    /// An array (a sequence, tuple or struct), or an array of 32 bytes as [`Reader::bytes_32`]
+    /// reads it, through `visitor.visit_seq`.
+    #[inline]
+    fn array<V: Visitor<'de>>(&mut self, visitor: V) -> R<V::Value> {
+        if let Some(bytes) = self.bytes_32() {
+            let mut seq = Bytes32 { bytes, next: 0 };
+            let v = visitor.visit_seq(&mut seq)?;
+            if seq.next != 32 {
+                return Err(Error(format!(
+                    "{}: {} values left over",
+                    show(WHERE),
+                    32 - seq.next
+                )));
+            }
+            return Ok(v);
         }
-        if !ok {
-            return None;
-        }
-        self.rd.buf = &self.rd.buf[p..];
-        Some(out)
+        let n = self.rd.array(WHERE)?;
+        self.seq(n, visitor)
     }
 
     /// `visit_seq` over the next `n` values, which it must all read.
@@ -135,6 +145,59 @@ impl<'de> de::SeqAccess<'de> for Elements<'_, 'de> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.left as usize)
+    }
+}
+
+/// The 32 values of an array of 32 bytes.
+struct Bytes32 {
+    bytes: [u8; 32],
+    next: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for Bytes32 {
+    type Error = Error;
+
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> R<Option<T::Value>> {
+        let Some(&b) = self.bytes.get(self.next) else {
+            return Ok(None);
+        };
+        self.next += 1;
+        seed.deserialize(Byte(b)).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(32 - self.next)
+    }
+}
+
+/// One value of an array of 32 bytes: an unsigned integer < 256, read as the reader reads one
+/// (`Reader::deserialize_u8` and the other integer types; `Option` and newtypes around it).
+struct Byte(u8);
+
+impl<'de> de::Deserializer<'de> for Byte {
+    type Error = Error;
+
+    #[inline]
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
+        visitor.visit_u8(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> R<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
     }
 }
 
@@ -237,21 +300,12 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
 
     #[inline]
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
-        let n = self.rd.array(WHERE)?;
-        self.seq(n, visitor)
+        self.array(visitor)
     }
 
     #[inline]
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> R<V::Value> {
-        if len == 32 {
-            if let Some(bytes) = self.account() {
-                let mut seq = SeqDeserializer::<_, Error>::new(bytes.into_iter());
-                let v = visitor.visit_seq(&mut seq)?;
-                seq.end()?;
-                return Ok(v);
-            }
-        }
-        self.deserialize_seq(visitor)
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> R<V::Value> {
+        self.array(visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
