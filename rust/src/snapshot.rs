@@ -11,6 +11,7 @@ use crate::error::{ChainError, Result};
 use crate::state::{Hash, State, RULESET};
 
 pub mod compact;
+mod parallel;
 
 /// The version `encode` writes: 2 = compact accounts (`compact`). Version 1 (the canonical bytes
 /// as they are) is still read.
@@ -63,10 +64,15 @@ pub fn encode(state: &State) -> Vec<u8> {
 }
 
 /// Reads a snapshot with the fast reader (`codec::serde_reader`: the shortest encodings, which
-/// `encode` writes, and compact accounts), and if that fails, its canonical form with `rmp-serde`
+/// `encode` writes, and compact accounts; the big maps on other threads, `parallel`), and if
+/// that fails, its canonical form with `rmp-serde`
 /// — so what is accepted, and every error, is `rmp-serde`'s.
 pub fn decode(bytes: &[u8]) -> Result<State> {
-    let (version, ruleset, state): (u32, String, State) = match serde_reader::from_slice(bytes) {
+    let fast = match parallel::decode(bytes) {
+        Some(Ok(v)) => Ok(v),
+        _ => serde_reader::from_slice(bytes),
+    };
+    let (version, ruleset, state): (u32, String, State) = match fast {
         Ok(v) => v,
         Err(_) => {
             let canonical = compact::expand(bytes);

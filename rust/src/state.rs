@@ -67,6 +67,13 @@ macro_rules! flat_record {
             $( $(#[$tmeta])* pub $t: $tt, )*
         }
 
+        impl $S {
+            /// The fields before the `..` row, in serialisation order (the `..` row's
+            /// `FIELDS` values follow them).
+            #[allow(dead_code)]
+            pub const HEAD_FIELDS: &'static [&'static str] = &[$(stringify!($h),)*];
+        }
+
         impl Serialize for $S {
             fn serialize<Z: serde::Serializer>(&self, z: Z) -> std::result::Result<Z::Ok, Z::Error> {
                 let len = [$(stringify!($h),)* $(stringify!($t),)*].len() + <$nt>::FIELDS;

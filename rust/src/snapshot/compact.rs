@@ -106,6 +106,19 @@ fn transcode(src: &[u8], dir: Direction) -> Option<Vec<u8>> {
     (p == src.len()).then_some(out)
 }
 
+/// The length in bytes of the msgpack value at the start of `b` (compact or not); None if `b`
+/// does not start with a complete one.
+pub fn value_len(b: &[u8]) -> Option<usize> {
+    let (mut p, mut pending) = (0usize, 1u64);
+    while pending > 0 {
+        pending -= 1;
+        let (len, children) = value_head(b.get(p..)?)?;
+        p += len;
+        pending = pending.checked_add(children)?;
+    }
+    (p <= b.len()).then_some(p)
+}
+
 /// For the value at the start of `b`: the bytes to copy as they are (its header and, for a
 /// scalar, string, bin or ext, its payload) and the number of values that follow as its elements.
 fn value_head(b: &[u8]) -> Option<(usize, u64)> {

@@ -283,3 +283,31 @@ fn blake2b_256_known_answers_and_many_equals_one_by_one() {
         assert_eq!(many, one, "group of {group}");
     }
 }
+
+/// The parallel reader (the big maps on their own tasks) reads the same state as the sequential
+/// one, from compact and from canonical (version 1) bytes, and declines bytes not laid out as a
+/// state (the sequential reader then reports the error).
+#[test]
+fn parallel_reader_reads_what_the_sequential_one_reads() {
+    let e = pinned_history();
+    assert!(!e.state.owner.is_empty() && !e.state.stake.is_empty());
+    let snap = e.snapshot().unwrap();
+    let mut canonical = compact::expand(&snap).unwrap();
+    canonical[1] = 1;
+    for bytes in [&snap, &canonical] {
+        let (_, _, par) = parallel::decode(bytes).unwrap().unwrap();
+        let (_, _, seq): (u32, String, State) = serde_reader::from_slice(bytes).unwrap();
+        assert_eq!(par, seq);
+        assert_eq!(par, e.state);
+    }
+    assert!(!matches!(
+        parallel::decode(&snap[..snap.len() / 2]),
+        Some(Ok(_))
+    ));
+    assert!(parallel::decode(&[0x93, 1][..]).is_none());
+    // a hotkey with a total but no `Stake` entry, and one with both
+    let mut s = e.state.clone();
+    s.stake.entry([0x42; 32]).or_default().total = Some(9);
+    let (_, _, par) = parallel::decode(&encode(&s)).unwrap().unwrap();
+    assert_eq!(par, s);
+}

@@ -65,12 +65,17 @@ impl HotkeyStakes {
         at: &mut usize,
         expected: &dyn Expected,
     ) -> Result<Self, A::Error> {
-        let mut stakes: HotkeyStakes = next_field(seq, at, expected)?;
+        let stakes: HotkeyStakes = next_field(seq, at, expected)?;
         let totals: AccountMap<u64> = next_field(seq, at, expected)?;
+        Ok(Self::with_totals(stakes, totals))
+    }
+
+    /// `stakes` as read from `Stake`, with `TotalHotkeyStake` added to its entries.
+    pub fn with_totals(mut stakes: HotkeyStakes, totals: AccountMap<u64>) -> Self {
         for (h, t) in totals.into_unordered() {
             stakes.entry(h).or_default().total = Some(t);
         }
-        Ok(stakes)
+        stakes
     }
 }
 

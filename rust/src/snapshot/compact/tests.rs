@@ -92,3 +92,16 @@ fn incomplete_or_trailing_input_is_refused() {
     assert_eq!(compact(&longer), None);
     assert_eq!(compact(&[0xc1]), None);
 }
+
+#[test]
+fn value_len_measures_one_value_compact_or_not() {
+    let canonical = pack(&mixed(&mut XorShift(11)));
+    let small = compact(&canonical).unwrap();
+    for b in [&canonical, &small] {
+        assert_eq!(value_len(b), Some(b.len()));
+        let mut two = b.clone();
+        two.extend_from_slice(b);
+        assert_eq!(value_len(&two), Some(b.len()));
+        assert_eq!(value_len(&b[..b.len() - 1]), None);
+    }
+}
