@@ -179,7 +179,7 @@ def main() -> None:
                     found = log.latest_snapshot(b)
                     snap = _unpack_snapshot(found[1]) if found else None
                     if snap is not None:
-                        _core.Engine.restore(snap[2])
+                        _core.Engine.restore(found[1], snap[2])
                     restore_s.append(time.perf_counter() - t0)
                     tails.append(b - (found[0] if found else 0))
                 # the same blocks in random order, in one freshly opened chain

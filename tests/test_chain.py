@@ -113,6 +113,32 @@ def test_history_reads_reuse_the_restored_snapshot(tmp_path: object) -> None:
         assert chain.at(3).state_root() == roots[3] and chain._restored.block == 4  # from genesis
 
 
+def test_stored_snapshots_restore_in_place(tmp_path: object) -> None:
+    """A stored snapshot record restores from its bytes at the engine snapshot's offset (no copy),
+    to the state its root names; a record this engine does not read is None; an offset past the
+    end is a ValueError naming it."""
+    from taostate import _core
+    from taostate.chain import SNAPSHOT_VERSION, _pack_snapshot, _unpack_snapshot
+
+    path, roots = _transfer_chain(tmp_path, 9)
+    with ts.Chain.open(path, readonly=True) as chain:
+        record = chain._log.get_snapshot(8)
+        unpacked = _unpack_snapshot(record)
+        assert unpacked is not None
+        block, root, offset = unpacked
+        assert block == 8 and root.hex() == roots[8]
+        engine = _core.Engine.restore(record, offset)
+        assert engine.state_root().hex() == roots[8] and int(engine.head) == 8
+        state = record[offset:]
+        assert _unpack_snapshot(_pack_snapshot(2**40, root, state)) == (2**40, root, offset + 8)
+        for bad in (record[:-1], record[:40], b"", b"\x93\x01",
+                    _pack_snapshot(8, root, state).replace(bytes([0x94, SNAPSHOT_VERSION]),
+                                                           bytes([0x94, SNAPSHOT_VERSION + 1]), 1)):
+            assert _unpack_snapshot(bad) is None
+        with pytest.raises(ValueError, match=f"offset {len(record) + 1} is past the end"):
+            _core.Engine.restore(record, len(record) + 1)
+
+
 def test_ascending_reads_start_from_the_last_view(tmp_path: object) -> None:
     """`at(b)` for ascending `b` starts from a copy of the last view's engine when it lies between
     `b`'s snapshot and `b` (or before that snapshot, when the measured costs say replaying the

@@ -73,7 +73,7 @@ PRESETS: dict[str, SynthConfig] = {
     # the snapshots' long-distance compression, logcodec.py, pays for the grid of 25 000).
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
-        tempo=360, seed=0, snapshot_every=25_000, recent_snapshots=(5_000, 25_000),
+        tempo=360, seed=0, snapshot_every=25_000, recent_snapshots=(2_500, 25_000),
         governance_every=14_400, dense_weights=True,
         weights_period=(720, 2880), registrations_per_block=0.09, subnet_churn_every=144_000,
         chunk=512,

@@ -7,6 +7,7 @@ use crate::engine::Engine;
 use crate::neurons::Column;
 use crate::state::{AccountId, Subnet};
 use numpy::{IntoPyArray, PyArrayMethods};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
@@ -128,10 +129,19 @@ impl PyEngine {
         })
     }
 
+    /// The engine of the snapshot that starts at byte `offset` of `snapshot` (e.g. inside a
+    /// stored snapshot record, which then need not be copied out).
     #[staticmethod]
-    fn restore(py: Python<'_>, snapshot: Bound<'_, PyBytes>) -> PyResult<Self> {
-        // borrowed, not copied: a late-year state is ~80 MB (issue 15, `at(b)`)
-        let bytes = snapshot.as_bytes();
+    #[pyo3(signature = (snapshot, offset = 0))]
+    fn restore(py: Python<'_>, snapshot: Bound<'_, PyBytes>, offset: usize) -> PyResult<Self> {
+        // borrowed, not copied: a late-year state is ~50 MB (issue 15, `at(b)`)
+        let all = snapshot.as_bytes();
+        let bytes = all.get(offset..).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "offset {offset} is past the end of the snapshot ({} bytes)",
+                all.len()
+            ))
+        })?;
         let inner = py.detach(|| Engine::restore(bytes)).py_err()?;
         Ok(PyEngine { inner })
     }
