@@ -582,64 +582,45 @@ class _Raised:
 class _Restored:
     """What history reads (`at`, `events`, forks) can start from besides a snapshot on disk.
 
-    * The engine of the snapshot the last read restored, kept so that the next read from the same
-      snapshot copies it (`fork_engine`: ~0.05 s for a Finney-scale year's end state) instead of
-      reading, decompressing and restoring it again (~0.17 s). It is restored from the same bytes
-      on a background thread once the read that needed it has replayed its tail (the core
-      releases the GIL; the tail's replay uses both cores), so that first read costs what it did
-      without the cache.
+    * The decompressed record of the snapshot the last read restored, so that the next read from
+      the same snapshot restores it without reading and decompressing it again (~0.1 s instead of
+      ~0.16 s for a Finney-scale year's end state). Only the bytes are kept: restoring a second
+      engine from them in the background (sessions 7–9) cost a copy per later read and, above all,
+      took both cores from whatever came next (the next read, or nothing: after a one-shot read
+      it was wasted); bench/README.md, "The year, session 10".
     * The engine of the last `at()` view (views never change their engine), so that reading
       forward — `at(b)` for ascending `b`, the common scan — replays only the blocks since the last
       read instead of those since the snapshot.
 
-    Two engines at most: ~100 MiB each at that year's end; `Chain.close()` releases them."""
+    At most one record (~50 MB) and one engine (~100 MiB at that year's end); `Chain.close()`
+    releases them."""
 
     def __init__(self) -> None:
         self.block: int | None = None
-        self._engine: _core.Engine | None = None
-        self._thread: threading.Thread | None = None
+        self._record: tuple[bytes, int] | None = None
         self.view: tuple[int, _core.Engine] | None = None
         # measured costs, for choosing between the last view and a snapshot across a snapshot
-        self.restore_s: float | None = None  # the last restore of a snapshot, seconds
+        self.restore_s: float | None = None  # the last read and restore of a snapshot, seconds
         self.block_s: float | None = None  # the last tail replay, seconds a block
 
-    def engine(self) -> _core.Engine | None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        return self._engine
-
     def keep(self, block: int, record: bytes, offset: int) -> None:
-        """Restore the engine snapshot at `offset` of `record` (a readable snapshot of `block`) in
-        the background and keep it."""
-        self.engine()  # one restore at a time
-        self.block, self._engine = block, None
-
-        def restore() -> None:
-            try:
-                self._engine = _core.Engine.restore(record, offset)
-            except Exception:  # it restored on the caller's thread: only memory can fail here
-                self.block = None
-
-        self._thread = threading.Thread(target=restore, name="taostate-restore", daemon=True)
-        self._thread.start()
+        """Keep `record`, a readable snapshot of `block` whose engine snapshot starts at `offset`."""
+        self.block, self._record = block, (record, offset)
 
     def start(self, block: int, snapshot: int | None) -> _core.Engine | None:
-        """A copy of the cheapest engine held for reading `block` whose latest snapshot is
-        `snapshot`, or None (restore that snapshot). The last view wins when it lies between the
-        snapshot and `block`; before the snapshot, when replaying the blocks between costs less
-        than restoring (by the costs measured on earlier reads)."""
+        """The cheapest engine held or restorable in memory for reading `block` whose latest
+        snapshot is `snapshot`, or None (read and restore that snapshot). The last view (copied)
+        wins when it lies between the snapshot and `block`; before the snapshot, when replaying the
+        blocks between costs less than restoring (by the costs measured on earlier reads)."""
         view = self.view
         if view is not None and view[0] <= block:
             since_snapshot = view[0] >= (snapshot if snapshot is not None else -1)
             cheaper = (self.restore_s is not None and self.block_s is not None and snapshot is not None
                        and (snapshot - view[0]) * self.block_s < self.restore_s)
-            if since_snapshot or (cheaper and self.block != snapshot):
+            if since_snapshot or cheaper:
                 return _core.fork_engine(view[1])
-        if self.block is not None and snapshot == self.block:
-            kept = self.engine()
-            if kept is not None:
-                return _core.fork_engine(kept)
+        if self._record is not None and snapshot == self.block:
+            return _core.Engine.restore(*self._record)
         return None
 
 
@@ -654,12 +635,12 @@ def _replay_to(log: BlockLog, block: int, *, progress: bool = False,
     if restored is not None:
         engine = restored.start(block, log.latest_snapshot_block(at_most))
     while engine is None:
+        t0 = time.perf_counter()
         found = log.latest_snapshot(at_most)
         if found is None:
             engine = _core.Engine.from_genesis(log.genesis())
             break
         b, data = found
-        t0 = time.perf_counter()
         snap = _unpack_snapshot(data)
         if snap is not None:
             try:

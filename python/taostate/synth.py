@@ -69,7 +69,7 @@ PRESETS: dict[str, SynthConfig] = {
     # registrations per block (one per subnet and adjustment interval), ~3 plain transactions per
     # block (transfers, delegation, undelegation, miners selling), a subnet dissolved or pruned
     # and re-registered about every 20 days, a motion every 2 days; a snapshot every 25 000
-    # blocks plus one every 5 000 over the last 25 000 (bench/README.md: disk against `at(b)`;
+    # blocks plus one every 2 500 over the last 25 000 (bench/README.md: disk against `at(b)`;
     # the snapshots' long-distance compression, logcodec.py, pays for the grid of 25 000).
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
