@@ -94,7 +94,11 @@ impl<'de> Reader<'de> {
     /// reads it, through `visitor.visit_seq`.
     #[inline]
     fn array<V: Visitor<'de>>(&mut self, visitor: V) -> R<V::Value> {
-        if let Some(bytes) = self.bytes_32() {
+        let maybe_32 = matches!(
+            self.rd.buf,
+            [0xc7, 32, ACCOUNT_EXT, ..] | [0xdc, 0x00, 32, ..]
+        );
+        if let Some(bytes) = maybe_32.then(|| self.bytes_32()).flatten() {
             let mut seq = Bytes32 { bytes, next: 0 };
             let v = visitor.visit_seq(&mut seq)?;
             if seq.next != 32 {

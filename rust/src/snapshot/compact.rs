@@ -112,7 +112,15 @@ pub fn value_len(b: &[u8]) -> Option<usize> {
     let (mut p, mut pending) = (0usize, 1u64);
     while pending > 0 {
         pending -= 1;
-        let (len, children) = value_head(b.get(p..)?)?;
+        let rest = b.get(p..)?;
+        // an account of version 1 at once, not as 33 values
+        if let [0xdc, 0x00, 32, ..] = rest {
+            if let Some((_, len)) = array_of_32_bytes(rest) {
+                p += len;
+                continue;
+            }
+        }
+        let (len, children) = value_head(rest)?;
         p += len;
         pending = pending.checked_add(children)?;
     }
