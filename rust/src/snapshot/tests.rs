@@ -311,3 +311,30 @@ fn parallel_reader_reads_what_the_sequential_one_reads() {
     let (_, _, par) = parallel::decode(&encode(&s)).unwrap().unwrap();
     assert_eq!(par, s);
 }
+
+/// A per-uid column of exactly 32 small integers is written like an account (an array of 32
+/// integers < 256) and so compacted too: it reads back as the same column, through both readers.
+#[test]
+fn a_column_of_32_small_values_round_trips() {
+    let mut s = pinned_history().state;
+    let sub = s.subnets.get_mut(&1).unwrap();
+    while sub.n < 32 {
+        let uid = sub.n;
+        sub.append_neuron(&[0x50 + uid as u8; 32], 9);
+    }
+    for (uid, v) in sub.neurons.validator_trust.iter_mut().enumerate() {
+        *v = (uid * 7 % 256) as u16;
+    }
+    let snap = encode(&s);
+    let canonical = compact::expand(&snap).unwrap();
+    let column = &s.subnets[&1].neurons.validator_trust;
+    let written = rmp_serde::to_vec(column).unwrap();
+    assert_eq!(written[..3], [0xdc, 0x00, 32]);
+    let mut as_ext = compact::EXT_HEADER.to_vec();
+    as_ext.extend(column.iter().map(|&v| v as u8));
+    let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    assert!(has(&canonical, &written) && has(&snap, &as_ext) && !has(&snap, &written));
+    assert_eq!(decode(&snap).unwrap(), s);
+    let (_, _, par) = parallel::decode(&snap).unwrap().unwrap();
+    assert_eq!(par, s);
+}
