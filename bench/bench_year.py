@@ -41,7 +41,7 @@ import msgpack
 
 import taostate as ts
 from taostate import _core
-from taostate.chain import _batches, _unpack_snapshot
+from taostate.chain import _batches, _restore_stored
 from taostate.log import BlockLog
 from taostate.synth import preset, synthesize
 
@@ -106,6 +106,8 @@ def main() -> None:
     ap.add_argument("--blocks", type=int, default=None, help="default: the preset's (a year)")
     ap.add_argument("--subnets", type=int, default=None)
     ap.add_argument("--snapshot-every", type=int, default=None)
+    ap.add_argument("--full-snapshot-every", type=int, default=None,
+                    help="0: every snapshot full; else a multiple of --snapshot-every")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--at-samples", type=int, default=20)
     ap.add_argument("--path", default=None, help="keep the log in this directory")
@@ -113,7 +115,9 @@ def main() -> None:
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args()
     over = {k: v for k, v in (("blocks", args.blocks), ("subnets", args.subnets),
-                              ("snapshot_every", args.snapshot_every), ("seed", args.seed)) if v is not None}
+                              ("snapshot_every", args.snapshot_every),
+                              ("full_snapshot_every", args.full_snapshot_every), ("seed", args.seed))
+            if v is not None}
     cfg = preset(args.preset, **over)
     progress = not args.no_progress
     out: dict[str, Any] = {"preset": args.preset, "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}}
@@ -177,9 +181,8 @@ def main() -> None:
                         cold_s.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
                     found = log.latest_snapshot(b)
-                    snap = _unpack_snapshot(found[1]) if found else None
-                    if snap is not None:
-                        _core.Engine.restore(found[1], snap[2])
+                    if found is not None:
+                        _restore_stored(log, found[1])
                     restore_s.append(time.perf_counter() - t0)
                     tails.append(b - (found[0] if found else 0))
                 # the same blocks in random order, in one freshly opened chain

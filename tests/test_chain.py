@@ -282,3 +282,82 @@ def test_recent_snapshot_policy_keeps_a_dense_window(tmp_path: object) -> None:
         full = ts._core.Engine.from_genesis(chain._log.genesis())
         full.apply_records([rec for _, rec in chain._log.iter_blocks(1, 34)])
         assert chain.at(33).state_root() == bytes(full.state_root()).hex()
+
+
+def test_delta_snapshots(tmp_path: object) -> None:
+    """`full_snapshot_every`: the grid's snapshots of those blocks hold the whole state, the others
+    (and the recent ones) are deltas from the full one before them; every read and `verify` agree
+    with the live roots, after reopening the first grid snapshot is full again, and a delta whose
+    base is gone is skipped like any unreadable snapshot (the read replays from an earlier one)."""
+    from taostate.chain import _unpack_snapshot
+
+    path = os.path.join(str(tmp_path), "c")
+    roots = {}
+
+    def run(chain: ts.Chain, first: int, last: int) -> None:
+        for b in range(first, last + 1):
+            chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=b * 1000))
+            chain.step()
+            roots[b] = chain.state_root()
+
+    def bases(chain: ts.Chain) -> dict[int, int | None]:
+        out = {}
+        for b in chain._log.snapshots():
+            snap = _unpack_snapshot(chain._log.get_snapshot(b))
+            assert snap is not None and snap.block == b
+            out[b] = snap.base
+        return out
+
+    with ts.Chain.create(path, genesis(), snapshot_every=4, full_snapshot_every=12,
+                         recent_snapshots=(2, 6)) as chain:
+        run(chain, 1, 40)
+        assert bases(chain) == {4: None, 8: 4, 12: None, 16: 12, 20: 12, 24: None, 28: 24, 32: 24,
+                                34: 24, 36: None, 38: 36, 40: 36}
+    with ts.Chain.open(path) as chain:
+        run(chain, 41, 52)  # 44: full (no base held after open), 46 from it; 48 full again
+        assert {b: v for b, v in bases(chain).items() if b > 40} == {44: None, 46: 44, 48: None,
+                                                                     50: 48, 52: 48}
+        assert chain.verify()["snapshots_checked"] == len(chain._log.snapshots())
+    with ts.Chain.open(path, readonly=True) as chain:
+        for b in (52, 3, 5, 13, 17, 25, 39, 1, 24, 47, 30):
+            assert chain.at(b).state_root() == roots[b], b
+    with ts.Chain.open(path) as chain:
+        assert chain._log.drop_snapshot(24)
+    with ts.Chain.open(path, readonly=True) as chain:
+        for b in (33, 30, 28, 25):  # the deltas of 24 are skipped: from 20 (a delta of 12)
+            assert chain.at(b).state_root() == roots[b], b
+
+
+def test_delta_snapshot_policy_is_checked(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    for bad in (10, -8, 4.0, True):
+        with pytest.raises(ValueError, match="full_snapshot_every must be a multiple of snapshot_every"):
+            ts.Chain.create(path, genesis(), snapshot_every=4, full_snapshot_every=bad)  # type: ignore[arg-type]
+        assert not os.path.exists(path)
+    with ts.Chain.create(path, genesis(), snapshot_every=4) as chain:
+        with pytest.raises(ValueError, match="multiple of snapshot_every"):
+            chain.set_snapshot_policy(full_snapshot_every=6)
+        chain.set_snapshot_policy(full_snapshot_every=8)
+        chain.step(blocks=8)
+        assert chain._log.snapshots() == [4, 8]
+
+
+def test_engine_restore_delta_checks_its_inputs() -> None:
+    from taostate import _core
+    from taostate.errors import LogFormatError
+
+    with ts.Chain.ephemeral(genesis()) as chain:
+        base = chain._engine
+        base_bytes = bytes(base.snapshot())
+        kept = _core.fork_engine(base)
+        chain.submit(tx.Transfer(origin=ALICE, dest=BOB, amount=5_000))
+        chain.step()
+        delta = bytes(chain._engine.snapshot_delta(kept))
+        again = _core.Engine.restore_delta(base_bytes, delta)
+        assert again.state_root() == chain._engine.state_root()
+        with pytest.raises(LogFormatError, match="made from the state of block 0, applied to that of block 1"):
+            _core.Engine.restore_delta(bytes(chain._engine.snapshot()), delta)
+        with pytest.raises(LogFormatError, match="delta snapshot"):
+            _core.Engine.restore_delta(base_bytes, delta[:-1])
+        with pytest.raises(ValueError, match=f"offset {len(delta) + 1} is past the end of the delta"):
+            _core.Engine.restore_delta(base_bytes, delta, 0, len(delta) + 1)

@@ -14,9 +14,9 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -40,6 +40,7 @@ from .tx import Tx
 
 RULESET = "finney-2023"
 SNAPSHOT_VERSION = 1
+DELTA_SNAPSHOT_VERSION = 2
 REPLAY_BATCH = 4096
 # a replay list also ends at this many bytes of records, so reading overlaps applying (_batches)
 REPLAY_BATCH_BYTES = 4 << 20
@@ -75,20 +76,39 @@ def _pack_snapshot(block: int, root: bytes, state: bytes) -> bytes:
     return packed
 
 
-def _unpack_snapshot(data: bytes) -> tuple[int, bytes, int] | None:
-    """(block, root, where the engine snapshot starts in `data`) or None for a snapshot this engine
-    does not read (it is a cache). The engine snapshot (~50 MB at a Finney-scale year's end) is
-    restored from `data` in place (`Engine.restore(data, offset)`), not copied out."""
-    # [version, block, root, state]: the header values are small, the state is a bin at the end
-    if data[:1] != b"\x94":
+class _Stored(NamedTuple):
+    """What a stored snapshot record says: the block, the state root after it, where the engine
+    snapshot (or delta) starts in the record, and for a delta the block of its full base."""
+
+    block: int
+    root: bytes
+    offset: int
+    base: int | None
+
+
+def _pack_delta(block: int, root: bytes, base: int, delta: bytes) -> bytes:
+    packed: bytes = msgpack.packb([DELTA_SNAPSHOT_VERSION, block, root, base, delta], use_bin_type=True)
+    return packed
+
+
+def _unpack_snapshot(data: bytes) -> _Stored | None:
+    """The header of a stored snapshot record, or None for one this engine does not read (it is a
+    cache). The engine snapshot (~50 MB at a Finney-scale year's end) is restored from `data` in
+    place (`Engine.restore(data, offset)`), not copied out."""
+    # [1, block, root, state] or [2, block, root, base, delta]: the state is a bin at the end
+    kinds = {b"\x94": SNAPSHOT_VERSION, b"\x95": DELTA_SNAPSHOT_VERSION}
+    kind = kinds.get(data[:1])
+    if kind is None:
         return None
     head = msgpack.Unpacker(raw=False)
-    head.feed(data[1:64])
+    head.feed(data[1:80])
     try:
         version, block, root = head.unpack(), head.unpack(), head.unpack()
+        base = head.unpack() if kind == DELTA_SNAPSHOT_VERSION else None
     except Exception:
         return None
-    if version != SNAPSHOT_VERSION or not isinstance(block, int) or not isinstance(root, bytes):
+    if version != kind or not isinstance(block, int) or not isinstance(root, bytes) or not (
+            base is None or isinstance(base, int) and 0 <= base < block):
         return None
     at = 1 + head.tell()
     marker, size = data[at:at + 1], {b"\xc4": 1, b"\xc5": 2, b"\xc6": 4}
@@ -98,7 +118,44 @@ def _unpack_snapshot(data: bytes) -> tuple[int, bytes, int] | None:
     start = at + 1 + n
     if start + int.from_bytes(data[at + 1:start], "big") != len(data):
         return None
-    return block, root, start
+    return _Stored(block, root, start, base)
+
+
+def _restore_stored(log: BlockLog, data: bytes) -> tuple[_core.Engine, Callable[[], _core.Engine]] | None:
+    """The engine of stored snapshot record `data` (for a delta, with its base read from the log),
+    and a function that restores it again from the same bytes; None if it cannot be read (a
+    snapshot is only a cache: an unknown version, a missing or unreadable base)."""
+    snap = _unpack_snapshot(data)
+    if snap is None:
+        return None
+    if snap.base is None:
+        def again() -> _core.Engine:
+            return _core.Engine.restore(data, snap.offset)
+    else:
+        try:
+            base_data = log.get_snapshot(snap.base)
+        except LogError:
+            return None
+        base = _unpack_snapshot(base_data)
+        if base is None or base.base is not None:
+            return None
+
+        def again() -> _core.Engine:
+            return _core.Engine.restore_delta(base_data, data, base.offset, snap.offset)
+    try:
+        return again(), again
+    except LogFormatError:
+        return None
+
+
+def _check_full_every(full: int | None, snapshot_every: int) -> int:
+    """`full_snapshot_every` as stored: 0 (every snapshot full) or a multiple of `snapshot_every`."""
+    if full is None or full == 0:
+        return 0
+    if isinstance(full, bool) or not isinstance(full, int) or full < 0 or full % snapshot_every:
+        raise ValueError(f"full_snapshot_every must be a multiple of snapshot_every ({snapshot_every}) "
+                         f"or None, got {full!r}")
+    return full
 
 
 class View(Queries, Forkable):
@@ -125,11 +182,15 @@ class Chain(Queries, Frames):
     """
 
     def __init__(self, log: BlockLog, engine: _core.Engine, snapshot_every: int,
-                 temp_dir: str | None = None, recent_snapshots: tuple[int, int] = (0, 0)) -> None:
+                 temp_dir: str | None = None, recent_snapshots: tuple[int, int] = (0, 0),
+                 full_snapshot_every: int = 0) -> None:
         self._log = log
         self._engine = engine
         self._snapshot_every = snapshot_every
         self._recent_every, self._recent_window = recent_snapshots
+        self._full_every = full_snapshot_every
+        # the engine of the last full snapshot on the grid, the base of the deltas after it
+        self._delta_base: tuple[int, _core.Engine] | None = None
         self._temp_dir = temp_dir
         self._closed = False
         self._buffer: tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]] | None = None
@@ -141,26 +202,35 @@ class Chain(Queries, Frames):
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def create(cls, path: str | os.PathLike[str], genesis: Genesis, *,
-               snapshot_every: int = 10_000, recent_snapshots: tuple[int, int] | None = None) -> Chain:
+               snapshot_every: int = 10_000, recent_snapshots: tuple[int, int] | None = None,
+               full_snapshot_every: int | None = None) -> Chain:
         """Create a new chain at `path` (ChainExists if there is one).
 
         Snapshot policy: a snapshot every `snapshot_every` blocks, kept; with `recent_snapshots =
         (every, window)` also one every `every` blocks, kept only while it is within `window`
         blocks of the head — `at(b)` of recent blocks replays a short tail, old history costs
-        one snapshot per `snapshot_every` blocks of disk (bench/README.md).
+        one snapshot per `snapshot_every` blocks of disk (bench/README.md). With
+        `full_snapshot_every` (a multiple of `snapshot_every`), only the snapshots of those blocks
+        hold the whole state; the others are deltas from the full one before them (the accounts
+        that changed, docs/WIRE.md "Delta snapshots"): a quarter of the disk or less each, for the
+        cost of restoring both.
         """
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         recent = recent_snapshots or (0, 0)
         if len(recent) != 2 or recent[0] < 0 or recent[1] < 0:
             raise ValueError("recent_snapshots is (every ≥ 1, window ≥ 0) or None")
+        full = _check_full_every(full_snapshot_every, snapshot_every)
         gbytes = genesis.to_msgpack()
         engine = _core.Engine.from_genesis(gbytes)  # validates before anything is written
         log = BlockLog.create(path, gbytes, ruleset=RULESET)
         log.put_meta("snapshot_every", msgpack.packb(snapshot_every))
         if recent[0]:
             log.put_meta("recent_snapshots", msgpack.packb(list(recent)))
-        return cls(log, engine, snapshot_every, recent_snapshots=(int(recent[0]), int(recent[1])))
+        if full:
+            log.put_meta("full_snapshot_every", msgpack.packb(full))
+        return cls(log, engine, snapshot_every, recent_snapshots=(int(recent[0]), int(recent[1])),
+                   full_snapshot_every=full)
 
     @classmethod
     def ephemeral(cls, genesis: Genesis, *, snapshot_every: int = 10_000) -> Chain:
@@ -184,11 +254,14 @@ class Chain(Queries, Frames):
             snapshot_every = msgpack.unpackb(raw) if raw is not None else 10_000
             raw = log.get_meta("recent_snapshots")
             every, window = msgpack.unpackb(raw) if raw is not None else (0, 0)
+            raw = log.get_meta("full_snapshot_every")
+            full = int(msgpack.unpackb(raw)) if raw is not None else 0
             engine = _replay_to(log, log.head(), progress=progress)
         except BaseException:
             log.close()
             raise
-        return cls(log, engine, snapshot_every, recent_snapshots=(int(every), int(window)))
+        return cls(log, engine, snapshot_every, recent_snapshots=(int(every), int(window)),
+                   full_snapshot_every=full)
 
     def __enter__(self) -> Chain:
         return self
@@ -290,9 +363,7 @@ class Chain(Queries, Frames):
                 records.append((number, rec))
                 if number % self._snapshot_every == 0 or (
                         self._recent_every and number % self._recent_every == 0):
-                    state = bytes(self._engine.snapshot())
-                    root = bytes(self._engine.state_root())
-                    snapshots.append((number, _pack_snapshot(number, root, state)))
+                    snapshots.append((number, self._snapshot_record(number)))
         except BaseException:
             self._rebuild()
             raise
@@ -304,6 +375,20 @@ class Chain(Queries, Frames):
         else:
             self._append(records, snapshots)
         return int(self._engine.head)
+
+    def _snapshot_record(self, number: int) -> bytes:
+        """The snapshot record of the engine's state after block `number`: a delta from the last
+        full snapshot on the grid when the policy has deltas and one is held, else the whole state
+        (which becomes that base when it is on the grid: after `open`, the first one is full)."""
+        engine = self._engine
+        root = bytes(engine.state_root())
+        base = self._delta_base
+        full_due = not self._full_every or number % self._full_every == 0
+        if not full_due and base is not None:
+            return _pack_delta(number, root, base[0], bytes(engine.snapshot_delta(base[1])))
+        if self._full_every and number % self._snapshot_every == 0:
+            self._delta_base = (number, _core.fork_engine(engine))
+        return _pack_snapshot(number, root, bytes(engine.snapshot()))
 
     def _append(self, records: list[tuple[int, bytes]], snapshots: list[tuple[int, bytes]]) -> None:
         if self._recent_every and snapshots:  # recent-only snapshots already out of the window
@@ -322,18 +407,25 @@ class Chain(Queries, Frames):
                     self._log.drop_snapshot(b)
 
     def set_snapshot_policy(self, snapshot_every: int | None = None,
-                            recent_snapshots: tuple[int, int] | None = None) -> None:
+                            recent_snapshots: tuple[int, int] | None = None,
+                            full_snapshot_every: int | None = None) -> None:
         """Change the snapshot policy of this chain from now on (stored in the log; see `create`).
-        `None` keeps a setting; `recent_snapshots=(0, 0)` switches the recent ones off."""
+        `None` keeps a setting; `recent_snapshots=(0, 0)` switches the recent ones off,
+        `full_snapshot_every=0` the deltas."""
         self._check_open()
         self._log.check_writable()
         every = self._snapshot_every if snapshot_every is None else snapshot_every
         recent = (self._recent_every, self._recent_window) if recent_snapshots is None else recent_snapshots
         if every < 1 or len(recent) != 2 or recent[0] < 0 or recent[1] < 0:
             raise ValueError("snapshot_every ≥ 1 and recent_snapshots = (every ≥ 0, window ≥ 0)")
+        full = _check_full_every(self._full_every if full_snapshot_every is None else full_snapshot_every,
+                                 every)
         self._log.put_meta("snapshot_every", msgpack.packb(every))
         self._log.put_meta("recent_snapshots", msgpack.packb(list(recent)))
-        self._snapshot_every = every
+        self._log.put_meta("full_snapshot_every", msgpack.packb(full))
+        if every != self._snapshot_every or full != self._full_every:
+            self._delta_base = None  # the next grid snapshot is full
+        self._snapshot_every, self._full_every = every, full
         self._recent_every, self._recent_window = int(recent[0]), int(recent[1])
 
     def _expired(self, block: int, head: int) -> bool:
@@ -344,6 +436,7 @@ class Chain(Queries, Frames):
     def _rebuild(self) -> None:
         if self._buffer is not None:
             self._buffer = ([], [])
+        self._delta_base = None  # its snapshot may not have been written
         self._engine = _replay_to(self._log, self._log.head())
 
     def _flush(self) -> None:
@@ -464,7 +557,7 @@ class Chain(Queries, Frames):
         for b in self._log.snapshots():
             snap = _unpack_snapshot(self._log.get_snapshot(b))
             if snap is not None:
-                snaps[b] = snap[1]
+                snaps[b] = snap.root
         engine = _core.Engine.from_genesis(self._log.genesis())
         checked = 0
         for batch in _batches(self._log, int(engine.head) + 1, head, progress=progress, desc="verify"):
@@ -597,15 +690,15 @@ class _Restored:
 
     def __init__(self) -> None:
         self.block: int | None = None
-        self._record: tuple[bytes, int] | None = None
+        self._again: Callable[[], _core.Engine] | None = None
         self.view: tuple[int, _core.Engine] | None = None
         # measured costs, for choosing between the last view and a snapshot across a snapshot
         self.restore_s: float | None = None  # the last read and restore of a snapshot, seconds
         self.block_s: float | None = None  # the last tail replay, seconds a block
 
-    def keep(self, block: int, record: bytes, offset: int) -> None:
-        """Keep `record`, a readable snapshot of `block` whose engine snapshot starts at `offset`."""
-        self.block, self._record = block, (record, offset)
+    def keep(self, block: int, again: Callable[[], _core.Engine]) -> None:
+        """Keep the snapshot of `block` as `again`, which restores it from its records in memory."""
+        self.block, self._again = block, again
 
     def start(self, block: int, snapshot: int | None) -> _core.Engine | None:
         """The cheapest engine held or restorable in memory for reading `block` whose latest
@@ -619,8 +712,8 @@ class _Restored:
                        and (snapshot - view[0]) * self.block_s < self.restore_s)
             if since_snapshot or cheaper:
                 return _core.fork_engine(view[1])
-        if self._record is not None and snapshot == self.block:
-            return _core.Engine.restore(*self._record)
+        if self._again is not None and snapshot == self.block:
+            return self._again()
         return None
 
 
@@ -630,7 +723,7 @@ def _replay_to(log: BlockLog, block: int, *, progress: bool = False,
     `restored`, a copy of an engine it holds when that is cheaper (`_Restored.start`); otherwise
     the snapshot is restored and also kept there."""
     engine = None
-    kept: tuple[int, bytes, int] | None = None
+    kept: tuple[int, Callable[[], _core.Engine]] | None = None
     at_most = block
     if restored is not None:
         engine = restored.start(block, log.latest_snapshot_block(at_most))
@@ -641,19 +734,16 @@ def _replay_to(log: BlockLog, block: int, *, progress: bool = False,
             engine = _core.Engine.from_genesis(log.genesis())
             break
         b, data = found
-        snap = _unpack_snapshot(data)
-        if snap is not None:
-            try:
-                engine = _core.Engine.restore(data, snap[2])
-            except LogFormatError:
-                engine = None
-        if engine is None:  # unreadable snapshot: it is only a cache, use an earlier one
+        got = _restore_stored(log, data)
+        if got is None:  # unreadable snapshot: it is only a cache, use an earlier one
             at_most = b - 1
             if at_most < 0:
                 engine = _core.Engine.from_genesis(log.genesis())
-        elif restored is not None and snap is not None:
+            continue
+        engine, again = got
+        if restored is not None:
             restored.restore_s = time.perf_counter() - t0
-            kept = (b, data, snap[2])
+            kept = (b, again)
     start = int(engine.head) + 1
     t0 = time.perf_counter()
     for batch in _batches(log, start, block, progress=progress):

@@ -54,6 +54,7 @@ class SynthConfig:
     seed: int = 0
     snapshot_every: int = 1000
     recent_snapshots: tuple[int, int] = (0, 0)  # (every, window): Chain.create's recent policy
+    full_snapshot_every: int = 0  # Chain.create's: the other snapshots are deltas (0: all full)
     governance_every: int = 4000
     dense_weights: bool = False  # every validator weights every uid (Finney), else 1–64 random uids
     weights_period: tuple[int, int] = (100, 360)  # blocks between two settings of one validator
@@ -68,12 +69,13 @@ PRESETS: dict[str, SynthConfig] = {
     # 4 GB year allows — bench/README.md), root weights every 300–720 blocks, ~0.09 burned
     # registrations per block (one per subnet and adjustment interval), ~3 plain transactions per
     # block (transfers, delegation, undelegation, miners selling), a subnet dissolved or pruned
-    # and re-registered about every 20 days, a motion every 2 days; a snapshot every 25 000
-    # blocks plus one every 2 500 over the last 25 000 (bench/README.md: disk against `at(b)`;
-    # the snapshots' long-distance compression, logcodec.py, pays for the grid of 25 000).
+    # and re-registered about every 20 days, a motion every 2 days; a snapshot every 7 500
+    # blocks — the whole state every 75 000, deltas from it between — plus one every 2 500 over
+    # the last 25 000 (bench/README.md: disk against `at(b)`, "The year, session 10").
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
-        tempo=360, seed=0, snapshot_every=25_000, recent_snapshots=(2_500, 25_000),
+        tempo=360, seed=0, snapshot_every=7_500, recent_snapshots=(2_500, 25_000),
+        full_snapshot_every=75_000,
         governance_every=14_400, dense_weights=True,
         weights_period=(720, 2880), registrations_per_block=0.09, subnet_churn_every=144_000,
         chunk=512,
@@ -477,7 +479,8 @@ def synthesize(path: str | os.PathLike[str], cfg: SynthConfig, *, progress: bool
     # the recent snapshots are switched on for the last window only (they would all be thinned)
     every, window = cfg.recent_snapshots
     recent_from = cfg.blocks - window if every else _FAR
-    with Chain.create(path, g.genesis(), snapshot_every=cfg.snapshot_every) as chain, chain.batch():
+    with Chain.create(path, g.genesis(), snapshot_every=cfg.snapshot_every,
+                      full_snapshot_every=cfg.full_snapshot_every or None) as chain, chain.batch():
         g.setup(chain)
         bar = None
         if progress:

@@ -164,6 +164,14 @@ impl Engine {
         })
     }
 
+    /// The engine of a delta snapshot (`snapshot::delta`) made from the state of snapshot `base`.
+    pub fn restore_delta(base: &[u8], delta: &[u8]) -> R<Engine> {
+        Ok(Engine {
+            state: snapshot::delta::apply(snapshot::decode(base)?, delta)?,
+            open: None,
+        })
+    }
+
     pub fn head(&self) -> u64 {
         self.state.head
     }
@@ -184,6 +192,16 @@ impl Engine {
             ));
         }
         Ok(snapshot::encode(&self.state))
+    }
+
+    /// A delta snapshot of the committed state as changes from `base`'s (`snapshot::delta`).
+    pub fn snapshot_delta(&mut self, base: &Engine) -> R<Vec<u8>> {
+        if self.open.is_some() || base.open.is_some() {
+            return Err(ChainError::InvalidArgument(
+                "a block is open: seal it (step) before taking a snapshot".into(),
+            ));
+        }
+        Ok(snapshot::delta::encode(&base.state, &mut self.state))
     }
 
     pub fn state_root(&self) -> Hash {

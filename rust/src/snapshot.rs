@@ -11,6 +11,7 @@ use crate::error::{ChainError, Result};
 use crate::state::{Hash, State, RULESET};
 
 pub mod compact;
+pub mod delta;
 mod parallel;
 
 /// The version `encode` writes: 2 = compact accounts (`compact`). Version 1 (the canonical bytes

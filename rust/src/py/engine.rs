@@ -120,6 +120,16 @@ impl PyEngine {
     }
 }
 
+/// `all` from byte `offset` on; a ValueError naming `what` if that is past its end.
+fn from_offset<'a>(all: &'a [u8], offset: usize, what: &str) -> PyResult<&'a [u8]> {
+    all.get(offset..).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "offset {offset} is past the end of the {what} ({} bytes)",
+            all.len()
+        ))
+    })
+}
+
 #[pymethods]
 impl PyEngine {
     #[staticmethod]
@@ -135,14 +145,25 @@ impl PyEngine {
     #[pyo3(signature = (snapshot, offset = 0))]
     fn restore(py: Python<'_>, snapshot: Bound<'_, PyBytes>, offset: usize) -> PyResult<Self> {
         // borrowed, not copied: a late-year state is ~50 MB (issue 15, `at(b)`)
-        let all = snapshot.as_bytes();
-        let bytes = all.get(offset..).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "offset {offset} is past the end of the snapshot ({} bytes)",
-                all.len()
-            ))
-        })?;
+        let bytes = from_offset(snapshot.as_bytes(), offset, "snapshot")?;
         let inner = py.detach(|| Engine::restore(bytes)).py_err()?;
+        Ok(PyEngine { inner })
+    }
+
+    /// The engine of the delta snapshot at byte `delta_offset` of `delta`, made from the state of
+    /// the snapshot at byte `base_offset` of `base` (`snapshot_delta`).
+    #[staticmethod]
+    #[pyo3(signature = (base, delta, base_offset = 0, delta_offset = 0))]
+    fn restore_delta(
+        py: Python<'_>,
+        base: Bound<'_, PyBytes>,
+        delta: Bound<'_, PyBytes>,
+        base_offset: usize,
+        delta_offset: usize,
+    ) -> PyResult<Self> {
+        let base = from_offset(base.as_bytes(), base_offset, "base")?;
+        let delta = from_offset(delta.as_bytes(), delta_offset, "delta")?;
+        let inner = py.detach(|| Engine::restore_delta(base, delta)).py_err()?;
         Ok(PyEngine { inner })
     }
 
@@ -247,6 +268,18 @@ impl PyEngine {
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let inner = &self.inner;
         let b = py.detach(|| inner.snapshot()).py_err()?;
+        Ok(bytes(py, &b))
+    }
+
+    /// A delta snapshot of the committed state as changes from `base`'s (`restore_delta` reads it
+    /// with `base`'s snapshot).
+    fn snapshot_delta<'py>(
+        &mut self,
+        py: Python<'py>,
+        base: PyRef<'_, PyEngine>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (inner, base) = (&mut self.inner, &base.inner);
+        let b = py.detach(|| inner.snapshot_delta(base)).py_err()?;
         Ok(bytes(py, &b))
     }
 

@@ -29,7 +29,7 @@ fn tx(kind: u64, origin: [u8; 32], args: Vec<rmpv::Value>) -> Vec<u8> {
 /// A small history through the engine's wire interface: two user subnets with neurons,
 /// weights and epochs, a root validator, changed hyperparameters and globals, and a dissolved
 /// subnet whose leftovers (`BlockAtRegistration`, parameters) stay in the state.
-fn pinned_history() -> crate::engine::Engine {
+pub(crate) fn pinned_history() -> crate::engine::Engine {
     use crate::testutil::{genesis_bytes, SUDO};
     use rmpv::Value as V;
     let (alice, bob) = ([0xA1; 32], [0xB0; 32]);
