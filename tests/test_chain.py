@@ -125,12 +125,12 @@ def test_stored_snapshots_restore_in_place(tmp_path: object) -> None:
         record = chain._log.get_snapshot(8)
         unpacked = _unpack_snapshot(record)
         assert unpacked is not None
-        block, root, offset = unpacked
-        assert block == 8 and root.hex() == roots[8]
+        block, root, offset, base = unpacked
+        assert block == 8 and root.hex() == roots[8] and base is None
         engine = _core.Engine.restore(record, offset)
         assert engine.state_root().hex() == roots[8] and int(engine.head) == 8
         state = record[offset:]
-        assert _unpack_snapshot(_pack_snapshot(2**40, root, state)) == (2**40, root, offset + 8)
+        assert _unpack_snapshot(_pack_snapshot(2**40, root, state)) == (2**40, root, offset + 8, None)
         for bad in (record[:-1], record[:40], b"", b"\x93\x01",
                     _pack_snapshot(8, root, state).replace(bytes([0x94, SNAPSHOT_VERSION]),
                                                            bytes([0x94, SNAPSHOT_VERSION + 1]), 1)):
