@@ -285,10 +285,11 @@ def test_recent_snapshot_policy_keeps_a_dense_window(tmp_path: object) -> None:
 
 
 def test_delta_snapshots(tmp_path: object) -> None:
-    """`full_snapshot_every`: the grid's snapshots of those blocks hold the whole state, the others
-    (and the recent ones) are deltas from the full one before them; every read and `verify` agree
-    with the live roots, after reopening the first grid snapshot is full again, and a delta whose
-    base is gone is skipped like any unreadable snapshot (the read replays from an earlier one)."""
+    """`full_snapshot_every`: the grid's snapshots of those blocks hold the whole state, the grid's
+    others are deltas from the full one before them, the recent window's (off the grid) are whole;
+    every read and `verify` agree with the live roots, after reopening the first grid snapshot is
+    full again, and a delta whose base is gone is skipped like any unreadable snapshot (the read
+    replays from an earlier one)."""
     from taostate.chain import _unpack_snapshot
 
     path = os.path.join(str(tmp_path), "c")
@@ -312,14 +313,14 @@ def test_delta_snapshots(tmp_path: object) -> None:
                          recent_snapshots=(2, 6)) as chain:
         run(chain, 1, 40)
         assert bases(chain) == {4: None, 8: 4, 12: None, 16: 12, 20: 12, 24: None, 28: 24, 32: 24,
-                                34: 24, 36: None, 38: 36, 40: 36}
+                                34: None, 36: None, 38: None, 40: 36}
     with ts.Chain.open(path) as chain:
-        run(chain, 41, 52)  # 44: full (no base held after open), 46 from it; 48 full again
-        assert {b: v for b, v in bases(chain).items() if b > 40} == {44: None, 46: 44, 48: None,
-                                                                     50: 48, 52: 48}
+        run(chain, 41, 56)  # 44: full (no base held after open), 52 from 48, 56 from 48
+        assert {b: v for b, v in bases(chain).items() if b > 40} == {44: None, 50: None, 48: None,
+                                                                     52: 48, 54: None, 56: 48}
         assert chain.verify()["snapshots_checked"] == len(chain._log.snapshots())
     with ts.Chain.open(path, readonly=True) as chain:
-        for b in (52, 3, 5, 13, 17, 25, 39, 1, 24, 47, 30):
+        for b in (56, 3, 5, 13, 17, 25, 39, 1, 24, 47, 30, 53):
             assert chain.at(b).state_root() == roots[b], b
     with ts.Chain.open(path) as chain:
         assert chain._log.drop_snapshot(24)

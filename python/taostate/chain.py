@@ -377,16 +377,18 @@ class Chain(Queries, Frames):
         return int(self._engine.head)
 
     def _snapshot_record(self, number: int) -> bytes:
-        """The snapshot record of the engine's state after block `number`: a delta from the last
-        full snapshot on the grid when the policy has deltas and one is held, else the whole state
-        (which becomes that base when it is on the grid: after `open`, the first one is full)."""
+        """The snapshot record of the engine's state after block `number`: on the grid, a delta
+        from the last full snapshot when the policy has deltas and one is held, else the whole
+        state, which becomes that base (after `open`, the first one on the grid is full); off the
+        grid (the recent window's, for fast reads of recent history), the whole state."""
         engine = self._engine
         root = bytes(engine.state_root())
         base = self._delta_base
+        on_grid = number % self._snapshot_every == 0
         full_due = not self._full_every or number % self._full_every == 0
-        if not full_due and base is not None:
+        if on_grid and not full_due and base is not None:
             return _pack_delta(number, root, base[0], bytes(engine.snapshot_delta(base[1])))
-        if self._full_every and number % self._snapshot_every == 0:
+        if self._full_every and on_grid:
             self._delta_base = (number, _core.fork_engine(engine))
         return _pack_snapshot(number, root, bytes(engine.snapshot()))
 

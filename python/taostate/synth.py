@@ -70,12 +70,12 @@ PRESETS: dict[str, SynthConfig] = {
     # registrations per block (one per subnet and adjustment interval), ~3 plain transactions per
     # block (transfers, delegation, undelegation, miners selling), a subnet dissolved or pruned
     # and re-registered about every 20 days, a motion every 2 days; a snapshot every 7 500
-    # blocks — the whole state every 75 000, deltas from it between — plus one every 2 500 over
-    # the last 25 000 (bench/README.md: disk against `at(b)`, "The year, session 10").
+    # blocks — the whole state every 150 000, deltas from it between — plus a whole one every
+    # 2 500 over the last 25 000 (bench/README.md: disk against `at(b)`, "The year, session 10").
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
         tempo=360, seed=0, snapshot_every=7_500, recent_snapshots=(2_500, 25_000),
-        full_snapshot_every=75_000,
+        full_snapshot_every=150_000,
         governance_every=14_400, dense_weights=True,
         weights_period=(720, 2880), registrations_per_block=0.09, subnet_churn_every=144_000,
         chunk=512,

@@ -167,7 +167,7 @@ impl Engine {
     /// The engine of a delta snapshot (`snapshot::delta`) made from the state of snapshot `base`.
     pub fn restore_delta(base: &[u8], delta: &[u8]) -> R<Engine> {
         Ok(Engine {
-            state: snapshot::delta::apply(snapshot::decode(base)?, delta)?,
+            state: snapshot::delta::apply(base, delta)?,
             open: None,
         })
     }

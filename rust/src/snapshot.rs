@@ -81,6 +81,12 @@ pub fn decode(bytes: &[u8]) -> Result<State> {
                 .map_err(|e| ChainError::Format(format!("snapshot does not decode: {e}")))?
         }
     };
+    check(version, &ruleset)?;
+    Ok(state)
+}
+
+/// A snapshot's version and ruleset are ones this engine reads.
+fn check(version: u32, ruleset: &str) -> Result<()> {
     if !READS.contains(&version) {
         return Err(ChainError::Format(format!(
             "snapshot version {version}; this engine reads versions 1 and {SNAPSHOT_VERSION}"
@@ -91,7 +97,7 @@ pub fn decode(bytes: &[u8]) -> Result<State> {
             "snapshot of ruleset {ruleset:?}; this engine implements {RULESET:?}"
         )));
     }
-    Ok(state)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! coldkeys or nil, total or nil], …]` (a hotkey's `Stake` map and `TotalHotkeyStake`, each nil
 //! where the rules' map has no entry), the removed lists hotkeys, all ascending.
 
-use super::compact;
+use super::{compact, parallel};
 use crate::codec::serde_reader;
 use crate::error::{ChainError, Result};
 use crate::state::{AccountId, HotkeyStake, SortedMap, State};
@@ -66,52 +66,64 @@ fn gone(base: Vec<AccountId>, has: impl Fn(&AccountId) -> bool) -> Vec<AccountId
     base.into_iter().filter(|k| !has(k)).collect()
 }
 
-/// The state a delta of `base` stands for; `ChainError::Format` if the delta does not decode or
-/// was made from another base.
-pub fn apply(mut base: State, delta: &[u8]) -> Result<State> {
-    let bad = |what: &str| ChainError::Format(format!("delta snapshot: {what}"));
+/// The state a delta made from the state of snapshot `base` stands for; `ChainError::Format` if
+/// either does not decode or the delta was made from another base. The base's three big maps
+/// and the delta's rest of the state are read in parallel (`parallel::decode_maps_with_rest`):
+/// the base's own rest is never read.
+pub fn apply(base: &[u8], delta: &[u8]) -> Result<State> {
     let values =
         split(delta).ok_or_else(|| bad("not a delta snapshot (truncated or malformed)"))?;
-    let read = |i: usize| values[i];
-    let version: u32 = serde_reader::from_slice(read(0)).map_err(|e| bad(&e.to_string()))?;
+    let version: u32 = value(values[0])?;
     if version != DELTA_VERSION {
         return Err(bad(&format!(
             "version {version}; this engine reads version {DELTA_VERSION}"
         )));
     }
-    let base_head: u64 = serde_reader::from_slice(read(1)).map_err(|e| bad(&e.to_string()))?;
-    if base_head != base.head {
+    let made_from: u64 = value(values[1])?;
+    let (head, mut state) = match parallel::decode_maps_with_rest(base, values[2]) {
+        Some(Ok((head, (version, ruleset, state)))) => {
+            super::check(version, &ruleset)?;
+            (head, state)
+        }
+        // not as this engine writes it: read both in full, which reports what is wrong
+        _ => {
+            let mut state = super::decode(values[2])?;
+            let base = super::decode(base)?;
+            (state.owner, state.stake) = (base.owner, base.stake);
+            (base.head, state)
+        }
+    };
+    if made_from != head {
         return Err(bad(&format!(
-            "made from the state of block {base_head}, applied to that of block {}",
-            base.head
+            "made from the state of block {made_from}, applied to that of block {head}"
         )));
     }
-    let mut state = super::decode(read(2))?;
-    let owner_set: Vec<(AccountId, AccountId)> =
-        serde_reader::from_slice(read(3)).map_err(|e| bad(&e.to_string()))?;
-    let owner_removed: Vec<AccountId> =
-        serde_reader::from_slice(read(4)).map_err(|e| bad(&e.to_string()))?;
-    let stake_set: Vec<StakeEntry> =
-        serde_reader::from_slice(read(5)).map_err(|e| bad(&e.to_string()))?;
-    let stake_removed: Vec<AccountId> =
-        serde_reader::from_slice(read(6)).map_err(|e| bad(&e.to_string()))?;
-    let mut owner = std::mem::take(&mut base.owner);
+    let owner_set: Vec<(AccountId, AccountId)> = value(values[3])?;
+    let owner_removed: Vec<AccountId> = value(values[4])?;
+    let stake_set: Vec<StakeEntry> = value(values[5])?;
+    let stake_removed: Vec<AccountId> = value(values[6])?;
     for k in &owner_removed {
-        owner.remove(k);
+        state.owner.remove(k);
     }
     for (k, v) in owner_set {
-        owner.insert(k, v);
+        state.owner.insert(k, v);
     }
-    let mut stake = std::mem::take(&mut base.stake);
     for k in &stake_removed {
-        stake.remove(k);
+        state.stake.remove(k);
     }
     for (k, coldkeys, total) in stake_set {
-        stake.insert(k, HotkeyStake { coldkeys, total });
+        state.stake.insert(k, HotkeyStake { coldkeys, total });
     }
-    state.owner = owner;
-    state.stake = stake;
     Ok(state)
+}
+
+fn bad(what: &str) -> ChainError {
+    ChainError::Format(format!("delta snapshot: {what}"))
+}
+
+/// One value of a delta, by the fast reader.
+fn value<'de, T: serde::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
+    serde_reader::from_slice(bytes).map_err(|e| bad(&e.to_string()))
 }
 
 /// The seven values of a delta.

@@ -14,11 +14,28 @@ use crate::state::{AccountId, AccountMap, HotkeyStakes, State};
 
 type R<T> = std::result::Result<T, Error>;
 
+/// `[version, ruleset, state]`.
+type Snapshot = (u32, String, State);
+
 /// `[version, ruleset, state]` as `serde_reader::from_slice` reads it, the big maps in parallel;
 /// None where the bytes are not laid out as this engine writes them (the caller then reads them
 /// sequentially, which reports what is wrong).
-pub fn decode(bytes: &[u8]) -> Option<R<(u32, String, State)>> {
+pub fn decode(bytes: &[u8]) -> Option<R<Snapshot>> {
     let parts = Parts::split(bytes)?;
+    Some(read(&parts, &parts.rest()))
+}
+
+/// The three big maps of snapshot `base` with everything else from `rest` (a snapshot whose three
+/// maps are empty: a delta's), read in parallel as `decode` reads one snapshot, and `base`'s
+/// head; None where `base` is not laid out as this engine writes snapshots.
+pub fn decode_maps_with_rest(base: &[u8], rest: &[u8]) -> Option<R<(u64, Snapshot)>> {
+    let parts = Parts::split(base)?;
+    let head = serde_reader::from_slice::<u64>(parts.head);
+    Some(head.and_then(|head| Ok((head, read(&parts, rest)?))))
+}
+
+/// The state of the three maps in `parts` and the rest of it in `rest`.
+fn read(parts: &Parts<'_>, rest: &[u8]) -> R<Snapshot> {
     // `Stake` (one allocation a hotkey) takes longest: it starts first, the other thread takes the
     // rest in turn, and whichever finishes first takes what is left (rayon's stealing).
     let (stakes, (owner, (totals, rest))) = rayon::join(
@@ -29,27 +46,26 @@ pub fn decode(bytes: &[u8]) -> Option<R<(u32, String, State)>> {
                 || {
                     rayon::join(
                         || serde_reader::from_slice::<AccountMap<u64>>(parts.totals),
-                        || serde_reader::from_slice::<(u32, String, State)>(&parts.rest),
+                        || serde_reader::from_slice::<Snapshot>(rest),
                     )
                 },
             )
         },
     );
-    Some((|| {
-        let (version, ruleset, mut state) = rest?;
-        state.owner = owner?;
-        state.stake = HotkeyStakes::with_totals(stakes?, totals?);
-        Ok((version, ruleset, state))
-    })())
+    let (version, ruleset, mut state) = rest?;
+    state.owner = owner?;
+    state.stake = HotkeyStakes::with_totals(stakes?, totals?);
+    Ok((version, ruleset, state))
 }
 
 /// A snapshot cut at the three big maps.
 struct Parts<'a> {
+    bytes: &'a [u8],
+    /// The state's `head`.
+    head: &'a [u8],
     owner: &'a [u8],
     stake: &'a [u8],
     totals: &'a [u8],
-    /// The snapshot with each of the three maps replaced by an empty one.
-    rest: Vec<u8>,
 }
 
 /// An empty msgpack map.
@@ -59,7 +75,10 @@ impl<'a> Parts<'a> {
     fn split(bytes: &'a [u8]) -> Option<Parts<'a>> {
         // `Owner` is the last field before the `..stake` row, whose two values follow it.
         let owner_at = State::HEAD_FIELDS.len().checked_sub(1)?;
-        if State::HEAD_FIELDS.last() != Some(&"owner") || HotkeyStakes::FIELDS != 2 {
+        if State::HEAD_FIELDS.last() != Some(&"owner")
+            || State::HEAD_FIELDS.get(1) != Some(&"head")
+            || HotkeyStakes::FIELDS != 2
+        {
             return None;
         }
         // [version, ruleset, state]; the state an array 16 of its fields
@@ -72,25 +91,36 @@ impl<'a> Parts<'a> {
             return None;
         };
         p += 3;
-        for _ in 0..owner_at {
-            p += compact::value_len(bytes.get(p..)?)?;
-        }
         let value = |p: &mut usize| -> Option<&'a [u8]> {
             let start = *p;
             *p += compact::value_len(bytes.get(start..)?)?;
             bytes.get(start..*p)
         };
-        let owner_start = p;
+        let mut head = &bytes[..0];
+        for i in 0..owner_at {
+            let v = value(&mut p)?;
+            if i == 1 {
+                head = v;
+            }
+        }
         let (owner, stake, totals) = (value(&mut p)?, value(&mut p)?, value(&mut p)?);
-        let mut rest = Vec::with_capacity(bytes.len() - (p - owner_start) + 3);
-        rest.extend_from_slice(&bytes[..owner_start]);
-        rest.extend_from_slice(&[EMPTY_MAP; 3]);
-        rest.extend_from_slice(&bytes[p..]);
         Some(Parts {
+            bytes,
+            head,
             owner,
             stake,
             totals,
-            rest,
         })
+    }
+
+    /// The snapshot with each of the three maps replaced by an empty one.
+    fn rest(&self) -> Vec<u8> {
+        let at = |part: &[u8]| part.as_ptr() as usize - self.bytes.as_ptr() as usize;
+        let (start, end) = (at(self.owner), at(self.totals) + self.totals.len());
+        let mut rest = Vec::with_capacity(self.bytes.len() - (end - start) + 3);
+        rest.extend_from_slice(&self.bytes[..start]);
+        rest.extend_from_slice(&[EMPTY_MAP; 3]);
+        rest.extend_from_slice(&self.bytes[end..]);
+        rest
     }
 }

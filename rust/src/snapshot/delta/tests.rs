@@ -34,7 +34,7 @@ fn a_delta_restores_the_state_it_was_made_from() {
         let before = now.clone();
         let delta = encode(&base, &mut now);
         assert_eq!(now, before, "the maps are put back");
-        assert_eq!(apply(base.clone(), &delta).unwrap(), now);
+        assert_eq!(apply(&crate::snapshot::encode(&base), &delta).unwrap(), now);
         // through the engine's snapshot bytes, as a reader gets them
         let base_bytes = crate::snapshot::encode(&base);
         let e = crate::engine::Engine::restore_delta(&base_bytes, &delta).unwrap();
@@ -67,12 +67,12 @@ fn a_delta_is_refused_on_another_base_or_when_malformed() {
     let delta = encode(&base, &mut now);
     let mut other = base.clone();
     other.head += 1;
-    match apply(other, &delta) {
+    match apply(&crate::snapshot::encode(&other), &delta) {
         Err(ChainError::Format(m)) => assert!(m.contains("made from the state of block"), "{m}"),
         r => panic!("{r:?}"),
     }
     for bad in [&delta[..delta.len() - 1], &delta[1..], &[0x97][..], &[][..]] {
-        match apply(base.clone(), bad) {
+        match apply(&crate::snapshot::encode(&base), bad) {
             Err(ChainError::Format(m)) => assert!(m.starts_with("delta snapshot:"), "{m}"),
             r => panic!("{r:?}"),
         }
@@ -80,7 +80,7 @@ fn a_delta_is_refused_on_another_base_or_when_malformed() {
     let mut newer = delta.clone();
     assert_eq!(newer[1], DELTA_VERSION as u8);
     newer[1] += 1;
-    match apply(base, &newer) {
+    match apply(&crate::snapshot::encode(&base), &newer) {
         Err(ChainError::Format(m)) => assert!(m.contains("version 2"), "{m}"),
         r => panic!("{r:?}"),
     }
