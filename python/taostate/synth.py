@@ -70,8 +70,8 @@ PRESETS: dict[str, SynthConfig] = {
     # registrations per block (one per subnet and adjustment interval), ~3 plain transactions per
     # block (transfers, delegation, undelegation, miners selling), a subnet dissolved or pruned
     # and re-registered about every 20 days, a motion every 2 days; a snapshot every 7 500
-    # blocks — the whole state every 150 000, deltas from it between — plus a whole one every
-    # 2 500 over the last 25 000 (bench/README.md: disk against `at(b)`, "The year, session 10").
+    # blocks — the whole state every 150 000, deltas from it between — and over the last 25 000
+    # a whole one every 2 500 (bench/README.md: disk against `at(b)`, "The year, session 10").
     "finney-year": SynthConfig(
         subnets=32, uids=256, validators=64, blocks=YEAR_BLOCKS, tx_per_block=3, users=512,
         tempo=360, seed=0, snapshot_every=7_500, recent_snapshots=(2_500, 25_000),
@@ -491,7 +491,10 @@ def synthesize(path: str | os.PathLike[str], cfg: SynthConfig, *, progress: bool
         while chain.head < cfg.blocks:
             b0 = chain.head + 1
             if b0 >= recent_from:
-                chain.set_snapshot_policy(recent_snapshots=cfg.recent_snapshots)
+                # over the recent window every snapshot is whole (deltas, if any, cost a second
+                # restore: bench/README.md "The year, session 10")
+                whole = cfg.snapshot_every if cfg.full_snapshot_every else None
+                chain.set_snapshot_policy(recent_snapshots=cfg.recent_snapshots, full_snapshot_every=whole)
                 recent_from = _FAR
             b1 = min(b0 + max(cfg.chunk, 1), cfg.blocks + 1)
             for items in g.plan(b0, b1):
