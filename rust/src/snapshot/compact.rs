@@ -127,6 +127,15 @@ pub fn value_len(b: &[u8]) -> Option<usize> {
     (p <= b.len()).then_some(p)
 }
 
+/// The msgpack value at byte `*p` of `bytes`, moving `*p` past it; None if there is no complete
+/// one there.
+pub fn next_value<'a>(bytes: &'a [u8], p: &mut usize) -> Option<&'a [u8]> {
+    let start = *p;
+    let end = start.checked_add(value_len(bytes.get(start..)?)?)?;
+    *p = end;
+    bytes.get(start..end)
+}
+
 /// For the value at the start of `b`: the bytes to copy as they are (its header and, for a
 /// scalar, string, bin or ext, its payload) and the number of values that follow as its elements.
 fn value_head(b: &[u8]) -> Option<(usize, u64)> {

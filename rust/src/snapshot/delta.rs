@@ -132,9 +132,7 @@ fn split(delta: &[u8]) -> Option<[&[u8]; 7]> {
     let mut p = 1;
     let mut values = [&delta[..0]; 7];
     for v in values.iter_mut() {
-        let n = compact::value_len(delta.get(p..)?)?;
-        *v = delta.get(p..p + n)?;
-        p += n;
+        *v = compact::next_value(delta, &mut p)?;
     }
     (p == delta.len()).then_some(values)
 }

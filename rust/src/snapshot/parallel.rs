@@ -11,6 +11,7 @@
 use super::compact;
 use crate::codec::serde_reader::{self, Error};
 use crate::state::{AccountId, AccountMap, HotkeyStakes, State};
+use std::ops::Range;
 
 type R<T> = std::result::Result<T, Error>;
 
@@ -66,6 +67,8 @@ struct Parts<'a> {
     owner: &'a [u8],
     stake: &'a [u8],
     totals: &'a [u8],
+    /// Where the three maps lie in `bytes`, together.
+    maps: Range<usize>,
 }
 
 /// An empty msgpack map.
@@ -85,38 +88,36 @@ impl<'a> Parts<'a> {
         let [0x93, ..] = bytes else { return None };
         let mut p = 1;
         for _ in 0..2 {
-            p += compact::value_len(bytes.get(p..)?)?;
+            compact::next_value(bytes, &mut p)?;
         }
         let [0xdc, _, _, ..] = bytes.get(p..)? else {
             return None;
         };
         p += 3;
-        let value = |p: &mut usize| -> Option<&'a [u8]> {
-            let start = *p;
-            *p += compact::value_len(bytes.get(start..)?)?;
-            bytes.get(start..*p)
-        };
         let mut head = &bytes[..0];
         for i in 0..owner_at {
-            let v = value(&mut p)?;
+            let v = compact::next_value(bytes, &mut p)?;
             if i == 1 {
                 head = v;
             }
         }
-        let (owner, stake, totals) = (value(&mut p)?, value(&mut p)?, value(&mut p)?);
+        let start = p;
+        let owner = compact::next_value(bytes, &mut p)?;
+        let stake = compact::next_value(bytes, &mut p)?;
+        let totals = compact::next_value(bytes, &mut p)?;
         Some(Parts {
             bytes,
             head,
             owner,
             stake,
             totals,
+            maps: start..p,
         })
     }
 
     /// The snapshot with each of the three maps replaced by an empty one.
     fn rest(&self) -> Vec<u8> {
-        let at = |part: &[u8]| part.as_ptr() as usize - self.bytes.as_ptr() as usize;
-        let (start, end) = (at(self.owner), at(self.totals) + self.totals.len());
+        let Range { start, end } = self.maps;
         let mut rest = Vec::with_capacity(self.bytes.len() - (end - start) + 3);
         rest.extend_from_slice(&self.bytes[..start]);
         rest.extend_from_slice(&[EMPTY_MAP; 3]);
