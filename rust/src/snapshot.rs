@@ -10,6 +10,7 @@ use crate::codec::serde_reader;
 use crate::error::{ChainError, Result};
 use crate::state::{Hash, State, RULESET};
 
+mod account_maps;
 pub mod compact;
 pub mod delta;
 mod parallel;

@@ -8,9 +8,9 @@
 //! result is exactly the sequential reader's (the maps are independent values; `Stake` and
 //! `TotalHotkeyStake` are merged as `HotkeyStakes::deserialize_fields` merges them).
 
-use super::compact;
+use super::{account_maps, compact};
 use crate::codec::serde_reader::{self, Error};
-use crate::state::{AccountId, AccountMap, HotkeyStakes, State};
+use crate::state::{HotkeyStakes, State};
 use std::ops::Range;
 
 type R<T> = std::result::Result<T, Error>;
@@ -39,14 +39,15 @@ pub fn decode_maps_with_rest(base: &[u8], rest: &[u8]) -> Option<R<(u64, Snapsho
 fn read(parts: &Parts<'_>, rest: &[u8]) -> R<Snapshot> {
     // `Stake` (one allocation a hotkey) takes longest: it starts first, the other thread takes the
     // rest in turn, and whichever finishes first takes what is left (rayon's stealing).
+    // Each map read directly where it is in the compact form, else by serde (`account_maps`).
     let (stakes, (owner, (totals, rest))) = rayon::join(
-        || serde_reader::from_slice::<HotkeyStakes>(parts.stake),
+        || direct_or_serde(parts.stake, account_maps::stakes),
         || {
             rayon::join(
-                || serde_reader::from_slice::<AccountMap<AccountId>>(parts.owner),
+                || direct_or_serde(parts.owner, account_maps::owner),
                 || {
                     rayon::join(
-                        || serde_reader::from_slice::<AccountMap<u64>>(parts.totals),
+                        || direct_or_serde(parts.totals, account_maps::totals),
                         || serde_reader::from_slice::<Snapshot>(rest),
                     )
                 },
@@ -57,6 +58,13 @@ fn read(parts: &Parts<'_>, rest: &[u8]) -> R<Snapshot> {
     state.owner = owner?;
     state.stake = HotkeyStakes::with_totals(stakes?, totals?);
     Ok((version, ruleset, state))
+}
+
+fn direct_or_serde<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    direct: impl FnOnce(&[u8]) -> Option<T>,
+) -> R<T> {
+    direct(bytes).map_or_else(|| serde_reader::from_slice(bytes), Ok)
 }
 
 /// A snapshot cut at the three big maps.

@@ -31,6 +31,11 @@ impl<V> AccountMap<V> {
         AccountMap(HashMap::with_hasher(FxBuildHasher))
     }
 
+    /// An empty map with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Self {
+        AccountMap(HashMap::with_capacity_and_hasher(n, FxBuildHasher))
+    }
+
     pub fn get(&self, k: &AccountId) -> Option<&V> {
         self.0.get(k)
     }

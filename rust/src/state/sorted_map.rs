@@ -12,16 +12,19 @@
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 use std::fmt;
 use std::marker::PhantomData;
 
-/// An ordered map as a sorted `Vec` of `(key, value)` with unique keys.
+/// An ordered map as a sorted vector of `(key, value)` with unique keys, its first entry stored
+/// inline: a map of one entry (nearly all of them) is no allocation of its own, which is most of
+/// what restoring or dropping a Finney-scale state costs (bench/README.md, "The year, session 11").
 #[derive(Clone, PartialEq, Eq)]
-pub struct SortedMap<K, V>(Vec<(K, V)>);
+pub struct SortedMap<K, V>(SmallVec<[(K, V); 1]>);
 
 impl<K, V> Default for SortedMap<K, V> {
     fn default() -> Self {
-        SortedMap(Vec::new())
+        SortedMap(SmallVec::new())
     }
 }
 
@@ -124,7 +127,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for SortedMap<K, V> {
 
 impl<K: Ord, V> SortedMap<K, V> {
     /// Entries in any order; a repeated key keeps its last value (as `BTreeMap` does).
-    fn from_entries(mut v: Vec<(K, V)>) -> Self {
+    pub(crate) fn from_entries(mut v: SmallVec<[(K, V); 1]>) -> Self {
         if !v.windows(2).all(|w| w[0].0 < w[1].0) {
             v.reverse(); // the stable sort then keeps the last of equal keys first
             v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -164,7 +167,7 @@ impl<'de, K: Ord + Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for S
                 f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<SortedMap<K, V>, A::Error> {
-                let mut v = Vec::with_capacity(a.size_hint().unwrap_or(0).min(1 << 16));
+                let mut v = SmallVec::with_capacity(a.size_hint().unwrap_or(0).min(1 << 16));
                 while let Some(e) = a.next_entry::<K, V>()? {
                     v.push(e);
                 }
