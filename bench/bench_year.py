@@ -9,8 +9,10 @@ Measured in one run, each with its same-run baseline:
   * generation (`taostate.synth`, writing included): wall and CPU seconds, blocks/s — baseline:
     the replay of the same log (the engine's share of the work);
   * replay from genesis out of LMDB (`Engine.apply_records` over every block: decompression,
-    decoding, hash chain, rules, epochs): seconds, blocks/s, tx/s — baseline: a Python loop that
-    only reads the same values with py-lmdb, decompresses them and msgpack-decodes them;
+    decoding, hash chain, rules, epochs), `--replays` times (default 3; the figure is the median,
+    each run is listed: this machine's speed drifts by ±10 % between runs): seconds, blocks/s,
+    tx/s — baseline: a Python loop that only reads the same values with py-lmdb, decompresses
+    them and msgpack-decodes them;
   * `chain.at(b)` at random blocks of the whole history, and of the recent window the snapshot
     policy keeps dense: seconds (min / median / max) of the reads in ascending order in one
     process (a scan: each may start from the last view), of each read as the first of a freshly
@@ -19,7 +21,9 @@ Measured in one run, each with its same-run baseline:
   * disk: the LMDB file's allocated size, split into block records and snapshots, with the raw
     (uncompressed) sizes for the compression ratios;
   * peak RSS after each phase (the process high-water mark).
-Prints JSON (and a progress bar while generating and replaying). `--path DIR` keeps the log there
+Everything after the generation is measured in a fresh process (this script with `--reuse`), as a
+user reads a log written earlier: not in the generator's process (its heap, right after minutes of
+full load). Prints JSON (and a progress bar while generating and replaying). `--path DIR` keeps the log there
 (and `--reuse` measures an existing one without generating).
 """
 
@@ -31,8 +35,9 @@ import os
 import random
 import resource
 import statistics
-import sys
 import struct
+import subprocess
+import sys
 import tempfile
 import time
 from typing import Any
@@ -110,6 +115,8 @@ def main() -> None:
                     help="0: every snapshot full; else a multiple of --snapshot-every")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--at-samples", type=int, default=20)
+    ap.add_argument("--replays", type=int, default=3,
+                    help="replays from genesis, each timed (the figure is their median)")
     ap.add_argument("--path", default=None, help="keep the log in this directory")
     ap.add_argument("--reuse", action="store_true", help="measure the log at --path, do not generate")
     ap.add_argument("--no-progress", action="store_true")
@@ -128,84 +135,119 @@ def main() -> None:
     else:
         path = args.path
     try:
-        if not args.reuse:
+        if args.reuse:
+            out.update(measure(path, cfg, args, progress))
+        else:
             t0, c0 = time.perf_counter(), time.process_time()
             stats = synthesize(path, cfg, progress=progress)
             out["generate"] = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, **stats}
             out["generate"]["blocks_per_s"] = stats["blocks"] / out["generate"]["wall_s"]
             out["rss_after_generate_mib"] = rss_mib()
             print("generated:", json.dumps(out["generate"]), file=sys.stderr, flush=True)
-        with ts.Chain.open(path, readonly=True) as chain:
-            log = chain._log
-            out["disk"] = disk(log)
-            head = chain.head
-            # replay from genesis (what Chain.verify does, minus the snapshot-root checks)
-            t0, c0 = time.perf_counter(), time.process_time()
-            engine = _core.Engine.from_genesis(log.genesis())
-            for batch in _batches(log, 1, head, progress=progress, desc="replay"):
-                engine.apply_records(batch)
-            t_replay, c_replay = time.perf_counter() - t0, time.process_time() - c0
-            assert int(engine.head) == head
-            root = bytes(engine.state_root()).hex()
-            assert root == chain.state_root()
-            out["rss_after_replay_mib"] = rss_mib()
-            out["rss_after_replay_split_mib"] = rss_split_mib()
-            t_base, txs = scan_baseline(log)
-            out["replay"] = {
-                "blocks": head, "txs": txs, "wall_s": t_replay, "cpu_s": c_replay,
-                "blocks_per_s": head / t_replay, "tx_per_s": txs / t_replay,
-                "baseline_decode_only_s": t_base, "replay_over_baseline_speed": t_base / t_replay,
-                "state_root": root,
-            }
-            if "generate" in out:
-                out["generate"]["over_replay"] = out["generate"]["wall_s"] / t_replay
-            # at(b) at random blocks, against restoring its snapshot alone; then at random blocks
-            # of the recent window (cfg.recent_snapshots), where the policy keeps snapshots dense
-            rng = random.Random(15)
-            every, window = cfg.recent_snapshots
-            ranges = {"at": (1, head)}
-            if every:
-                ranges["at_recent"] = (max(1, head - window), head)
-            for name, (lo, hi) in ranges.items():
-                samples = sorted(rng.randrange(lo, hi + 1) for _ in range(args.at_samples))
-                at_s, cold_s, restore_s, tails = [], [], [], []
-                for b in samples:
-                    t0 = time.perf_counter()
-                    chain.at(b)
-                    at_s.append(time.perf_counter() - t0)
-                    # the same read as the first one of a freshly opened chain (nothing restored
-                    # yet: a one-shot command)
-                    with ts.Chain.open(path, readonly=True) as fresh:
-                        t0 = time.perf_counter()
-                        fresh.at(b)
-                        cold_s.append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    found = log.latest_snapshot(b)
-                    if found is not None:
-                        _restore_stored(log, found[1])
-                    restore_s.append(time.perf_counter() - t0)
-                    tails.append(b - (found[0] if found else 0))
-                # the same blocks in random order, in one freshly opened chain
-                shuffled = random.Random(16).sample(samples, len(samples))
-                shuffled_s = []
-                with ts.Chain.open(path, readonly=True) as fresh:
-                    for b in shuffled:
-                        t0 = time.perf_counter()
-                        fresh.at(b)
-                        shuffled_s.append(time.perf_counter() - t0)
-                out[name] = {"blocks": samples, "seconds": at_s, "min_s": min(at_s),
-                             "shuffled_seconds": shuffled_s,
-                             "shuffled_median_s": statistics.median(shuffled_s),
-                             "median_s": statistics.median(at_s), "max_s": max(at_s),
-                             "first_read_seconds": cold_s, "first_read_median_s": statistics.median(cold_s),
-                             "baseline_restore_only_median_s": statistics.median(restore_s),
-                             "tail_blocks_median": statistics.median(tails),
-                             "snapshots": len(log.snapshots())}
-        out["peak_rss_mib"] = rss_mib()
+            # The rest is measured in a fresh process, as a user reads a log written earlier: not
+            # in the generator's (its heap, and the machine just after minutes of full load).
+            out.update(measure_in_child(path, args))
+            out["generate"]["over_replay"] = out["generate"]["wall_s"] / out["replay"]["wall_s"]
     finally:
         if tmp is not None:
             tmp.cleanup()
     print(json.dumps(out, indent=1, default=str))
+
+
+def measure_in_child(path: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`measure` in a new process (this script with --reuse), its JSON back."""
+    argv = [sys.executable, os.path.abspath(__file__), "--reuse", "--path", path,
+            "--preset", args.preset, "--at-samples", str(args.at_samples), "--replays", str(args.replays)]
+    for flag, value in (("--blocks", args.blocks), ("--subnets", args.subnets),
+                        ("--snapshot-every", args.snapshot_every),
+                        ("--full-snapshot-every", args.full_snapshot_every), ("--seed", args.seed)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.no_progress:
+        argv.append("--no-progress")
+    done = subprocess.run(argv, stdout=subprocess.PIPE, check=True, text=True)
+    child: dict[str, Any] = json.loads(done.stdout)
+    return {k: v for k, v in child.items() if k not in ("preset", "config")}
+
+
+def measure(path: str, cfg: Any, args: argparse.Namespace, progress: bool) -> dict[str, Any]:
+    """Disk, replay from genesis (`args.replays` times), the decode-only baseline, `at(b)`."""
+    out: dict[str, Any] = {}
+    with ts.Chain.open(path, readonly=True) as chain:
+        log = chain._log
+        out["disk"] = disk(log)
+        head = chain.head
+        # replay from genesis (what Chain.verify does, minus the snapshot-root checks); the
+        # machine's speed drifts by ±10 % from run to run, so it is timed several times
+        walls, cpus = [], []
+        for _ in range(max(1, args.replays)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            engine = _core.Engine.from_genesis(log.genesis())
+            for batch in _batches(log, 1, head, progress=progress, desc="replay"):
+                engine.apply_records(batch)
+            walls.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
+            assert int(engine.head) == head
+            root = bytes(engine.state_root()).hex()
+            assert root == chain.state_root()
+            print(f"replay: {walls[-1]:.1f} s", file=sys.stderr, flush=True)
+            if len(walls) < args.replays:
+                del engine
+        t_replay, c_replay = statistics.median(walls), statistics.median(cpus)
+        out["rss_after_replay_mib"] = rss_mib()
+        out["rss_after_replay_split_mib"] = rss_split_mib()
+        t_base, txs = scan_baseline(log)
+        out["replay"] = {
+            "blocks": head, "txs": txs, "wall_s": t_replay, "cpu_s": c_replay,
+            "runs_wall_s": walls, "runs_cpu_s": cpus,
+            "blocks_per_s": head / t_replay, "tx_per_s": txs / t_replay,
+            "baseline_decode_only_s": t_base, "replay_over_baseline_speed": t_base / t_replay,
+            "state_root": root,
+        }
+        # at(b) at random blocks, against restoring its snapshot alone; then at random blocks
+        # of the recent window (cfg.recent_snapshots), where the policy keeps snapshots dense
+        rng = random.Random(15)
+        every, window = cfg.recent_snapshots
+        ranges = {"at": (1, head)}
+        if every:
+            ranges["at_recent"] = (max(1, head - window), head)
+        for name, (lo, hi) in ranges.items():
+            samples = sorted(rng.randrange(lo, hi + 1) for _ in range(args.at_samples))
+            at_s, cold_s, restore_s, tails = [], [], [], []
+            for b in samples:
+                t0 = time.perf_counter()
+                chain.at(b)
+                at_s.append(time.perf_counter() - t0)
+                # the same read as the first one of a freshly opened chain (nothing restored
+                # yet: a one-shot command)
+                with ts.Chain.open(path, readonly=True) as fresh:
+                    t0 = time.perf_counter()
+                    fresh.at(b)
+                    cold_s.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                found = log.latest_snapshot(b)
+                if found is not None:
+                    _restore_stored(log, found[1])
+                restore_s.append(time.perf_counter() - t0)
+                tails.append(b - (found[0] if found else 0))
+            # the same blocks in random order, in one freshly opened chain
+            shuffled = random.Random(16).sample(samples, len(samples))
+            shuffled_s = []
+            with ts.Chain.open(path, readonly=True) as fresh:
+                for b in shuffled:
+                    t0 = time.perf_counter()
+                    fresh.at(b)
+                    shuffled_s.append(time.perf_counter() - t0)
+            out[name] = {"blocks": samples, "seconds": at_s, "min_s": min(at_s),
+                         "shuffled_seconds": shuffled_s,
+                         "shuffled_median_s": statistics.median(shuffled_s),
+                         "median_s": statistics.median(at_s), "max_s": max(at_s),
+                         "first_read_seconds": cold_s, "first_read_median_s": statistics.median(cold_s),
+                         "baseline_restore_only_median_s": statistics.median(restore_s),
+                         "tail_blocks_median": statistics.median(tails),
+                         "snapshots": len(log.snapshots())}
+    out["peak_rss_mib"] = rss_mib()
+    return out
 
 
 if __name__ == "__main__":
