@@ -170,6 +170,10 @@ mod tests {
         ours
     }
 
+    fn entries<V: Copy>(m: &AccountMap<V>) -> BTreeMap<AccountId, V> {
+        m.iter_sorted().into_iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
     #[test]
     fn reads_what_serde_reads() {
         // sizes on both sides of each map header's and integer's length boundaries
@@ -195,17 +199,9 @@ mod tests {
                 })
                 .collect();
             let read = agree(&compact_bytes(&owner), super::owner).unwrap();
-            assert!(read
-                .iter_sorted()
-                .into_iter()
-                .map(|(k, v)| (*k, *v))
-                .eq(owner.into_iter()));
+            assert_eq!(entries(&read), owner);
             let read = agree(&compact_bytes(&totals), super::totals).unwrap();
-            assert!(read
-                .iter_sorted()
-                .into_iter()
-                .map(|(k, v)| (*k, *v))
-                .eq(totals.into_iter()));
+            assert_eq!(entries(&read), totals);
             let read = agree(&compact_bytes(&stake), stakes).unwrap();
             assert_eq!(read.len(), stake.len());
             for (h, cs) in &stake {
