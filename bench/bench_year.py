@@ -76,14 +76,15 @@ def scan_baseline(log: BlockLog) -> tuple[float, int]:
     """Read + decompress + msgpack-decode every block record in Python; (seconds, txs). Uses the
     log's own LMDB handle (py-lmdb allows one per environment and process)."""
     sh = log._sh
-    unblock = sh.codec.unblock
+    records = sh.codec.records  # format 3: a value holds 16 records
     t0 = time.perf_counter()
     count = 0
     with sh.env.begin(db=sh.blocks) as txn:
         for key, value in txn.cursor():
             struct.unpack(">Q", key)
-            rec = msgpack.unpackb(unblock(value), raw=False)
-            count += len(rec[3])
+            for raw in records(value):
+                rec = msgpack.unpackb(raw, raw=False)
+                count += len(rec[3])
     return time.perf_counter() - t0, count
 
 
@@ -92,13 +93,18 @@ def disk(log: BlockLog) -> dict[str, Any]:
     st = os.stat(os.path.join(log.path, "data.mdb"))
     out: dict[str, Any] = {"data_mdb_allocated_bytes": st.st_blocks * 512, "data_mdb_size": st.st_size}
     with sh.env.begin() as txn:
-        for name, db, decode in (("blocks", sh.blocks, sh.codec.unblock),
-                                 ("snapshots", sh.snapshots, sh.codec.unsnapshot)):
+        def blocks(v: bytes) -> int:
+            return sum(map(len, sh.codec.records(v)))
+
+        def snapshots(v: bytes) -> int:
+            return len(sh.codec.unsnapshot(v))
+
+        for name, db, raw_len in (("blocks", sh.blocks, blocks), ("snapshots", sh.snapshots, snapshots)):
             s = txn.stat(db)
             stored = raw = 0
             for _, v in txn.cursor(db=db):
                 stored += len(v)
-                raw += len(decode(v))
+                raw += raw_len(v)
             pages = s["leaf_pages"] + s["branch_pages"] + s["overflow_pages"]
             out[name] = {"entries": s["entries"], "stored_bytes": stored, "raw_bytes": raw,
                          "ratio": raw / max(stored, 1), "pages_bytes": pages * s["psize"]}

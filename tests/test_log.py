@@ -100,7 +100,8 @@ def test_create_append_read(log: BlockLog, path: str) -> None:
         log.get("1")  # type: ignore[arg-type]
     assert log.path == os.path.realpath(path)
     assert log.ruleset == "finney-2023"
-    assert log.format == {"format": "taostate", "version": 2, "ruleset": "finney-2023", "blocks": "zstd-uids-1", "snapshots": "zstd"}
+    assert log.format == {"format": "taostate", "version": 3, "ruleset": "finney-2023", "blocks": "zstd-uids-1",
+                          "block_group": 16, "snapshots": "zstd"}
     assert "head=10" in repr(log)
 
 
@@ -131,20 +132,22 @@ def test_meta_format_and_engine_recorded(log: BlockLog, path: str) -> None:
         meta = env.open_db(b"meta", create=False)
         with env.begin(db=meta) as txn:
             fmt = msgpack.unpackb(txn.get(b"format"), raw=False)
-            assert fmt == {"format": "taostate", "version": 2, "ruleset": "finney-2023", "blocks": "zstd-uids-1", "snapshots": "zstd"}
+            assert fmt == {"format": "taostate", "version": 3, "ruleset": "finney-2023", "blocks": "zstd-uids-1",
+                           "block_group": 16, "snapshots": "zstd"}
             assert txn.get(b"genesis") == GENESIS
         assert {b"meta", b"blocks", b"snapshots"} <= set(env.dbs())
     finally:
         env.close()
     with BlockLog.open(path) as lg:
         assert lg._sh.env.info()["map_size"] == L.DEFAULT_MAP_SIZE == 1 << 40
-        lg.append(blocks(1, 2))
+        lg.append(blocks(1, 20))
     env = lmdb.open(path, max_dbs=3, readonly=True, lock=False)
     try:
         blk = env.open_db(b"blocks", create=False)
         with env.begin(db=blk) as txn:
             keys = [k for k, _ in txn.cursor()]
-        assert keys == [(1).to_bytes(8, "big"), (2).to_bytes(8, "big")]  # u64 big-endian
+        # u64 big-endian, a group of 16 blocks a key (its first block)
+        assert keys == [(1).to_bytes(8, "big"), (17).to_bytes(8, "big")]
     finally:
         env.close()
 
@@ -311,7 +314,7 @@ def _rewrite_format(path: str, fmt: Any) -> None:
 @pytest.mark.parametrize(
     ("fmt", "found"),
     [
-        ({"format": "taostate", "version": 3, "ruleset": "finney-2023"}, "version 3 is newer"),
+        ({"format": "taostate", "version": 4, "ruleset": "finney-2023"}, "version 4 is newer"),
         ({"format": "taostate", "version": 0, "ruleset": "finney-2023"}, "version 0"),
         ({"format": "taostate", "version": 1, "ruleset": "finney-2030"}, "finney-2030"),
         ({"format": "other", "version": 1, "ruleset": "finney-2023"}, "other"),
@@ -357,7 +360,7 @@ def test_garbage_data_file(path: str) -> None:
 
 
 def test_gap_in_blocks_is_reported(path: str) -> None:
-    with BlockLog.create(path, GENESIS) as lg:
+    with BlockLog.create(path, GENESIS, format_version=2) as lg:  # a value per block
         lg.append(blocks(1, 5))
     env = lmdb.open(path, max_dbs=3)
     with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
@@ -371,6 +374,31 @@ def test_gap_in_blocks_is_reported(path: str) -> None:
             lg.get(3)
         assert ei.value.block == 3
         assert lg.get(4) == rec(4)
+
+
+def test_missing_group_is_reported(path: str) -> None:
+    """Format 3: a missing group of 16 blocks is named by its first block (reading on) or by the
+    block asked for; the groups around it read as before."""
+    with BlockLog.create(path, GENESIS) as lg:
+        lg.append(blocks(1, 40))
+    env = lmdb.open(path, max_dbs=3)
+    with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
+        assert [int.from_bytes(k, "big") for k in txn.cursor().iternext(values=False)] == [1, 17, 33]
+        txn.delete((17).to_bytes(8, "big"))
+    env.close()
+    with BlockLog.open(path) as lg:
+        assert lg.head() == 40
+        with pytest.raises(LogCorrupted) as ei:
+            list(lg.iter_blocks())
+        assert ei.value.block == 17
+        with pytest.raises(LogCorrupted) as ei:
+            list(lg.iter_blocks(20))
+        assert ei.value.block == 20
+        with pytest.raises(LogCorrupted) as ei:
+            lg.get(20)
+        assert ei.value.block == 20
+        assert lg.get(16) == rec(16) and lg.get(33) == rec(33)
+        assert list(lg.iter_blocks(33)) == blocks(33, 40)
 
 
 # --------------------------------------------------------------------------- #

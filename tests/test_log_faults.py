@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 
 import lmdb
 import msgpack
@@ -16,6 +17,7 @@ import zstandard
 
 import taostate as ts
 from taostate import tx
+from taostate.logcodec import BLOCK_GROUP, Codec
 
 from helpers import ALICE, BOB, genesis
 
@@ -27,24 +29,43 @@ def _build(path: str, blocks: int = 6) -> None:
             chain.step()
 
 
-def _tamper(path: str, block: int, fn: object) -> None:
+def _edit_records(path: str, edit: Callable[[dict[int, bytes]], None]) -> None:
+    """Rewrites the log's block records (not their stored form) through `edit`, which changes the
+    dict {block: record} in place, storing them back as the log's format stores them (format 3:
+    16 records a value, keyed by the group's first block)."""
     env = lmdb.open(path, max_dbs=8, subdir=True)
-    blocks = env.open_db(b"blocks")
-    with env.begin(write=True, db=blocks) as txn:
-        key = struct.pack(">Q", block)
-        txn.put(key, fn(txn.get(key)))  # type: ignore[operator]
+    with env.begin(write=True) as txn:
+        fmt = msgpack.unpackb(txn.get(b"format", db=env.open_db(b"meta", txn=txn)))
+        codec = Codec(fmt["version"])
+        blocks = env.open_db(b"blocks", txn=txn)
+        records: dict[int, bytes] = {}
+        for k, v in txn.cursor(db=blocks):
+            first = struct.unpack(">Q", k)[0]
+            for i, r in enumerate(codec.records(bytes(v))):
+                records[first + i] = r
+        edit(records)
+        assert sorted(records) == list(range(1, len(records) + 1))  # a record changed, not a block
+        txn.drop(blocks, delete=False)
+        if codec.grouped:
+            for first in range(1, len(records) + 1, BLOCK_GROUP):
+                group = [records[n] for n in range(first, min(first + BLOCK_GROUP, len(records) + 1))]
+                txn.put(struct.pack(">Q", first), codec.group(group), db=blocks)
+        else:
+            for n, r in records.items():
+                txn.put(struct.pack(">Q", n), codec.block(r), db=blocks)
     env.close()
+
+
+def _tamper(path: str, block: int, fn: Callable[[bytes], bytes]) -> None:
+    def edit(records: dict[int, bytes]) -> None:
+        records[block] = fn(records[block])
+    _edit_records(path, edit)
 
 
 def _swap(path: str, a: int, b: int) -> None:
-    env = lmdb.open(path, max_dbs=8, subdir=True)
-    blocks = env.open_db(b"blocks")
-    with env.begin(write=True, db=blocks) as txn:
-        ka, kb = struct.pack(">Q", a), struct.pack(">Q", b)
-        va, vb = txn.get(ka), txn.get(kb)
-        txn.put(ka, vb)
-        txn.put(kb, va)
-    env.close()
+    def edit(records: dict[int, bytes]) -> None:
+        records[a], records[b] = records[b], records[a]
+    _edit_records(path, edit)
 
 
 def _flip(rec: bytes) -> bytes:

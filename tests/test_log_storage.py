@@ -15,7 +15,7 @@ import pytest
 
 import taostate as ts
 from taostate import tx
-from taostate.errors import LogCorrupted, LogFormatError
+from taostate.errors import LogCorrupted, LogError, LogFormatError
 from taostate.log import FORMAT_VERSION, BlockLog
 from taostate.logcodec import ZSTD_MAGIC
 
@@ -51,8 +51,8 @@ def test_version_2_stores_compressed_and_reads_records(tmp_path: object) -> None
     path = os.path.join(str(tmp_path), "c")
     dense, small = _dense(1), _record(2, [tx.Transfer(origin=ALICE, dest=BOB, amount=5).to_msgpack()])
     snap = msgpack.packb([1, 2, bytes(32), b"\x01\x02" * 5000])
-    with BlockLog.create(path, GENESIS) as log:
-        assert log.format["version"] == FORMAT_VERSION == 2
+    with BlockLog.create(path, GENESIS, format_version=2) as log:
+        assert log.format["version"] == 2
         assert log.format["blocks"] == "zstd-uids-1" and log.format["snapshots"] == "zstd"
         log.append([(1, dense), (2, small)], snapshots=[(2, snap)])
         assert log.get(1) == dense and log.get(2) == small
@@ -63,6 +63,72 @@ def test_version_2_stores_compressed_and_reads_records(tmp_path: object) -> None
     assert _stored(path, b"blocks", 2) == small  # a frame would be longer: stored as is
     stored_snap = _stored(path, b"snapshots", 2)
     assert stored_snap[:4] == ZSTD_MAGIC and len(stored_snap) < len(snap) // 10
+
+
+def test_version_3_stores_groups_of_16_and_reads_records(tmp_path: object) -> None:
+    """New logs (format 3): 16 consecutive records a value, keyed by the group's first block; the
+    last group rewritten as blocks are appended (in any batches), so every record reads back, in
+    one process or after reopening; smaller than a value per record."""
+    path = os.path.join(str(tmp_path), "c")
+    recs = {n: _dense(n) if n % 3 else _record(n, []) for n in range(1, 42)}
+    with BlockLog.create(path, GENESIS) as log:
+        assert log.format["version"] == FORMAT_VERSION == 3 and log.format["block_group"] == 16
+        log.append([(1, recs[1])])
+        log.append([(n, recs[n]) for n in range(2, 20)])  # fills group 1, starts group 17
+        assert log.head() == 19 and log.get(17) == recs[17] and log.get(19) == recs[19]
+        log.append([(n, recs[n]) for n in range(20, 41)], snapshots=[(40, b"s")])
+        assert log.head() == 40
+    with BlockLog.open(path) as log:
+        assert log.head() == 40 and log.get_snapshot(40) == b"s"
+        log.append([(41, recs[41])])
+        assert list(log.iter_blocks()) == sorted(recs.items())
+        assert list(log.iter_blocks(18, 35)) == [(n, recs[n]) for n in range(18, 35)]
+        assert all(log.get(n) == r for n, r in recs.items())
+        with pytest.raises(LogError, match="head is 41"):
+            log.get(42)
+    env = lmdb.open(path, max_dbs=3, readonly=True, lock=False)
+    with env.begin(db=env.open_db(b"blocks", create=False)) as txn:
+        stored = {struct.unpack(">Q", k)[0]: bytes(v) for k, v in txn.cursor()}
+    env.close()
+    assert sorted(stored) == [1, 17, 33] and [v[0] for v in stored.values()] == [16, 16, 9]
+    assert all(v[1:5] == ZSTD_MAGIC for v in stored.values())
+    assert sum(map(len, stored.values())) < 0.5 * sum(map(len, recs.values()))
+
+
+def test_version_3_damaged_group_is_a_corrupted_block(tmp_path: object) -> None:
+    """A damaged group is named by its first block, and only its blocks are unreadable."""
+    path = os.path.join(str(tmp_path), "c")
+    with BlockLog.create(path, GENESIS) as log:
+        log.append([(n, _dense(n)) for n in range(1, 41)])
+    for damage in (lambda v: v[:-20], lambda v: bytes([17]) + v[1:], lambda v: bytes([v[0] - 1]) + v[1:]):
+        env = lmdb.open(path, max_dbs=3)
+        with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
+            key = struct.pack(">Q", 17)
+            good = txn.get(key)
+            txn.put(key, damage(good))
+        env.close()
+        with BlockLog.open(path, readonly=True) as log:
+            assert log.get(16) == _dense(16) and log.get(33) == _dense(33)
+            with pytest.raises(LogCorrupted, match="block 17") as ei:
+                log.get(20)
+            assert ei.value.block == 17
+            with pytest.raises(LogCorrupted, match="block 17"):
+                list(log.iter_blocks())
+        env = lmdb.open(path, max_dbs=3)
+        with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
+            txn.put(struct.pack(">Q", 17), good)
+        env.close()
+
+
+def test_version_2_log_stays_readable_and_appendable(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "c")
+    with BlockLog.create(path, GENESIS, format_version=2) as log:
+        log.append([(1, _dense(1))])
+    with BlockLog.open(path) as log:
+        assert log.format["version"] == 2
+        log.append([(2, _dense(2)), (3, _dense(3))])
+        assert [r for _, r in log.iter_blocks()] == [_dense(1), _dense(2), _dense(3)]
+    assert _stored(path, b"blocks", 3)[:4] == ZSTD_MAGIC  # still a value per record
 
 
 def test_version_1_log_stays_readable_and_appendable(tmp_path: object) -> None:
@@ -97,17 +163,17 @@ def test_newer_version_is_refused_naming_it(tmp_path: object) -> None:
     BlockLog.create(path, GENESIS).close()
     env = lmdb.open(path, max_dbs=3)
     with env.begin(write=True, db=env.open_db(b"meta")) as txn:
-        txn.put(b"format", msgpack.packb({"format": "taostate", "version": 3, "ruleset": "finney-2023"}))
+        txn.put(b"format", msgpack.packb({"format": "taostate", "version": 4, "ruleset": "finney-2023"}))
     env.close()
-    with pytest.raises(LogFormatError, match="version 3 is newer than this taostate; it reads versions 1, 2"):
+    with pytest.raises(LogFormatError, match="version 4 is newer than this taostate; it reads versions 1, 2, 3"):
         ts.Chain.open(path)
-    with pytest.raises(LogFormatError, match="format_version 3"):
-        BlockLog.create(os.path.join(str(tmp_path), "d"), GENESIS, format_version=3)
+    with pytest.raises(LogFormatError, match="format_version 4"):
+        BlockLog.create(os.path.join(str(tmp_path), "d"), GENESIS, format_version=4)
 
 
 def test_damaged_frame_is_a_corrupted_block(tmp_path: object) -> None:
     path = os.path.join(str(tmp_path), "c")
-    with BlockLog.create(path, GENESIS) as log:
+    with BlockLog.create(path, GENESIS, format_version=2) as log:
         log.append([(1, _dense(1)), (2, _dense(2))])
     env = lmdb.open(path, max_dbs=3)
     with env.begin(write=True, db=env.open_db(b"blocks")) as txn:

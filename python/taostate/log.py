@@ -46,6 +46,7 @@ LMDB errors and the full disk) is `logenv.py`; the stored forms are `logcodec.py
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any, Final
@@ -63,7 +64,7 @@ from .errors import (
     LogFormatError,
     LogLocked,
 )
-from .logcodec import ZSTD_MAGIC, Codec
+from .logcodec import BLOCK_GROUP, ZSTD_MAGIC, Codec
 from .logenv import (
     _DB_NAMES,
     _REGISTRY,
@@ -79,11 +80,13 @@ from .logenv import (
     _check_only_lmdb_files,
     _clear_stale_readers,
     _decode_format,
+    _group_start,
     _key,
     _lmdb_error,
     _open_env,
     _release_writer_lock,
     _Shared,
+    _stored_head,
     _take_writer_lock,
     _unkey,
     _write_error,
@@ -466,8 +469,7 @@ class BlockLog:
         sh = self._live()
         try:
             with sh.env.begin(db=sh.blocks) as txn:
-                cur = txn.cursor()
-                return _unkey(cur.key(), sh.path) if cur.last() else sh.base
+                return _stored_head(sh, txn.cursor())
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, "reading the head") from None
 
@@ -482,11 +484,16 @@ class BlockLog:
             )
         try:
             with sh.env.begin(db=sh.blocks) as txn:
-                data = txn.get(_key(n))
-                if data is not None:
-                    return _unblock(sh, n, data)
-                cur = txn.cursor()
-                head = _unkey(cur.key(), sh.path) if cur.last() else sh.base
+                if sh.codec.grouped:
+                    first = _group_start(sh, n)
+                    data = txn.get(_key(first))
+                    if data is not None and n - first < sh.codec.group_count(data):
+                        return _ungroup(sh, first, data)[n - first]
+                else:
+                    data = txn.get(_key(n))
+                    if data is not None:
+                        return _unblock(sh, n, data)
+                head = _stored_head(sh, txn.cursor())
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"reading block {n}") from None
         if n <= head:
@@ -509,6 +516,9 @@ class BlockLog:
     @staticmethod
     def _iter(sh: _Shared, first: int, end: int | None) -> Iterator[tuple[int, bytes]]:
         if end is not None and end <= first:
+            return
+        if sh.codec.grouped:
+            yield from BlockLog._iter_groups(sh, first, end)
             return
         expected = first
         codec = sh.codec
@@ -539,6 +549,45 @@ class BlockLog:
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"reading block {expected}") from None
 
+    @staticmethod
+    def _iter_groups(sh: _Shared, first: int, end: int | None) -> Iterator[tuple[int, bytes]]:
+        """`_iter` for format 3: each group read and split once."""
+        expected = _group_start(sh, first)  # the first block of the next group to read
+        try:
+            with sh.env.begin(db=sh.blocks) as txn:
+                cur = txn.cursor()
+                if not cur.set_range(_key(expected)):
+                    return
+                for k, v in cur:
+                    n = _unkey(k, sh.path)
+                    if end is not None and n >= end:
+                        return
+                    if n != expected:
+                        missing = max(expected, first)
+                        raise LogCorrupted(
+                            f"{sh.path}: block {missing} is missing "
+                            f"(the next stored block is {max(n, first)})",
+                            block=missing,
+                        )
+                    records = _ungroup(sh, n, v)
+                    for i, rec in enumerate(records):
+                        b = n + i
+                        if b >= first and (end is None or b < end):
+                            yield b, rec
+                    expected = n + len(records)
+                    if len(records) < BLOCK_GROUP:
+                        expected = n + BLOCK_GROUP  # only the last group may be short:
+                        short_at = n + len(records)  # a later one means blocks are missing
+                        if cur.next():
+                            raise LogCorrupted(
+                                f"{sh.path}: block {short_at} is missing "
+                                f"(the next stored block is {_unkey(cur.key(), sh.path)})",
+                                block=short_at,
+                            )
+                        return
+        except lmdb.Error as e:
+            raise _lmdb_error(sh.path, e, f"reading block {expected}") from None
+
     # -- writing ---------------------------------------------------------
 
     def append(
@@ -556,7 +605,8 @@ class BlockLog:
         snaps, snap_numbers = _pairs(snapshots, "append snapshots")
         codec = sh.codec
         if codec.version >= 2:
-            items = [(k, codec.block(v)) for k, v in items]
+            if not codec.grouped:
+                items = [(k, codec.block(v)) for k, v in items]
             snaps = [(k, codec.snapshot(v)) for k, v in snaps]
         if not items:
             if snaps:
@@ -568,12 +618,16 @@ class BlockLog:
         try:
             with sh.env.begin(write=True, db=sh.blocks) as txn:
                 cur = txn.cursor()
-                head = _unkey(cur.key(), sh.path) if cur.last() else sh.base
+                head = _stored_head(sh, cur)
                 if numbers[0] != head + 1:
                     raise LogError(
                         f"{sh.path}: append must start at block {head + 1} (the head is {head}), "
                         f"got {numbers[0]}; nothing was written"
                     )
+                if codec.grouped:
+                    items = _groups(sh, txn, items, numbers)
+                    if items and cur.last() and cur.key() == items[0][0]:
+                        txn.put(*items.pop(0))  # the last group, rewritten with the new blocks
                 _, added = cur.putmulti(items, append=True)
                 if added != len(items):  # pragma: no cover - guarded above
                     raise LogError(
@@ -607,7 +661,7 @@ class BlockLog:
         try:
             with sh.env.begin(write=True) as txn:
                 cur = txn.cursor(db=sh.blocks)
-                head = _unkey(cur.key(), sh.path) if cur.last() else sh.base
+                head = _stored_head(sh, cur)
                 if n > head:
                     raise LogError(
                         f"{sh.path}: cannot snapshot block {n}, the log ends at block {head}"
@@ -684,6 +738,36 @@ class BlockLog:
                 return bool(txn.delete(_key(n)))
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"dropping the snapshot of block {n}") from None
+
+
+def _ungroup(sh: _Shared, first: int, stored: bytes) -> list[bytes]:
+    """The records of the stored group starting at block `first`; LogCorrupted naming that block
+    if the value is damaged."""
+    try:
+        return sh.codec.ungroup(stored)
+    except (zstandard.ZstdError, ValueError, struct.error) as e:
+        raise LogCorrupted(
+            f"{sh.path}: block {first}: the stored group of blocks {first}.."
+            f"{first + BLOCK_GROUP - 1} is damaged ({e})",
+            block=first,
+        ) from None
+
+
+def _groups(sh: _Shared, txn: Any, items: list[tuple[bytes, bytes]],
+            numbers: list[int]) -> list[tuple[bytes, bytes]]:
+    """Format 3: the (key, value) pairs that store blocks `numbers` (records `items`, the head
+    followed by them), the log's last group first when the first new block belongs to it."""
+    start = _group_start(sh, numbers[0])
+    records = [v for _, v in items]
+    if start < numbers[0]:  # the last stored group is short: its records come first
+        stored = txn.get(_key(start))
+        if stored is None:  # pragma: no cover - the head says the group exists
+            raise LogCorrupted(f"{sh.path}: block {start} is missing", block=start)
+        records = _ungroup(sh, start, stored) + records
+    out = []
+    for i in range(0, len(records), BLOCK_GROUP):
+        out.append((_key(start + i), sh.codec.group(records[i:i + BLOCK_GROUP])))
+    return out
 
 
 def _unblock(sh: _Shared, n: int, stored: bytes) -> bytes:

@@ -32,11 +32,11 @@ from .errors import (
     LogFormatError,
     LogLocked,
 )
-from .logcodec import Codec
+from .logcodec import BLOCK_GROUP, Codec
 
 FORMAT_NAME: Final = "taostate"
-FORMAT_VERSION: Final = 2  # the version new logs are written in
-READ_VERSIONS: Final = frozenset({1, 2})  # versions this taostate reads (and appends to)
+FORMAT_VERSION: Final = 3  # the version new logs are written in
+READ_VERSIONS: Final = frozenset({1, 2, 3})  # versions this taostate reads (and appends to)
 SUPPORTED_RULESETS: Final = frozenset({"finney-2023"})
 DEFAULT_MAP_SIZE: Final = 1 << 40  # 1 TiB of address space; the file stays sparse
 LOCK_FILE: Final = "taostate.lock"
@@ -123,7 +123,7 @@ def _write_error(sh: _Shared, e: lmdb.Error, doing: str, size: int) -> LogError:
     try:
         with sh.env.begin(db=sh.blocks) as txn:
             cur = txn.cursor()
-            head = str(_unkey(cur.key(), sh.path) if cur.last() else sh.base)
+            head = str(_stored_head(sh, cur))
     except lmdb.Error:
         pass
     return DiskFull(
@@ -148,6 +148,20 @@ def _reopen(sh: _Shared) -> None:
         sh.snapshots = env.open_db(b"snapshots", create=False)
     except (lmdb.Error, LogError):  # pragma: no cover - the next use reports it
         pass
+
+
+def _stored_head(sh: _Shared, cur: Any) -> int:
+    """The last block in the log, `cur` a cursor on its blocks database (format 3: the last
+    group's first block and its record count)."""
+    if not cur.last():
+        return sh.base
+    first = _unkey(cur.key(), sh.path)
+    return first + sh.codec.group_count(cur.value()) - 1 if sh.codec.grouped else first
+
+
+def _group_start(sh: _Shared, n: int) -> int:
+    """Format 3: the first block of the group holding block n."""
+    return sh.base + 1 + (n - sh.base - 1) // BLOCK_GROUP * BLOCK_GROUP
 
 
 # --------------------------------------------------------------------------- #
