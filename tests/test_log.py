@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 import taostate.log as L
+from taostate.logcodec import BLOCK_GROUP
 from taostate.errors import (
     ChainExists,
     ChainNotFound,
@@ -101,7 +102,7 @@ def test_create_append_read(log: BlockLog, path: str) -> None:
     assert log.path == os.path.realpath(path)
     assert log.ruleset == "finney-2023"
     assert log.format == {"format": "taostate", "version": 3, "ruleset": "finney-2023", "blocks": "zstd-uids-1",
-                          "block_group": 16, "snapshots": "zstd"}
+                          "block_group": BLOCK_GROUP, "snapshots": "zstd"}
     assert "head=10" in repr(log)
 
 
@@ -133,21 +134,21 @@ def test_meta_format_and_engine_recorded(log: BlockLog, path: str) -> None:
         with env.begin(db=meta) as txn:
             fmt = msgpack.unpackb(txn.get(b"format"), raw=False)
             assert fmt == {"format": "taostate", "version": 3, "ruleset": "finney-2023", "blocks": "zstd-uids-1",
-                           "block_group": 16, "snapshots": "zstd"}
+                           "block_group": BLOCK_GROUP, "snapshots": "zstd"}
             assert txn.get(b"genesis") == GENESIS
         assert {b"meta", b"blocks", b"snapshots"} <= set(env.dbs())
     finally:
         env.close()
     with BlockLog.open(path) as lg:
         assert lg._sh.env.info()["map_size"] == L.DEFAULT_MAP_SIZE == 1 << 40
-        lg.append(blocks(1, 20))
+        lg.append(blocks(1, BLOCK_GROUP + 4))
     env = lmdb.open(path, max_dbs=3, readonly=True, lock=False)
     try:
         blk = env.open_db(b"blocks", create=False)
         with env.begin(db=blk) as txn:
             keys = [k for k, _ in txn.cursor()]
-        # u64 big-endian, a group of 16 blocks a key (its first block)
-        assert keys == [(1).to_bytes(8, "big"), (17).to_bytes(8, "big")]
+        # u64 big-endian, a group of BLOCK_GROUP blocks a key (its first block)
+        assert keys == [(1).to_bytes(8, "big"), (BLOCK_GROUP + 1).to_bytes(8, "big")]
     finally:
         env.close()
 
@@ -377,28 +378,30 @@ def test_gap_in_blocks_is_reported(path: str) -> None:
 
 
 def test_missing_group_is_reported(path: str) -> None:
-    """Format 3: a missing group of 16 blocks is named by its first block (reading on) or by the
+    """Format 3: a missing group of blocks is named by its first block (reading on) or by the
     block asked for; the groups around it read as before."""
+    g = BLOCK_GROUP
     with BlockLog.create(path, GENESIS) as lg:
-        lg.append(blocks(1, 40))
+        lg.append(blocks(1, 2 * g + 8))
     env = lmdb.open(path, max_dbs=3)
     with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
-        assert [int.from_bytes(k, "big") for k in txn.cursor().iternext(values=False)] == [1, 17, 33]
-        txn.delete((17).to_bytes(8, "big"))
+        keys = [int.from_bytes(k, "big") for k in txn.cursor().iternext(values=False)]
+        assert keys == [1, g + 1, 2 * g + 1]
+        txn.delete((g + 1).to_bytes(8, "big"))
     env.close()
     with BlockLog.open(path) as lg:
-        assert lg.head() == 40
+        assert lg.head() == 2 * g + 8
         with pytest.raises(LogCorrupted) as ei:
             list(lg.iter_blocks())
-        assert ei.value.block == 17
+        assert ei.value.block == g + 1
         with pytest.raises(LogCorrupted) as ei:
-            list(lg.iter_blocks(20))
-        assert ei.value.block == 20
+            list(lg.iter_blocks(g + 4))
+        assert ei.value.block == g + 4
         with pytest.raises(LogCorrupted) as ei:
-            lg.get(20)
-        assert ei.value.block == 20
-        assert lg.get(16) == rec(16) and lg.get(33) == rec(33)
-        assert list(lg.iter_blocks(33)) == blocks(33, 40)
+            lg.get(g + 4)
+        assert ei.value.block == g + 4
+        assert lg.get(g) == rec(g) and lg.get(2 * g + 1) == rec(2 * g + 1)
+        assert list(lg.iter_blocks(2 * g + 1)) == blocks(2 * g + 1, 2 * g + 8)
 
 
 # --------------------------------------------------------------------------- #

@@ -17,7 +17,7 @@ import taostate as ts
 from taostate import tx
 from taostate.errors import LogCorrupted, LogError, LogFormatError
 from taostate.log import FORMAT_VERSION, BlockLog
-from taostate.logcodec import ZSTD_MAGIC
+from taostate.logcodec import BLOCK_GROUP, ZSTD_MAGIC
 
 from helpers import ALICE, BOB, genesis
 
@@ -65,58 +65,62 @@ def test_version_2_stores_compressed_and_reads_records(tmp_path: object) -> None
     assert stored_snap[:4] == ZSTD_MAGIC and len(stored_snap) < len(snap) // 10
 
 
-def test_version_3_stores_groups_of_16_and_reads_records(tmp_path: object) -> None:
-    """New logs (format 3): 16 consecutive records a value, keyed by the group's first block; the
-    last group rewritten as blocks are appended (in any batches), so every record reads back, in
-    one process or after reopening; smaller than a value per record."""
+def test_version_3_stores_groups_and_reads_records(tmp_path: object) -> None:
+    """New logs (format 3): BLOCK_GROUP consecutive records a value, keyed by the group's first
+    block; the last group rewritten as blocks are appended (in any batches), so every record reads
+    back, in one process or after reopening; smaller than a value per record."""
+    g = BLOCK_GROUP
     path = os.path.join(str(tmp_path), "c")
-    recs = {n: _dense(n) if n % 3 else _record(n, []) for n in range(1, 42)}
+    last = 2 * g + 9
+    recs = {n: _dense(n) if n % 3 else _record(n, []) for n in range(1, last + 1)}
     with BlockLog.create(path, GENESIS) as log:
-        assert log.format["version"] == FORMAT_VERSION == 3 and log.format["block_group"] == 16
+        assert log.format["version"] == FORMAT_VERSION == 3 and log.format["block_group"] == g
         log.append([(1, recs[1])])
-        log.append([(n, recs[n]) for n in range(2, 20)])  # fills group 1, starts group 17
-        assert log.head() == 19 and log.get(17) == recs[17] and log.get(19) == recs[19]
-        log.append([(n, recs[n]) for n in range(20, 41)], snapshots=[(40, b"s")])
-        assert log.head() == 40
+        log.append([(n, recs[n]) for n in range(2, g + 4)])  # fills group 1, starts group 2
+        assert log.head() == g + 3 and log.get(g + 1) == recs[g + 1] and log.get(g + 3) == recs[g + 3]
+        log.append([(n, recs[n]) for n in range(g + 4, last)], snapshots=[(last - 1, b"s")])
+        assert log.head() == last - 1
     with BlockLog.open(path) as log:
-        assert log.head() == 40 and log.get_snapshot(40) == b"s"
-        log.append([(41, recs[41])])
+        assert log.head() == last - 1 and log.get_snapshot(last - 1) == b"s"
+        log.append([(last, recs[last])])
         assert list(log.iter_blocks()) == sorted(recs.items())
-        assert list(log.iter_blocks(18, 35)) == [(n, recs[n]) for n in range(18, 35)]
+        assert list(log.iter_blocks(g + 2, 2 * g + 3)) == [(n, recs[n]) for n in range(g + 2, 2 * g + 3)]
         assert all(log.get(n) == r for n, r in recs.items())
-        with pytest.raises(LogError, match="head is 41"):
-            log.get(42)
+        with pytest.raises(LogError, match=f"head is {last}"):
+            log.get(last + 1)
     env = lmdb.open(path, max_dbs=3, readonly=True, lock=False)
     with env.begin(db=env.open_db(b"blocks", create=False)) as txn:
         stored = {struct.unpack(">Q", k)[0]: bytes(v) for k, v in txn.cursor()}
     env.close()
-    assert sorted(stored) == [1, 17, 33] and [v[0] for v in stored.values()] == [16, 16, 9]
+    assert sorted(stored) == [1, g + 1, 2 * g + 1] and [v[0] for v in stored.values()] == [g, g, 9]
     assert all(v[1:5] == ZSTD_MAGIC for v in stored.values())
     assert sum(map(len, stored.values())) < 0.5 * sum(map(len, recs.values()))
 
 
 def test_version_3_damaged_group_is_a_corrupted_block(tmp_path: object) -> None:
     """A damaged group is named by its first block, and only its blocks are unreadable."""
+    g = BLOCK_GROUP
     path = os.path.join(str(tmp_path), "c")
     with BlockLog.create(path, GENESIS) as log:
-        log.append([(n, _dense(n)) for n in range(1, 41)])
-    for damage in (lambda v: v[:-20], lambda v: bytes([17]) + v[1:], lambda v: bytes([v[0] - 1]) + v[1:]):
+        log.append([(n, _dense(n)) for n in range(1, 2 * g + 9)])
+    bad = g + 1
+    for damage in (lambda v: v[:-20], lambda v: bytes([g + 1]) + v[1:], lambda v: bytes([v[0] - 1]) + v[1:]):
         env = lmdb.open(path, max_dbs=3)
         with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
-            key = struct.pack(">Q", 17)
+            key = struct.pack(">Q", bad)
             good = txn.get(key)
             txn.put(key, damage(good))
         env.close()
         with BlockLog.open(path, readonly=True) as log:
-            assert log.get(16) == _dense(16) and log.get(33) == _dense(33)
-            with pytest.raises(LogCorrupted, match="block 17") as ei:
-                log.get(20)
-            assert ei.value.block == 17
-            with pytest.raises(LogCorrupted, match="block 17"):
+            assert log.get(g) == _dense(g) and log.get(2 * g + 1) == _dense(2 * g + 1)
+            with pytest.raises(LogCorrupted, match=f"block {bad}") as ei:
+                log.get(bad + 3)
+            assert ei.value.block == bad
+            with pytest.raises(LogCorrupted, match=f"block {bad}"):
                 list(log.iter_blocks())
         env = lmdb.open(path, max_dbs=3)
         with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
-            txn.put(struct.pack(">Q", 17), good)
+            txn.put(struct.pack(">Q", bad), good)
         env.close()
 
 

@@ -45,7 +45,7 @@ __all__ = ["Codec", "BLOCK_DICTIONARY", "BLOCK_GROUP", "ZSTD_MAGIC"]
 
 ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 BLOCK_DICTIONARY: Final = "zstd-uids-1"
-BLOCK_GROUP: Final = 16  # format 3: block records a stored value
+BLOCK_GROUP: Final = 64  # format 3: block records a stored value
 SNAPSHOT_COMPRESSION: Final = "zstd"
 BLOCK_LEVEL: Final = 1  # as small as level 19 on block records (measured), 2× faster than 3
 SNAPSHOT_LEVEL: Final = 5  # with SNAPSHOT_LDM: 2.86× on the year-end state (68 MB) in ~1.0 s, 0.11 s back
