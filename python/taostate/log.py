@@ -4,22 +4,25 @@ An environment is a directory holding three named databases:
 
 ========== ====================== =============================================
 ``meta``   ascii names            ``format`` → msgpack ``{"format": "taostate",
-                                  "version": 2, "ruleset": …, "blocks": …,
-                                  "snapshots": …}``; ``genesis`` → the genesis
-                                  record; ``lmdb`` → the LMDB engine and data
-                                  format the log was created with
-``blocks`` block number, u64 BE   the block record (stored form: below)
+                                  "version": 3, "ruleset": …, "blocks": …,
+                                  "block_group": 64, "snapshots": …}``;
+                                  ``genesis`` → the genesis record; ``lmdb`` →
+                                  the LMDB engine and data format the log was
+                                  created with
+``blocks`` block number, u64 BE   the block record; format 3: the group of 64
+                                  starting at that block (stored forms: below)
 ``snapshots`` block number, u64 BE msgpack ``[version, block, root, state]``
 ========== ====================== =============================================
 
-Stored forms (docs/WIRE.md "Storage"): format version 2 stores a block record
-as a zstd frame made with a fixed raw-content dictionary (``zstd-uids-1``: the
-msgpack forms of 0‥4095, which every dense weight row's uids are a run of)
-when that is shorter, else as the record itself, and a snapshot as a zstd frame
-(level 5, long-distance matching). A zstd frame starts with ``28 b5 2f fd``, a record with ``94`` (a
-msgpack array of 4), so each value says which it is. Version 1 logs (every
-value as is) stay readable and writable in their own form. Callers see records
-only: the hash chain and snapshot roots are over the record bytes.
+Stored forms (docs/WIRE.md "Storage"): format version 3 (new logs) stores block
+records 64 to a value — aligned groups keyed by their first block, one zstd
+frame a group made with a fixed raw-content dictionary (``zstd-uids-1``: the
+msgpack forms of 0‥4095, which every dense weight row's uids are a run of) —
+and a snapshot as a zstd frame (level 5, long-distance matching). Version 2
+logs (a value per block record: its zstd frame when shorter, else the record)
+and version 1 logs (every value as is) stay readable and writable in their own
+form. Callers see records only: the hash chain and snapshot roots are over the
+record bytes.
 
 Rules kept here:
 

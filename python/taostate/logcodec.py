@@ -21,16 +21,17 @@ A frame starts with the zstd magic `28 b5 2f fd`; a block record (a msgpack arra
 `94` and a snapshot record with `94` too, so a value says which form it is in. Version 1 stores
 every value as is (and so does this codec for a version-1 log).
 
-Format version 3 (new logs) stores block records in groups of `BLOCK_GROUP` (16) consecutive
+Format version 3 (new logs) stores block records in groups of `BLOCK_GROUP` (64) consecutive
 blocks, one LMDB value a group, keyed by its first block; groups are aligned (block n is in the
-group starting at base + 1 + ⌊(n − base − 1) / 16⌋·16, base the genesis block), so a block's group
-is found without a search, and only the last group may hold fewer than 16. A group's value is one
-byte, the number of records in it (1–16), then a zstd frame (the same `zstd-uids-1` dictionary and
+group starting at base + 1 + ⌊(n − base − 1) / 64⌋·64, base the genesis block), so a block's group
+is found without a search, and only the last group may hold fewer than 64. A group's value is one
+byte, the number of records in it (1–64), then a zstd frame (the same `zstd-uids-1` dictionary and
 level, content size written) of the records' lengths (u32 big-endian each) followed by the records.
-Records of one group share accounts, uids and weight rows that a frame per record cannot: 2.0×
-instead of 1.8× on a Finney-scale year, and a value of ~20 KB instead of ~1.3 KB wastes less of
-LMDB's overflow pages (bench/README.md, "The year, session 11"). Snapshots are stored as in
-version 2.
+Records of one group share accounts, uids and weight rows that a frame per record cannot: 2.17×
+instead of 1.81× on a Finney-scale year; a value of ~36 KB leaves a fraction of its last 4 KB
+overflow page unused per 64 blocks (16 a value left 0.35 GB of such waste in the year's 1.94 GB
+of pages): 1.56 GB of pages for the year's blocks instead of 2.08 (bench/README.md, "The year,
+session 11"). Snapshots are stored as in version 2.
 """
 
 from __future__ import annotations
