@@ -48,9 +48,10 @@ LMDB errors and the full disk) is `logenv.py`; the stored forms are `logcodec.py
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Final
 
@@ -528,20 +529,10 @@ class BlockLog:
         magic = ZSTD_MAGIC if codec.version >= 2 else b"\xff" * 5  # v1: never a prefix
         unblock = codec.unblock
         try:
-            with sh.env.begin(db=sh.blocks) as txn:
-                cur = txn.cursor()
-                if not cur.set_range(_key(first)):
-                    return
-                for k, v in cur:
-                    n = _unkey(k, sh.path)
-                    if end is not None and n >= end:
-                        return
+            with contextlib.closing(_stored(sh, first, end)) as stored:  # ends the read txn
+                for n, v, _ in stored:
                     if n != expected:
-                        raise LogCorrupted(
-                            f"{sh.path}: block {expected} is missing "
-                            f"(the next stored block is {n})",
-                            block=expected,
-                        )
+                        raise _missing(sh, expected, n)
                     yield n, unblock(v) if v[:4] == magic else v
                     expected += 1
         except zstandard.ZstdError as e:
@@ -557,36 +548,18 @@ class BlockLog:
         """`_iter` for format 3: each group read and split once."""
         expected = _group_start(sh, first)  # the first block of the next group to read
         try:
-            with sh.env.begin(db=sh.blocks) as txn:
-                cur = txn.cursor()
-                if not cur.set_range(_key(expected)):
-                    return
-                for k, v in cur:
-                    n = _unkey(k, sh.path)
-                    if end is not None and n >= end:
-                        return
+            with contextlib.closing(_stored(sh, expected, end)) as stored:  # ends the read txn
+                for n, v, cur in stored:
                     if n != expected:
-                        missing = max(expected, first)
-                        raise LogCorrupted(
-                            f"{sh.path}: block {missing} is missing "
-                            f"(the next stored block is {max(n, first)})",
-                            block=missing,
-                        )
+                        raise _missing(sh, max(expected, first), max(n, first))
                     records = _ungroup(sh, n, v)
-                    for i, rec in enumerate(records):
-                        b = n + i
+                    for b, rec in enumerate(records, start=n):
                         if b >= first and (end is None or b < end):
                             yield b, rec
                     expected = n + len(records)
-                    if len(records) < BLOCK_GROUP:
-                        expected = n + BLOCK_GROUP  # only the last group may be short:
-                        short_at = n + len(records)  # a later one means blocks are missing
-                        if cur.next():
-                            raise LogCorrupted(
-                                f"{sh.path}: block {short_at} is missing "
-                                f"(the next stored block is {_unkey(cur.key(), sh.path)})",
-                                block=short_at,
-                            )
+                    if len(records) < BLOCK_GROUP:  # only the last group may be short: a later
+                        if cur.next():              # one means blocks are missing
+                            raise _missing(sh, expected, _unkey(cur.key(), sh.path))
                         return
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"reading block {expected}") from None
@@ -741,6 +714,27 @@ class BlockLog:
                 return bool(txn.delete(_key(n)))
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"dropping the snapshot of block {n}") from None
+
+
+def _stored(sh: _Shared, start: int, end: int | None) -> Generator[tuple[int, bytes, Any], None, None]:
+    """(key, stored value, cursor) of the blocks database from key `start` on, below `end`, in
+    one read transaction (ended when the iteration ends or is closed)."""
+    with sh.env.begin(db=sh.blocks) as txn:
+        cur = txn.cursor()
+        if not cur.set_range(_key(start)):
+            return
+        for k, v in cur:
+            n = _unkey(k, sh.path)
+            if end is not None and n >= end:
+                return
+            yield n, v, cur
+
+
+def _missing(sh: _Shared, block: int, next_stored: int) -> LogCorrupted:
+    return LogCorrupted(
+        f"{sh.path}: block {block} is missing (the next stored block is {next_stored})",
+        block=block,
+    )
 
 
 def _ungroup(sh: _Shared, first: int, stored: bytes) -> list[bytes]:
