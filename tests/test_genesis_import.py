@@ -301,6 +301,17 @@ def test_the_log_starts_after_the_genesis_block(tmp_path: Path) -> None:
             lg.put_snapshot(999, b"\x94s")
     with BlockLog.open(path, readonly=True) as lg:
         assert (lg.genesis_block, lg.head(), lg.snapshots()) == (1000, 1002, [1000])
+    # format 3's groups of block records are aligned to the genesis block, not to 0
+    from taostate.logcodec import BLOCK_GROUP as G
+    recs = [(n, b"\x94" + n.to_bytes(4, "big")) for n in range(1001, 1001 + 2 * G + 5)]
+    with BlockLog.open(path) as lg:
+        lg.append(recs[2:])
+        assert lg.head() == 1000 + 2 * G + 5
+        assert list(lg.iter_blocks()) == [(1001, b"\x94a"), (1002, b"\x94b")] + recs[2:]
+        assert lg.get(1001 + G) == recs[G][1] and list(lg.iter_blocks(1000 + G, 1002 + G)) == recs[G - 1:G + 1]
+        with lg._sh.env.begin(db=lg._sh.blocks) as txn:
+            keys = [int.from_bytes(k, "big") for k in txn.cursor().iternext(values=False)]
+        assert keys == [1001, 1001 + G, 1001 + 2 * G]
     for bad in (-1, True, "5", 2**64 - 1):
         g = msgpack.packb({"block": bad, "sudo": b"\0" * 32}, use_bin_type=True)
         with pytest.raises(InvalidGenesis, match="genesis.block"):
