@@ -650,6 +650,12 @@ class LogMachine(RuleBasedStateMachine):
         end = head + 1 if stop is None else min(stop, head + 1)
         assert got == [(n, self.blocks[n - 1]) for n in range(start, end)]
 
+    @precondition(lambda self: bool(self.blocks))
+    @rule(data=st.data())
+    def read_one(self, data: st.DataObject) -> None:
+        n = data.draw(st.integers(1, len(self.blocks)))
+        assert self.log.get(n) == self.blocks[n - 1]
+
     @rule(at=st.one_of(st.none(), st.integers(-1, 60)))
     def latest(self, at: int | None) -> None:
         cands = [b for b in self.snaps if at is None or b <= at]
