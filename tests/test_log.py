@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 import taostate.log as L
-from taostate.logcodec import BLOCK_GROUP
+from taostate.logcodec import BLOCK_GROUP, BLOCK_GROUP_BYTES
 from taostate.errors import (
     ChainExists,
     ChainNotFound,
@@ -102,7 +102,8 @@ def test_create_append_read(log: BlockLog, path: str) -> None:
     assert log.path == os.path.realpath(path)
     assert log.ruleset == "finney-2023"
     assert log.format == {"format": "taostate", "version": 3, "ruleset": "finney-2023", "blocks": "zstd-uids-1",
-                          "block_group": BLOCK_GROUP, "snapshots": "zstd"}
+                          "block_group": BLOCK_GROUP,
+                          "block_group_bytes": BLOCK_GROUP_BYTES, "snapshots": "zstd"}
     assert "head=10" in repr(log)
 
 
@@ -134,7 +135,8 @@ def test_meta_format_and_engine_recorded(log: BlockLog, path: str) -> None:
         with env.begin(db=meta) as txn:
             fmt = msgpack.unpackb(txn.get(b"format"), raw=False)
             assert fmt == {"format": "taostate", "version": 3, "ruleset": "finney-2023", "blocks": "zstd-uids-1",
-                           "block_group": BLOCK_GROUP, "snapshots": "zstd"}
+                           "block_group": BLOCK_GROUP,
+                          "block_group_bytes": BLOCK_GROUP_BYTES, "snapshots": "zstd"}
             assert txn.get(b"genesis") == GENESIS
         assert {b"meta", b"blocks", b"snapshots"} <= set(env.dbs())
     finally:
@@ -610,10 +612,12 @@ class LogMachine(RuleBasedStateMachine):
             self.log.close()
             self.dir.cleanup()
 
-    @rule(n=st.integers(0, 20), snap_at=st.lists(st.integers(0, 25), max_size=3))
-    def append(self, n: int, snap_at: list[int]) -> None:
+    @rule(n=st.integers(0, 20), snap_at=st.lists(st.integers(0, 25), max_size=3),
+          size=st.sampled_from([0, 0, 40_000]))
+    def append(self, n: int, snap_at: list[int], size: int) -> None:
         head = len(self.blocks)
-        new = [(head + 1 + i, os.urandom(8) + bytes([i])) for i in range(n)]
+        # small records, or records large enough to close format 3's groups by their bytes
+        new = [(head + 1 + i, os.urandom(8) + bytes([i]) + bytes(size)) for i in range(n)]
         snaps = [(b, b"snap%d" % b) for b in snap_at]
         ok = bool(new) and all(b <= head + n for b, _ in snaps)
         if not new and not snaps:

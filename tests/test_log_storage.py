@@ -17,7 +17,7 @@ import taostate as ts
 from taostate import tx
 from taostate.errors import LogCorrupted, LogError, LogFormatError
 from taostate.log import FORMAT_VERSION, BlockLog
-from taostate.logcodec import BLOCK_GROUP, ZSTD_MAGIC
+from taostate.logcodec import BLOCK_GROUP, BLOCK_GROUP_BYTES, ZSTD_MAGIC
 
 from helpers import ALICE, BOB, genesis
 
@@ -95,6 +95,37 @@ def test_version_3_stores_groups_and_reads_records(tmp_path: object) -> None:
     assert sorted(stored) == [1, g + 1, 2 * g + 1] and [v[0] for v in stored.values()] == [g, g, 9]
     assert all(v[1:5] == ZSTD_MAGIC for v in stored.values())
     assert sum(map(len, stored.values())) < 0.5 * sum(map(len, recs.values()))
+
+
+def test_version_3_groups_close_at_their_byte_cap(tmp_path: object) -> None:
+    """Large records close a group before BLOCK_GROUP of them (BLOCK_GROUP_BYTES), so that an
+    append never rewrites much: groups are then found by a search, and read the same."""
+    path = os.path.join(str(tmp_path), "c")
+    big = BLOCK_GROUP_BYTES // 3 + 1  # three records close a group
+    recs = {n: _record(n, []) + bytes([n % 251]) * big for n in range(1, 15)}
+    with BlockLog.create(path, GENESIS) as log:
+        for n in range(1, 8):  # one block an append
+            log.append([(n, recs[n])])
+        log.append([(n, recs[n]) for n in range(8, 15)])
+    with BlockLog.open(path) as log:
+        assert log.head() == 14
+        assert list(log.iter_blocks()) == sorted(recs.items())
+        assert list(log.iter_blocks(5, 12)) == [(n, recs[n]) for n in range(5, 12)]
+        assert all(log.get(n) == r for n, r in recs.items())
+    env = lmdb.open(path, max_dbs=3)
+    with env.begin(write=True, db=env.open_db(b"blocks")) as txn:
+        stored = {struct.unpack(">Q", k)[0]: bytes(v) for k, v in txn.cursor()}
+        assert sorted(stored) == [1, 4, 7, 10, 13] and [v[0] for v in stored.values()] == [3, 3, 3, 3, 2]
+        txn.delete(struct.pack(">Q", 7))  # a group in the middle lost
+    env.close()
+    with BlockLog.open(path, readonly=True) as log:
+        with pytest.raises(LogCorrupted) as ei:
+            list(log.iter_blocks())
+        assert ei.value.block == 7
+        with pytest.raises(LogCorrupted) as ei:
+            log.get(8)
+        assert ei.value.block == 8
+        assert log.get(6) == recs[6] and list(log.iter_blocks(10)) == [(n, recs[n]) for n in range(10, 15)]
 
 
 def test_version_3_damaged_group_is_a_corrupted_block(tmp_path: object) -> None:

@@ -5,17 +5,17 @@ An environment is a directory holding three named databases:
 ========== ====================== =============================================
 ``meta``   ascii names            ``format`` → msgpack ``{"format": "taostate",
                                   "version": 3, "ruleset": …, "blocks": …,
-                                  "block_group": 64, "snapshots": …}``;
+                                  "block_group": 64, …}``;
                                   ``genesis`` → the genesis record; ``lmdb`` →
                                   the LMDB engine and data format the log was
                                   created with
-``blocks`` block number, u64 BE   the block record; format 3: the group of 64
-                                  starting at that block (stored forms: below)
+``blocks`` block number, u64 BE   the block record; format 3: the group (up to
+                                  64 blocks) starting at that block (below)
 ``snapshots`` block number, u64 BE msgpack ``[version, block, root, state]``
 ========== ====================== =============================================
 
 Stored forms (docs/WIRE.md "Storage"): format version 3 (new logs) stores block
-records 64 to a value — aligned groups keyed by their first block, one zstd
+records up to 64 to a value — groups keyed by their first block, one zstd
 frame a group made with a fixed raw-content dictionary (``zstd-uids-1``: the
 msgpack forms of 0‥4095, which every dense weight row's uids are a run of) —
 and a snapshot as a zstd frame (level 5, long-distance matching). Version 2
@@ -84,7 +84,6 @@ from .logenv import (
     _check_only_lmdb_files,
     _clear_stale_readers,
     _decode_format,
-    _group_start,
     _key,
     _lmdb_error,
     _open_env,
@@ -489,10 +488,9 @@ class BlockLog:
         try:
             with sh.env.begin(db=sh.blocks) as txn:
                 if sh.codec.grouped:
-                    first = _group_start(sh, n)
-                    data = txn.get(_key(first))
-                    if data is not None and n - first < sh.codec.group_count(data):
-                        return _ungroup(sh, first, data)[n - first]
+                    found = _group_of(sh, txn.cursor(), n)
+                    if found is not None:
+                        return _ungroup(sh, found[0], found[1])[n - found[0]]
                 else:
                     data = txn.get(_key(n))
                     if data is not None:
@@ -546,10 +544,14 @@ class BlockLog:
     @staticmethod
     def _iter_groups(sh: _Shared, first: int, end: int | None) -> Iterator[tuple[int, bytes]]:
         """`_iter` for format 3: each group read and split once."""
-        expected = _group_start(sh, first)  # the first block of the next group to read
+        expected = first  # the first block of the next group to read
         try:
+            with sh.env.begin(db=sh.blocks) as txn:  # where the group holding `first` starts
+                found = _group_of(sh, txn.cursor(), first)
+            if found is not None:
+                expected = found[0]
             with contextlib.closing(_stored(sh, expected, end)) as stored:  # ends the read txn
-                for n, v, cur in stored:
+                for n, v, _ in stored:
                     if n != expected:
                         raise _missing(sh, max(expected, first), max(n, first))
                     records = _ungroup(sh, n, v)
@@ -557,10 +559,6 @@ class BlockLog:
                         if b >= first and (end is None or b < end):
                             yield b, rec
                     expected = n + len(records)
-                    if len(records) < BLOCK_GROUP:  # only the last group may be short: a later
-                        if cur.next():              # one means blocks are missing
-                            raise _missing(sh, expected, _unkey(cur.key(), sh.path))
-                        return
         except lmdb.Error as e:
             raise _lmdb_error(sh.path, e, f"reading block {expected}") from None
 
@@ -744,26 +742,44 @@ def _ungroup(sh: _Shared, first: int, stored: bytes) -> list[bytes]:
         return sh.codec.ungroup(stored)
     except (zstandard.ZstdError, ValueError, struct.error) as e:
         raise LogCorrupted(
-            f"{sh.path}: block {first}: the stored group of blocks {first}.."
-            f"{first + BLOCK_GROUP - 1} is damaged ({e})",
+            f"{sh.path}: block {first}: the stored group of blocks from {first} on is damaged ({e})",
             block=first,
         ) from None
+
+
+def _group_of(sh: _Shared, cur: Any, n: int) -> tuple[int, bytes] | None:
+    """Format 3: (first block, stored value) of the group holding block n — the group with the
+    greatest first block ≤ n, if it reaches n — or None."""
+    if cur.set_range(_key(n)):
+        if _unkey(cur.key(), sh.path) == n:
+            return n, cur.value()
+        if not cur.prev():
+            return None
+    elif not cur.last():
+        return None
+    first = _unkey(cur.key(), sh.path)
+    value = cur.value()
+    return (first, value) if n < first + sh.codec.group_count(value) else None
 
 
 def _groups(sh: _Shared, txn: Any, items: list[tuple[bytes, bytes]],
             numbers: list[int]) -> list[tuple[bytes, bytes]]:
     """Format 3: the (key, value) pairs that store blocks `numbers` (records `items`, the head
-    followed by them), the log's last group first when the first new block belongs to it."""
-    start = _group_start(sh, numbers[0])
-    records = [v for _, v in items]
-    if start < numbers[0]:  # the last stored group is short: its records come first
-        stored = txn.get(_key(start))
-        if stored is None:  # pragma: no cover - the head says the group exists
-            raise LogCorrupted(f"{sh.path}: block {start} is missing", block=start)
-        records = _ungroup(sh, start, stored) + records
+    followed by them), the log's last group first when it is still open (`Codec.closed`) and the
+    new blocks join it."""
+    codec = sh.codec
+    start, records = numbers[0], [v for _, v in items]
+    cur = txn.cursor()
+    if cur.last():
+        first, stored = _unkey(cur.key(), sh.path), cur.value()
+        if codec.group_count(stored) < BLOCK_GROUP:
+            last = _ungroup(sh, first, stored)
+            if not codec.closed(last):
+                start, records = first, last + records
     out = []
-    for i in range(0, len(records), BLOCK_GROUP):
-        out.append((_key(start + i), sh.codec.group(records[i:i + BLOCK_GROUP])))
+    for group in codec.groups(records):
+        out.append((_key(start), codec.group(group)))
+        start += len(group)
     return out
 
 

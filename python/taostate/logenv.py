@@ -32,7 +32,7 @@ from .errors import (
     LogFormatError,
     LogLocked,
 )
-from .logcodec import BLOCK_GROUP, Codec
+from .logcodec import Codec
 
 FORMAT_NAME: Final = "taostate"
 FORMAT_VERSION: Final = 3  # the version new logs are written in
@@ -157,11 +157,6 @@ def _stored_head(sh: _Shared, cur: Any) -> int:
         return sh.base
     first = _unkey(cur.key(), sh.path)
     return first + sh.codec.group_count(cur.value()) - 1 if sh.codec.grouped else first
-
-
-def _group_start(sh: _Shared, n: int) -> int:
-    """Format 3: the first block of the group holding block n."""
-    return sh.base + 1 + (n - sh.base - 1) // BLOCK_GROUP * BLOCK_GROUP
 
 
 # --------------------------------------------------------------------------- #
