@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import taostate as ts
 
 ALICE = ts.account("alice")
@@ -25,3 +27,15 @@ def replayed_root(path: str, block: int | None = None) -> str:
     with ts.Chain.open(path, readonly=True) as c:
         view = c.at(block if block is not None else c.head)
         return view.state_root()
+
+
+def corrupted_block(read: Callable[[], object]) -> int:
+    """The block a LogCorrupted raised by `read()` names (fails if it raises none)."""
+    from taostate.errors import LogCorrupted
+
+    try:
+        read()
+    except LogCorrupted as e:
+        assert e.block is not None
+        return e.block
+    raise AssertionError("no LogCorrupted raised")

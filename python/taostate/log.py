@@ -599,9 +599,9 @@ class BlockLog:
                         f"got {numbers[0]}; nothing was written"
                     )
                 if codec.grouped:
-                    items = _groups(sh, txn, items, numbers)
-                    if items and cur.last() and cur.key() == items[0][0]:
-                        txn.put(*items.pop(0))  # the last group, rewritten with the new blocks
+                    rewritten, items = _groups(sh, cur, items, numbers)
+                    if rewritten is not None:
+                        txn.put(*rewritten)  # the last group, with the first new blocks
                 _, added = cur.putmulti(items, append=True)
                 if added != len(items):  # pragma: no cover - guarded above
                     raise LogError(
@@ -762,25 +762,24 @@ def _group_of(sh: _Shared, cur: Any, n: int) -> tuple[int, bytes] | None:
     return (first, value) if n < first + sh.codec.group_count(value) else None
 
 
-def _groups(sh: _Shared, txn: Any, items: list[tuple[bytes, bytes]],
-            numbers: list[int]) -> list[tuple[bytes, bytes]]:
+def _groups(sh: _Shared, cur: Any, items: list[tuple[bytes, bytes]], numbers: list[int],
+            ) -> tuple[tuple[bytes, bytes] | None, list[tuple[bytes, bytes]]]:
     """Format 3: the (key, value) pairs that store blocks `numbers` (records `items`, the head
-    followed by them), the log's last group first when it is still open (`Codec.closed`) and the
-    new blocks join it."""
+    followed by them; `cur` a cursor on the blocks): the log's last group rewritten, if it is still
+    open (`Codec.closed`) so that the first new blocks join it, and the new groups after it."""
     codec = sh.codec
-    start, records = numbers[0], [v for _, v in items]
-    cur = txn.cursor()
+    start, records, rewrites = numbers[0], [v for _, v in items], False
     if cur.last():
         first, stored = _unkey(cur.key(), sh.path), cur.value()
         if codec.group_count(stored) < BLOCK_GROUP:
             last = _ungroup(sh, first, stored)
             if not codec.closed(last):
-                start, records = first, last + records
+                start, records, rewrites = first, last + records, True
     out = []
     for group in codec.groups(records):
         out.append((_key(start), codec.group(group)))
         start += len(group)
-    return out
+    return (out.pop(0) if rewrites else None), out
 
 
 def _unblock(sh: _Shared, n: int, stored: bytes) -> bytes:

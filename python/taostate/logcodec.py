@@ -101,18 +101,24 @@ class Codec:
         return bytes([len(records)]) + frame
 
     @staticmethod
-    def closed(records: list[bytes]) -> bool:
+    def _full(count: int, size: int) -> bool:
+        """Whether a group of `count` records of `size` bytes in all takes no more."""
+        return count >= BLOCK_GROUP or size >= BLOCK_GROUP_BYTES
+
+    @classmethod
+    def closed(cls, records: list[bytes]) -> bool:
         """Whether a group of these records takes no more (BLOCK_GROUP records, or
         BLOCK_GROUP_BYTES of them)."""
-        return len(records) >= BLOCK_GROUP or sum(map(len, records)) >= BLOCK_GROUP_BYTES
+        return cls._full(len(records), sum(map(len, records)))
 
-    def groups(self, records: list[bytes]) -> list[list[bytes]]:
+    @classmethod
+    def groups(cls, records: list[bytes]) -> list[list[bytes]]:
         """`records` (consecutive blocks) cut into groups: each closed as soon as it is full
         (`closed`), the last one possibly open."""
         out: list[list[bytes]] = [[]]
         size = 0
         for r in records:
-            if len(out[-1]) >= BLOCK_GROUP or size >= BLOCK_GROUP_BYTES:
+            if cls._full(len(out[-1]), size):
                 out.append([])
                 size = 0
             out[-1].append(r)
